@@ -1,0 +1,1 @@
+"""One module per `cibot` subcommand; each exposes register(app). Thin: parse, call, print."""

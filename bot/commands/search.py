@@ -1,0 +1,10 @@
+"""`cibot search`: placeholder until its issue lands."""
+import typer
+
+from retrieval.errors import CibotError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("search", help="(not implemented yet)", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def _cmd(ctx: typer.Context) -> None:
+        raise CibotError("'cibot search' is not implemented yet")

@@ -1,0 +1,44 @@
+"""Plain data that crosses package boundaries: log lines, excerpts, passages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log line, 1-based number counted after splitting on \\n, \\r\\n or \\r."""
+
+    n: int
+    text: str
+
+
+@dataclass
+class Excerpt:
+    """The lines of a log that explain its failure, already ANSI-stripped and redacted."""
+
+    lines: list[LogLine]
+    step: str | None = None
+    category: str = "unknown"
+    redactions: int = 0
+    total_lines: int = 0
+    has_failure: bool = True
+    source: str | None = None
+
+    def text(self, numbered: bool = False) -> str:
+        if numbered:
+            return "\n".join(f"{ln.n}: {ln.text}" for ln in self.lines)
+        return "\n".join(ln.text for ln in self.lines)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk of knowledge, with what an answer needs to cite it."""
+
+    text: str
+    score: float
+    title: str
+    uri: str
+    heading_path: tuple[str, ...] = ()
+    kind: str = "runbook"  # runbook | incident | thread
+    chunk_id: str = ""
+    metadata: dict = field(default_factory=dict, hash=False, compare=False)

@@ -1,0 +1,40 @@
+"""Shared fixtures. Every test runs offline, with its own CIBOT_HOME and no stray config."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Nothing may reach a model hub: the embedded model and the packaged MiniLM must be enough.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("CIBOT_DATASETS", REPO.parent / "shared" / "datasets"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """A fresh data home per test, and no cibot.toml or CIBOT_/SLACK_ variables leaking in."""
+    for key in list(os.environ):
+        if key.startswith(("CIBOT_", "SLACK_")) and key != "CIBOT_DATASETS":
+            monkeypatch.delenv(key, raising=False)
+    home = tmp_path_factory.mktemp("cibot-home")
+    monkeypatch.setenv("CIBOT_HOME", str(home))
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    yield home
+
+
+@pytest.fixture
+def cibot_home(isolated_env) -> Path:
+    return isolated_env
+
+
+@pytest.fixture
+def datasets() -> Path:
+    if not (DATASETS / "logchunks.jsonl").exists():
+        pytest.skip(f"shared datasets not found at {DATASETS}")
+    return DATASETS

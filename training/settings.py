@@ -1,0 +1,39 @@
+"""Settings of the language model and its training. A section of the root `Settings`."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class ModelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # "embedded" is the small model this project builds itself; anything else is a Hugging Face
+    # model id or a local path (e.g. Qwen/Qwen2.5-0.5B-Instruct, already in the local HF cache).
+    base: str = "embedded"
+    backend: Literal["local", "openai"] = "local"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    max_new_tokens: int = Field(160, ge=8, le=4096)
+    # Prompt budget in tokens for excerpt + retrieved context (the model's window caps it further).
+    context_tokens: int = Field(768, ge=128, le=131072)
+    queue_size: int = Field(16, ge=1, le=1024)
+    # OpenAI-compatible endpoint (vLLM, TGI, llama.cpp server) for backend = "openai".
+    openai_base_url: str = "http://localhost:8001/v1"
+    openai_api_key: SecretStr | None = None
+    openai_model: str = ""
+    request_timeout_s: float = Field(60.0, gt=0)
+
+
+class TrainSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lora_r: int = Field(16, ge=1, le=512)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    learning_rate: float = Field(2e-3, gt=0.0, lt=1.0)
+    epochs: float = Field(1.0, gt=0.0)
+    batch_size: int = Field(8, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    max_seq_len: int = Field(1024, ge=64)
+    seed: int = 1234
