@@ -42,3 +42,11 @@ class Passage:
     kind: str = "runbook"  # runbook | incident | thread
     chunk_id: str = ""
     metadata: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a request comes from. Sources limited to channels/teams are visible only there."""
+
+    channel: str | None = None
+    team: str | None = None
