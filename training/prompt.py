@@ -1,0 +1,176 @@
+"""The one prompt format: training examples and the engine's live prompts both go through here.
+
+The model is small, so the prompt is short and fixed in shape; any drift between what the
+adapter saw in training and what it sees at answer time costs more than any wording could gain.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable
+
+SYSTEM_PROMPT = (
+    "You are cibot, a CI failure analyst. Read the CI log excerpt and any reference notes, "
+    "then say why the build failed and how to fix it. Name the exact file, package, test or "
+    "error code from the log. Be brief."
+)
+
+ANSWER_SCHEMA: dict = {
+    "type": "object",
+    "properties": {
+        "root_cause": {"type": "string", "minLength": 1},
+        "fix": {"type": "string", "minLength": 1},
+    },
+    "required": ["root_cause", "fix"],
+    "additionalProperties": False,
+}
+
+TEXT_INSTRUCTION = "Answer in two lines:\nRoot Cause: <why it failed>\nFix: <what to change>"
+JSON_INSTRUCTION = 'Answer with JSON only: {"root_cause": "<why it failed>", "fix": "<what to change>"}'
+
+# A reference note is a hint, not the log: a few hundred characters carry the fix line of a runbook.
+SNIPPET_CHARS = 360
+MAX_PASSAGES = 3
+ELISION = "\n[...]\n"
+
+
+def build_messages(
+    *,
+    excerpt: str,
+    question: str | None = None,
+    context: Iterable[Any] | None = None,
+    fmt: str = "text",
+    ci_config: str | None = None,
+    budget_chars: int | None = None,
+) -> list[dict]:
+    """System + user messages for one request. `context` holds Passages, dicts with title/text,
+    or plain strings. `budget_chars` caps the user message; context is cut before the excerpt."""
+    if fmt not in ("text", "json"):
+        raise ValueError(f"fmt must be 'text' or 'json', not {fmt!r}")
+    head = []
+    if question and question.strip():
+        head.append(f"Question: {_one_line(question, 300)}")
+    if ci_config and ci_config.strip():
+        head.append("CI config:\n" + _clip(ci_config.strip(), 600))
+    tail = TEXT_INSTRUCTION if fmt == "text" else JSON_INSTRUCTION
+    notes = [_snippet(i, p) for i, p in enumerate(list(context or [])[:MAX_PASSAGES], 1)]
+    notes = [n for n in notes if n]
+    log = (excerpt or "").strip() or "(no log given)"
+
+    if budget_chars is not None:
+        fixed = sum(len(h) + 1 for h in head) + len(tail) + 32
+        room = max(budget_chars - fixed, 200)
+        # The log explains the failure; reference notes only help, so they give way first.
+        log = _clip(log, max(room * 2 // 3, 200))
+        notes = _fit_notes(notes, room - len(log))
+
+    parts = list(head)
+    if notes:
+        parts.append("Reference notes:\n" + "\n".join(notes))
+    parts.append("Log:\n" + log)
+    parts.append(tail)
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
+
+
+def format_answer(root_cause: str, fix: str, fmt: str = "text") -> str:
+    """The target text the model is trained to produce for `fmt`."""
+    root_cause, fix = root_cause.strip(), fix.strip()
+    if fmt == "json":
+        return json.dumps({"root_cause": root_cause, "fix": fix}, ensure_ascii=False)
+    return f"Root Cause: {root_cause}\nFix: {fix}"
+
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+_LABELS = re.compile(
+    r"(?im)^[\s>*_#-]*(?:\*\*)?\s*(root[\s_-]*cause|cause|fix|solution|resolution)\s*(?:\*\*)?\s*[:\-]\s*(?:\*\*)?"
+)
+
+
+def parse_answer(text: str | None) -> tuple[str, str] | None:
+    """(root_cause, fix) from a model's answer, JSON or "Root Cause: ... Fix: ...", else None."""
+    if not text or not text.strip():
+        return None
+    found = _parse_json(text)
+    if found is None:
+        found = _parse_labelled(text)
+    if found is None:
+        return None
+    root_cause, fix = (" ".join(s.split()) for s in found)
+    return (root_cause, fix) if root_cause and fix else None
+
+
+def _parse_json(text: str) -> tuple[str, str] | None:
+    match = _JSON_OBJECT.search(text)
+    if not match:
+        return None
+    try:
+        obj = json.loads(match.group(0))
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    cause, fix = obj.get("root_cause"), obj.get("fix")
+    if isinstance(cause, str) and isinstance(fix, str):
+        return cause, fix
+    return None
+
+
+def _parse_labelled(text: str) -> tuple[str, str] | None:
+    # Labels may share a line ("Root Cause: x Fix: y"), so split them onto their own lines first.
+    text = re.sub(r"(?i)\s+(?=(?:\*\*)?fix\s*(?:\*\*)?\s*:)", "\n", text)
+    marks = list(_LABELS.finditer(text))
+    fields: dict[str, str] = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        key = "fix" if m.group(1).lower() in ("fix", "solution", "resolution") else "cause"
+        fields.setdefault(key, text[m.end():end].strip().strip("*").strip())
+    if "cause" in fields and "fix" in fields:
+        return fields["cause"], fields["fix"]
+    return None
+
+
+def _snippet(i: int, passage: Any) -> str:
+    if isinstance(passage, str):
+        title, text = "", passage
+    elif isinstance(passage, dict):
+        title, text = str(passage.get("title") or ""), str(passage.get("text") or "")
+    else:
+        title, text = str(getattr(passage, "title", "") or ""), str(getattr(passage, "text", "") or "")
+    text = " ".join(text.split())
+    if not text:
+        return ""
+    label = f"[{i}] {_one_line(title, 80)}: " if title.strip() else f"[{i}] "
+    return label + _cut(text, SNIPPET_CHARS)
+
+
+def _fit_notes(notes: list[str], room: int) -> list[str]:
+    kept, used = [], 0
+    for note in notes:
+        if used + len(note) + 1 > room:
+            left = room - used - 1
+            if left >= 80:
+                kept.append(_cut(note, left))
+            break
+        kept.append(note)
+        used += len(note) + 1
+    return kept
+
+
+def _clip(text: str, limit: int) -> str:
+    """Keep a long log's first third and last two thirds: the error usually sits near the end."""
+    if len(text) <= limit:
+        return text
+    keep = limit - len(ELISION)
+    head = keep // 3
+    return text[:head].rstrip() + ELISION + text[len(text) - (keep - head):].lstrip()
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 3, 0)].rstrip() + "..."
+
+
+def _one_line(text: str, limit: int) -> str:
+    return _cut(" ".join(text.split()), limit)
