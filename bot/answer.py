@@ -44,6 +44,8 @@ class Answer:
     step: str | None = None
     note: str | None = None  # e.g. "no failure found in the log", "nothing relevant retrieved"
     debug: dict = field(default_factory=dict)  # route scores and features, for --debug
+    # CI config lines cited by the answer (bot.ciconfig.ConfigLine: file, n, text).
+    config_evidence: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The `cibot ask --json` contract."""
@@ -59,4 +61,5 @@ class Answer:
             "category": self.category,
             "step": self.step,
             "note": self.note,
+            "config_evidence": [{"file": c.file, "n": c.n, "text": c.text} for c in self.config_evidence],
         }

@@ -49,6 +49,8 @@ class SlackSettings(BaseModel):
     channel_routes: dict[str, Literal["finetune", "rag", "hybrid"]] = Field(default_factory=dict)
     # Channel for retrain reports; empty means do not post.
     report_channel: str = ""
+    # Answers waiting or in generation beyond this get a polite "busy" reply.
+    max_pending: int = Field(64, ge=1)
 
 
 class WebhookSettings(BaseModel):
@@ -89,6 +91,16 @@ class SchedulerSettings(BaseModel):
     misfire_grace_s: int = Field(3600, ge=1)
     # A candidate is promoted only if no gated metric drops by more than this.
     gate_margin: float = Field(0.02, ge=0.0, le=1.0)
+    # Metrics the gate checks ("suite.metric" or "metric"); empty means every score both report.
+    gate_metrics: list[str] = Field(default_factory=list)
+    # `cibot eval` suites both adapters are scored on, plus the held-out thumbs-up slice.
+    eval_suites: list[str] = Field(default_factory=lambda: ["heldout", "json"])
+    eval_limit: int = Field(100, ge=1)  # examples per suite, to bound the gate's run time
+    # The newest thumbs-up examples kept out of training to test the candidate on.
+    holdout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    # A retrain holds a database lease this long, renewed while it runs; a killed run's expires.
+    lock_ttl_s: int = Field(600, ge=5)
+    train_timeout_s: int = Field(6 * 3600, ge=10)
 
 
 class Settings(BaseSettings):

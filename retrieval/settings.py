@@ -22,3 +22,5 @@ class RetrievalSettings(BaseModel):
     # Below this fused score a search reports "nothing relevant".
     min_score: float = Field(0.3, ge=0.0, le=1.0)
     chunk_chars: int = Field(1200, ge=200, le=20000)
+    # Ingest the bundled runbooks and incidents on first use (tests turn it off to save CPU).
+    starter: bool = True

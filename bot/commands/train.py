@@ -1,10 +1,95 @@
-"""`cibot train`: placeholder until its issue lands."""
-import typer
+"""`cibot train`: fine-tune a LoRA adapter; `cibot train base`: build the embedded base model."""
+from __future__ import annotations
 
-from retrieval.errors import CibotError
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("train", help="(not implemented yet)", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def _cmd(ctx: typer.Context) -> None:
-        raise CibotError("'cibot train' is not implemented yet")
+    group = typer.Typer(help="Train a LoRA adapter (default) or the embedded base model (`base`).",
+                        invoke_without_command=True, no_args_is_help=False)
+
+    @group.callback()
+    def train(
+        ctx: typer.Context,
+        data: Optional[List[Path]] = typer.Option(None, "--data", help="JSONL file(s); default: the shipped corpus."),
+        base: Optional[str] = typer.Option(None, "--base", help="Base model: embedded, a HF id or a local dir."),
+        epochs: Optional[float] = typer.Option(None, "--epochs", help="Epochs (may be fractional)."),
+        out: Optional[str] = typer.Option(None, "--out", help="Version name; default: the next vNNNN."),
+        promote: bool = typer.Option(True, "--promote/--no-promote", help="Make the new adapter current."),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps."),
+        eval_limit: int = typer.Option(40, "--eval-limit", help="Held-out examples to evaluate on."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        if ctx.invoked_subcommand is not None:
+            return
+        from bot.cli import state
+        from bot.commands.output import emit_json, progress
+        from training.lora import LoraConfig, main
+        from training.registry import AdapterRegistry
+
+        settings = state(ctx).settings
+        t = settings.train
+        cfg = LoraConfig(
+            data=[str(p) for p in (data or [_default_data()])], home=str(settings.home),
+            base=base or settings.model.base, out_version=out, promote=promote,
+            lora_r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
+            learning_rate=t.learning_rate, epochs=epochs or t.epochs, batch_size=t.batch_size,
+            grad_accum=t.grad_accum, max_seq_len=t.max_seq_len, seed=t.seed,
+            device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit,
+        )
+        # The shipped default becomes v0001 first, so a rollback from the new adapter has a target.
+        AdapterRegistry(settings.paths.adapters).ensure_default()
+        with progress("training", None) as advance:
+            result = main(cfg, on_step=lambda done, total, loss: advance(1))
+        if as_json:
+            emit_json({"version": result.version, "train_examples": result.train_examples,
+                       "eval": {k: v for k, v in result.eval.items() if k != "samples"},
+                       "seconds": result.seconds})
+            return
+        ev = result.eval
+        print(f"adapter {result.version} trained on {result.train_examples} examples in {result.seconds:.0f}s "
+              f"({result.tokens_per_s:.0f} tokens/s); format {ev.get('format_compliance')}, "
+              f"id recall {ev.get('id_recall')}{' (current)' if promote else ''}")
+
+    @group.command("base", help="Build the embedded base model from the repo's text into training/assets/base.")
+    def base_cmd(
+        out: Optional[Path] = typer.Option(None, "--out", help="Artifact directory (default: training/assets/base)."),
+        steps: Optional[int] = typer.Option(None, "--steps", help="Optimizer steps."),
+        threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: torch's default)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the recipe facts as JSON."),
+    ) -> None:
+        from bot.commands.output import emit_json, progress
+        from training.base import BASE_ASSET
+        from training.pretrain import BaseRecipe, pretrain
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        recipe = BaseRecipe()
+        if steps:
+            recipe.steps = steps
+        with progress("pretraining", recipe.steps) as advance:
+            def on_step(step: int, loss: float) -> None:
+                advance(1)
+                if step % 20 == 0:
+                    print(f"step {step}/{recipe.steps} loss {loss:.3f}", file=sys.stderr, flush=True)
+
+            facts = pretrain(out or BASE_ASSET, recipe, on_step=on_step)
+        if as_json:
+            emit_json(facts)
+        else:
+            print(f"base model written to {out or BASE_ASSET}: {facts['parameters']:,} parameters, "
+                  f"{facts['steps_done']} steps, loss {facts['final_loss']}, {facts['seconds']}s", file=sys.stderr)
+
+    app.add_typer(group, name="train")
+
+
+def _default_data() -> Path:
+    from training.evaluate import REPO
+
+    return REPO / "training" / "data" / "train.jsonl"

@@ -27,8 +27,9 @@ class AnswerRecord:
 
     @property
     def is_failure_answer(self) -> bool:
-        """An answer to an actual CI failure (not "no failure found", not an empty reply)."""
-        return bool(self.root_cause.strip()) and bool(self.fix.strip()) and not self.answer_json.get("note")
+        """An answer to an actual CI failure: not "no failure found", not an empty reply."""
+        note = (self.answer_json.get("note") or "").lower()
+        return bool(self.root_cause.strip()) and bool(self.fix.strip()) and "no failure" not in note
 
 
 @dataclass(frozen=True)

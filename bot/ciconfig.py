@@ -1,0 +1,355 @@
+"""Read a CI configuration as context for an answer: which job/step failed, and what in its
+definition could explain it.
+
+Recognises GitHub Actions workflows, .gitlab-ci.yml, Jenkinsfile, .circleci/config.yml and
+.travis.yml. The file is never executed or fully parsed: lines are kept with their numbers (so an
+answer can cite `file:line`), blocks are found by indentation (YAML) or braces (Jenkinsfile), and
+every line is redacted before it goes anywhere. A few deterministic checks (a working directory
+the log cannot find, a database the tests reach for with no service defined, an unpinned image)
+yield findings the engine can state when the model is unsure.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from bot.evidence import terms
+from retrieval.errors import InputError
+from retrieval.logs.redact import redact
+
+MAX_CONFIG_BYTES = 512 * 1024
+KINDS = ("github", "gitlab", "jenkins", "circleci", "travis", "unknown")
+
+
+@dataclass(frozen=True)
+class ConfigLine:
+    """One line of a CI config, 1-based, already redacted. Like LogLine, plus the file it is from."""
+
+    file: str
+    n: int
+    text: str
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "n": self.n, "text": self.text}
+
+
+@dataclass
+class CiConfig:
+    name: str
+    kind: str
+    lines: list[str]  # redacted; lines[i] is line i + 1
+
+    def line(self, n: int) -> ConfigLine:
+        return ConfigLine(self.name, n, self.lines[n - 1])
+
+
+@dataclass
+class Section:
+    """The part of the config that ran the failing step: the job's header and the step itself."""
+
+    job: str | None
+    step: str | None
+    lines: list[ConfigLine] = field(default_factory=list)
+
+    def render(self, budget_chars: int = 600) -> str:
+        """Numbered lines for the prompt, cut to the budget (the step's own lines come first)."""
+        if not self.lines:
+            return ""
+        head = f"# {self.lines[0].file}"
+        out, used = [head], len(head)
+        for ln in self.lines:
+            row = f"{ln.n}| {ln.text.rstrip()}"
+            if used + len(row) + 1 > budget_chars:
+                break
+            out.append(row)
+            used += len(row) + 1
+        return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A deterministic check's verdict, citing the config line it is about."""
+
+    check: str
+    strength: float  # 0..1: how sure the check is that this caused the failure
+    root_cause: str
+    fix: str
+    line: ConfigLine
+
+
+# ---- loading -------------------------------------------------------------------------------
+
+def detect_kind(name: str, text: str) -> str:
+    low = name.replace("\\", "/").lower()
+    if ".github/workflows/" in low or (re.search(r"(?m)^on\s*:", text) and re.search(r"(?m)^jobs\s*:", text)):
+        return "github"
+    if low.endswith(".gitlab-ci.yml") or low.endswith(".gitlab-ci.yaml"):
+        return "gitlab"
+    if low.endswith("jenkinsfile") or re.search(r"^\s*pipeline\s*\{", text, re.M):
+        return "jenkins"
+    if ".circleci/" in low or re.search(r"(?m)^version\s*:\s*2\.?1?\s*$", text) and "workflows:" in text:
+        return "circleci"
+    if low.endswith(".travis.yml") or re.search(r"(?m)^language\s*:", text):
+        return "travis"
+    if re.search(r"(?m)^stages\s*:", text) and re.search(r"(?m)^\s+script\s*:", text):
+        return "gitlab"
+    return "unknown"
+
+
+def load_config(source: str | Path, name: str | None = None) -> CiConfig:
+    """Read a config file (a Path, or the text itself) and redact every line."""
+    if isinstance(source, Path):
+        try:
+            raw = source.read_bytes()[:MAX_CONFIG_BYTES]
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read CI config ({exc.strerror or exc})") from exc
+        text = raw.decode("utf-8", errors="replace")
+        name = name or _display_name(source)
+    else:
+        text = source[:MAX_CONFIG_BYTES]
+        name = name or "ci-config"
+    lines = [redact(line).text for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return CiConfig(name, detect_kind(name, text), lines)
+
+
+def _display_name(path: Path) -> str:
+    parts = path.parts
+    for marker in (".github", ".circleci"):
+        if marker in parts:
+            return "/".join(parts[parts.index(marker):])
+    return path.name
+
+
+# ---- structure -----------------------------------------------------------------------------
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _yaml_end(lines: Sequence[str], i: int) -> int:
+    """Index just past the YAML block that starts at lines[i] (its more-indented followers)."""
+    base = _indent(lines[i])
+    is_key = not lines[i].lstrip().startswith("- ")
+    j = i + 1
+    while j < len(lines):
+        if not _blank(lines[j]):
+            ind = _indent(lines[j])
+            # "steps:\n- run: x" puts list items at the key's own indent: still its children.
+            if ind < base or (ind == base and not (is_key and lines[j].lstrip().startswith("- "))):
+                break
+        j += 1
+    return j
+
+
+def _children(lines: Sequence[str], start: int, end: int) -> list[int]:
+    """Indices of the direct children (keys or list items) of the block lines[start:end]."""
+    kids, depth = [], None
+    for j in range(start + 1, end):
+        if _blank(lines[j]):
+            continue
+        ind = _indent(lines[j])
+        if depth is None:
+            depth = ind
+        if ind == depth:
+            kids.append(j)
+    return kids
+
+
+def _key(line: str) -> str:
+    match = re.match(r"\s*(?:-\s+)?['\"]?([^'\":#]+?)['\"]?\s*:", line)
+    return match.group(1).strip() if match else ""
+
+
+_GITLAB_RESERVED = {"stages", "variables", "default", "include", "workflow", "image", "services",
+                    "before_script", "after_script", "cache"}
+_TRAVIS_PHASES = {"install", "before_install", "before_script", "script", "after_success",
+                  "after_failure", "deploy", "jobs", "matrix"}
+
+
+def _yaml_jobs(cfg: CiConfig) -> list[tuple[str, int, int]]:
+    """(job name, first index, end index) for each job of a YAML config."""
+    lines = cfg.lines
+    tops = [i for i, ln in enumerate(lines) if not _blank(ln) and _indent(ln) == 0 and _key(ln)]
+    if cfg.kind in ("github", "circleci"):
+        for i in tops:
+            if _key(lines[i]) == "jobs":
+                end = _yaml_end(lines, i)
+                return [(_key(lines[j]), j, _yaml_end(lines, j)) for j in _children(lines, i, end)]
+        return []
+    if cfg.kind == "gitlab":
+        return [(_key(lines[i]), i, _yaml_end(lines, i)) for i in tops
+                if _key(lines[i]) not in _GITLAB_RESERVED and not _key(lines[i]).startswith(".")]
+    # travis and unknown: each top-level phase acts as a job
+    return [(_key(lines[i]), i, _yaml_end(lines, i)) for i in tops
+            if cfg.kind != "travis" or _key(lines[i]) in _TRAVIS_PHASES]
+
+
+def _yaml_steps(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int]]:
+    """(first, end) of each step inside a job: items of `steps:`, or lines of `script:`."""
+    steps = []
+    for j in range(start, end):
+        if _key(lines[j]) in ("steps", "script", "before_script", "after_script") and not lines[j].lstrip().startswith("- "):
+            block_end = _yaml_end(lines, j)
+            steps += [(k, _yaml_end(lines, k)) for k in _children(lines, j, block_end)]
+    return steps
+
+
+def _jenkins_blocks(lines: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(stage name, first index, end index) for each `stage('name') {` block, by brace matching."""
+    blocks = []
+    for i, line in enumerate(lines):
+        match = re.search(r"\bstage\s*\(\s*['\"]([^'\"]+)['\"]", line)
+        if not match:
+            continue
+        depth, j = 0, i
+        while j < len(lines):
+            depth += lines[j].count("{") - lines[j].count("}")
+            j += 1
+            if depth <= 0 and j > i + 1 or (depth <= 0 and "{" in lines[i] and "}" in lines[i]):
+                break
+        blocks.append((match.group(1), i, j))
+    return blocks
+
+
+# ---- selection -----------------------------------------------------------------------------
+
+def _score(text: str, step_terms: set[str], log_terms: set[str]) -> float:
+    block = terms(text)
+    return 3.0 * len(block & step_terms) + len(block & log_terms)
+
+
+def select(cfg: CiConfig, step: str | None, excerpt_text: str = "") -> Section:
+    """The failing job's header and the step that best matches the excerpt's step name and text."""
+    lines = cfg.lines
+    step_terms, log_terms = terms(step or ""), terms(excerpt_text)
+    if cfg.kind == "jenkins":
+        blocks = _jenkins_blocks(lines)
+        if not blocks:
+            return Section(None, None, [cfg.line(n) for n in range(1, min(len(lines), 40) + 1)])
+        name, i, j = max(blocks, key=lambda b: (_score("\n".join(lines[b[1]:b[2]]), step_terms, log_terms), -b[1]))
+        return Section(name, name, [cfg.line(n + 1) for n in range(i, j) if not _blank(lines[n])])
+    best: tuple[float, int, str, tuple[int, int] | None, tuple[int, int]] | None = None
+    for job, i, j in _yaml_jobs(cfg):
+        steps = _yaml_steps(lines, i, j) or [(i, j)]
+        for a, b in steps:
+            score = _score("\n".join(lines[a:b]), step_terms, log_terms) + 0.5 * _score(job, step_terms, log_terms)
+            if best is None or score > best[0]:
+                best = (score, i, job, (a, b), (i, j))
+    if best is None:
+        return Section(None, None, [cfg.line(n + 1) for n in range(min(len(lines), 40)) if not _blank(lines[n])])
+    _, i, job, (a, b), (ji, jj) = best
+    header = [n for n in range(ji, jj) if n < a or n >= b]
+    header = [n for n in header if _indent(lines[n]) <= _indent(lines[ji]) + 4 or _in_header_block(lines, n, ji)]
+    picked = sorted(set(range(a, b)) | set(header[:12]))
+    step_name = _key(lines[a]) if a != ji else None
+    name_match = re.search(r"name\s*:\s*(.+)", lines[a])
+    if name_match:
+        step_name = name_match.group(1).strip().strip("'\"")
+    # The step's lines first in the prompt: they are what failed; the header gives its context.
+    ordered = list(range(a, b)) + [n for n in picked if n < a or n >= b]
+    return Section(job, step_name, [cfg.line(n + 1) for n in ordered if not _blank(lines[n])])
+
+
+def _in_header_block(lines: Sequence[str], n: int, job_start: int) -> bool:
+    """Lines under a job's `defaults:`, `services:`, `container:` or `image:` keys."""
+    k = n
+    while k > job_start and _indent(lines[k]) > _indent(lines[job_start]) + 2:
+        k -= 1
+    return _key(lines[k]) in ("defaults", "services", "container", "image", "docker", "environment")
+
+
+# ---- checks --------------------------------------------------------------------------------
+
+_WORKDIR = re.compile(r"""(?:working[-_]directory\s*:\s*|\bdir\s*\(\s*|^\s*-?\s*cd\s+)['"]?([\w.\-/${}]+)""")
+_MISSING = re.compile(r"(?i)(no such file or directory|enoent|not found|does not exist|cannot find|could not find|can't find|no \S+ found)")
+_DB_PORTS = {"5432": "postgres", "3306": "mysql", "6379": "redis", "27017": "mongo", "9200": "elasticsearch",
+             "5672": "rabbitmq", "11211": "memcached"}
+_REFUSED = re.compile(r"(?i)(connection refused|econnrefused|could not connect|can't connect|connect to .* failed|"
+                      r"could not translate host name|name or service not known)")
+_IMAGE = re.compile(r"""^\s*-?\s*(?:image\s*:|uses\s*:|docker\s+pull\s+)\s*['"]?([\w.\-/]+)(?:[:@]([\w.\-]+))?""")
+
+
+def check(cfg: CiConfig, section: Section, excerpt_lines: Sequence[str]) -> list[Finding]:
+    """Deterministic findings, strongest first."""
+    log = "\n".join(excerpt_lines)
+    findings = _check_workdir(cfg, section, excerpt_lines) + _check_services(cfg, section, log)
+    findings += _check_images(section, log)
+    return sorted(findings, key=lambda f: (-f.strength, f.line.n))
+
+
+def _norm_dir(value: str) -> str:
+    return value.strip().strip("'\"").removeprefix("./").rstrip("/")
+
+
+def _check_workdir(cfg: CiConfig, section: Section, log_lines: Sequence[str]) -> list[Finding]:
+    found = []
+    for ln in section.lines:
+        match = _WORKDIR.search(ln.text)
+        if not match or "${" in match.group(1):
+            continue
+        folder = _norm_dir(match.group(1))
+        if not folder or folder == ".":
+            continue
+        pattern = re.compile(r"(?:^|[\s'\"/:])" + re.escape(folder) + r"(?:[/'\":\s]|$)")
+        for text in log_lines:
+            if _MISSING.search(text) and pattern.search(text):
+                found.append(Finding(
+                    "working-directory", 0.95,
+                    f"the step runs in working-directory '{folder}' ({ln.file}:{ln.n}), which the job "
+                    f"cannot find in the checkout: {text.strip()[:160]}",
+                    f"Point working-directory at the folder that holds the project, or create "
+                    f"'{folder}' ({ln.file}:{ln.n}).", ln))
+                break
+    return found
+
+
+def _check_services(cfg: CiConfig, section: Section, log: str) -> list[Finding]:
+    wanted = set()
+    for line in log.splitlines():
+        if _REFUSED.search(line):
+            wanted.update(svc for port, svc in _DB_PORTS.items() if port in line)
+            wanted.update(svc for svc in _DB_PORTS.values() if svc in line.lower())
+    if not wanted:
+        return []
+    section_text = "\n".join(ln.text for ln in section.lines).lower()
+    has_services = re.search(r"(?m)^\s*(services|docker)\s*:", section_text) is not None
+    anchor = section.lines[0] if section.lines else cfg.line(1)
+    job_line = next((ln for ln in section.lines if section.job and _key(ln.text) == section.job), anchor)
+    found = []
+    for svc in sorted(wanted):
+        if svc in section_text and has_services:
+            continue
+        found.append(Finding(
+            "missing-service", 0.8,
+            f"the tests connect to {svc}, but job '{section.job or '?'}' ({job_line.file}:{job_line.n}) "
+            f"starts no {svc} service",
+            f"Add a {svc} service to the job (`services:`) and point the tests at it, "
+            f"with a health check so they wait until it accepts connections.", job_line))
+    return found
+
+
+def _check_images(section: Section, log: str) -> list[Finding]:
+    version_trouble = re.search(r"(?i)(manifest unknown|not compatible|incompatible|unsupported|"
+                                r"version mismatch|was initialized by|requires .* version)", log)
+    found = []
+    for ln in section.lines:
+        match = _IMAGE.search(ln.text)
+        if not match:
+            continue
+        ref, tag = match.group(1), match.group(2)
+        if tag and tag not in ("latest", "main", "master", "stable"):
+            continue
+        strength = 0.6 if version_trouble else 0.2
+        found.append(Finding(
+            "unpinned-image", strength,
+            f"'{ref}' is not pinned to a version ({ln.file}:{ln.n}), so a new upstream release can "
+            f"change the build without any commit",
+            f"Pin '{ref}' to a tag or digest that is known to work ({ln.file}:{ln.n}).", ln))
+    return found

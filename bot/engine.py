@@ -1,0 +1,371 @@
+"""The answer engine: excerpt -> route -> retrieve -> prompt -> generate -> post-process.
+
+`AnswerEngine.answer(request)` is the one entry the CLI, the Slack bot and the webhooks call. It
+receives its parts (router, retriever, generator) already built (bot.runtime.build_engine does
+that), so it holds no config reading, no weight loading and no I/O beyond reading the request's
+log. Every stage is timed; the answer's evidence and sources are only ever things that were seen.
+"""
+from __future__ import annotations
+
+import io
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from bot import evidence as ev
+from bot import fallback
+from bot.answer import Answer, AnswerRequest, SourceRef
+from bot.budget import Prompt, fit
+from retrieval.errors import UsageError
+from retrieval.types import Excerpt, Passage
+
+STAGES = ("excerpt", "route", "retrieve", "prompt", "generate", "post")
+# Below this share of its identifiers found in the log/context, an answer counts as unsure.
+GROUNDED = 0.2
+JSON_RETRY = "That was not valid JSON. Reply with one JSON object with the keys root_cause and fix."
+
+
+@dataclass
+class EngineConfig:
+    top_k: int = 5
+    min_score: float = 0.3
+    context_tokens: int = 768
+    max_new_tokens: int = 160
+    excerpt_lines: int = 30
+    evidence_lines: int = 12
+    channel_routes: dict[str, str] = field(default_factory=dict)
+    never_echo: tuple[str, ...] = ()  # configured secret values; masked if a model repeats one
+    model_base: str = "none"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "EngineConfig":
+        secrets = []
+        for section in (settings.slack, settings.webhooks, settings.model, settings.retrieval):
+            for value in section.__dict__.values():
+                if hasattr(value, "get_secret_value") and value.get_secret_value():
+                    secrets.append(value.get_secret_value())
+        return cls(top_k=settings.retrieval.top_k, min_score=settings.retrieval.min_score,
+                   context_tokens=settings.model.context_tokens, max_new_tokens=settings.model.max_new_tokens,
+                   channel_routes=dict(settings.slack.channel_routes), never_echo=tuple(secrets),
+                   model_base=settings.model.base)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+@dataclass
+class _Work:
+    """What the stages hand each other within one request."""
+
+    request: AnswerRequest
+    question: str
+    excerpt: Excerpt
+    route: Any = None  # bot.router.RouteDecision
+    fmt: str = "text"
+    passages: list[Passage] = field(default_factory=list)
+    config: Any = None  # bot.ciconfig.CiConfig
+    section: Any = None  # bot.ciconfig.Section
+    findings: list = field(default_factory=list)
+    prompt: Prompt | None = None
+    raw: str | None = None
+    model: dict = field(default_factory=dict)
+
+
+class AnswerEngine:
+    def __init__(self, *, router=None, retriever=None, generator=None, config: EngineConfig | None = None):
+        self.router = router
+        self.retriever = retriever
+        self.generator = generator
+        self.config = config or EngineConfig()
+
+    # ---- stages ------------------------------------------------------------------------------
+
+    def excerpt(self, log: str | bytes | Path | None, pass_log: str | bytes | Path | None = None) -> Excerpt:
+        """The redacted failure excerpt of a log, read in bounded memory (streaming)."""
+        from retrieval.logs.excerpt import extract
+
+        return extract(_source(log), max_lines=self.config.excerpt_lines,
+                       pass_log=_source(pass_log) if pass_log is not None else None)
+
+    def answer(self, request: AnswerRequest) -> Answer:
+        from retrieval.logs.redact import redact
+
+        question = redact(request.question or "").text.strip()
+        if not question and _empty(request.log):
+            raise UsageError("nothing to answer: ask a question or attach a log",
+                             hint="e.g. cibot ask 'why did CI fail?' --log build.log")
+        timer = _Timer()
+        with timer("excerpt"):
+            work = _Work(request, question, self._excerpt_of(request, question))
+        with timer("route"):
+            self._route(work)
+        with timer("retrieve"):
+            self._retrieve(work)
+        with timer("prompt"):
+            self._config(work)
+            self._prompt(work)
+        with timer("generate"):
+            self._generate(work)
+        with timer("post"):
+            answer = self._post(work)
+        answer.timings = dict(timer.timings)
+        answer.timings["total"] = sum(timer.timings.values())
+        _observe(answer.timings)
+        return answer
+
+    def _excerpt_of(self, request: AnswerRequest, question: str) -> Excerpt:
+        if not _empty(request.log):
+            return self.excerpt(request.log, request.pass_log)
+        from bot.router import route_features
+
+        # An alert pasted into the message is the log.
+        if route_features(question, None, False)["log_like_lines"] >= 0.5:
+            return self.excerpt(question)
+        return Excerpt(lines=[], has_failure=False, source=None)
+
+    def _route(self, work: _Work) -> None:
+        req, log_text = work.request, work.excerpt.text() if work.excerpt.lines else None
+        if self.router is None:  # no classifier loaded: the obvious rule
+            from bot.router import RouteDecision, split_keyword
+
+            keyword, fmt, rest = split_keyword(work.question)
+            route = keyword or req.route or ("hybrid" if log_text else "rag")
+            work.route = RouteDecision(route, 1.0, {route: 1.0}, {}, "rule", rest, fmt)
+        else:
+            work.route = self.router.decide(
+                work.question, log_text=log_text, has_history=bool(req.history), forced=req.route,
+                channel=req.scope.channel, channel_routes=self.config.channel_routes)
+        work.question = work.route.question.strip()
+        work.fmt = work.route.format or req.format
+
+    def _retrieve(self, work: _Work) -> None:
+        if self.retriever is None or work.route.route == "finetune":
+            return
+        query = work.question
+        if work.route.route == "hybrid" and work.excerpt.lines:
+            lines = ev.pick_evidence(work.excerpt.lines, work.question, limit=6)
+            query = (query + "\n" + "\n".join(ln.text for ln in lines))[:1000]
+        if not query.strip():
+            return
+        work.passages = list(self.retriever.search(query, k=self.config.top_k, scope=work.request.scope))
+
+    def _config(self, work: _Work) -> None:
+        if work.request.ci_config is None or work.route.route == "rag":
+            return
+        from bot import ciconfig
+
+        work.config = ciconfig.load_config(work.request.ci_config, work.request.ci_config_name)
+        work.section = ciconfig.select(work.config, work.excerpt.step, work.excerpt.text())
+        work.findings = ciconfig.check(work.config, work.section, [ln.text for ln in work.excerpt.lines])
+
+    def _prompt(self, work: _Work) -> None:
+        if self.generator is None:
+            return
+        from training.prompt import build_messages
+
+        route = work.route.route
+        relevant = ev.relevant_sources(work.passages, self.config.min_score)
+        text = work.excerpt.text()
+        if route == "finetune" and not text:
+            text = _earlier_answer(work.request.history) or work.question
+        budget = self.config.context_tokens
+        work.prompt = fit(
+            build_messages, self.generator.count_tokens, budget_tokens=budget, excerpt=text,
+            question=work.question or None, passages=relevant if route != "finetune" else [],
+            fmt=work.fmt, ci_config=work.section.render() if work.section else None)
+
+    def _generate(self, work: _Work) -> None:
+        gen = self.generator
+        if gen is None or work.prompt is None:
+            return
+        info = gen.info()
+        work.model = {"base": info.base, "adapter": info.adapter}
+        if work.fmt != "json":
+            work.raw = gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens).text
+            return
+        from training.prompt import ANSWER_SCHEMA
+
+        first = gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens,
+                             json_schema=ANSWER_SCHEMA).text
+        if _valid_json_answer(first):
+            work.raw = first
+            return
+        retry = work.prompt.messages + [{"role": "assistant", "content": first},
+                                        {"role": "user", "content": JSON_RETRY}]
+        second = gen.generate(retry, max_new_tokens=self.config.max_new_tokens, json_schema=ANSWER_SCHEMA).text
+        # Neither valid: the post stage builds the JSON from whatever parses, else from the log.
+        work.raw = second if _valid_json_answer(second) else first
+
+    # ---- post-processing ---------------------------------------------------------------------
+
+    def _post(self, work: _Work) -> Answer:
+        from training.prompt import parse_answer
+
+        parsed = parse_answer(work.raw) if work.raw else None
+        used = work.prompt.used if work.prompt else ev.relevant_sources(work.passages, self.config.min_score)
+        sources = [p for p in used if p.score >= self.config.min_score] if work.route.route != "finetune" else []
+        if work.route.route == "rag":
+            cause, fix, note, ground = self._post_rag(work, parsed, sources)
+        elif work.route.route == "finetune":
+            cause, fix, note, ground = self._post_finetune(work, parsed)
+        else:
+            cause, fix, note, ground = self._post_hybrid(work, parsed, sources)
+        if work.route.route == "rag" and cause.startswith("nothing relevant"):
+            sources = []
+        cause, fix = self._scrub(cause), self._scrub(fix)
+        config_lines = self._config_evidence(work, cause + " " + fix)
+        return Answer(
+            route=work.route.route, root_cause=cause, fix=fix,
+            evidence=ev.pick_evidence(work.excerpt.lines, cause + " " + fix, self.config.evidence_lines),
+            sources=[SourceRef(p.title, p.uri, round(float(p.score), 3)) for p in sources],
+            confidence=ev.confidence(route_conf=work.route.confidence, parsed=parsed is not None,
+                                     ground=ground, top_source=sources[0].score if sources else None,
+                                     has_failure=work.excerpt.has_failure or work.route.route != "hybrid"),
+            model=work.model or {"base": self.config.model_base, "adapter": None},
+            category=work.excerpt.category, step=work.excerpt.step, note=note,
+            debug=self._debug(work, parsed, ground), config_evidence=config_lines)
+
+    def _post_hybrid(self, work: _Work, parsed, sources: list[Passage]):
+        support = work.excerpt.text() + "\n" + "\n".join(p.text for p in sources)
+        ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
+        unsure = parsed is None or ground < GROUNDED
+        strongest = work.findings[0] if work.findings else None
+        note = None
+        if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
+            return strongest.root_cause, strongest.fix, None, 1.0
+        if parsed is None:
+            cause, fix = fallback.retrieval_only(work.excerpt.lines, sources)
+            note = "the model's answer could not be used; this is the log's key line"
+        else:
+            cause, fix = parsed
+        if not work.excerpt.lines:
+            note = "no log was attached; attach the failing job's log for a grounded answer"
+        elif not work.excerpt.has_failure:
+            note = "no failure was found in the log; these are its last lines"
+        elif unsure and not sources:
+            note = "nothing relevant was found in the knowledge base and the model is unsure: check the evidence"
+        return cause, fix, note, ground
+
+    def _post_rag(self, work: _Work, parsed, sources: list[Passage]):
+        if not sources:
+            return ("nothing relevant was found in the knowledge base for this question",
+                    "Ask the team that owns it, then add the answer as a runbook so cibot can cite it.",
+                    "nothing relevant retrieved", 0.0)
+        support = "\n".join(p.text for p in sources)
+        ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
+        if parsed is None or ground < GROUNDED:
+            cause, fix = fallback.from_passage(sources[0], work.question)
+            return cause, fix, f"quoted from \"{sources[0].title}\"", ev.grounding(cause, support)
+        return parsed[0], parsed[1], None, ground
+
+    def _post_finetune(self, work: _Work, parsed):
+        earlier = _earlier_fields(work.request.history)
+        if parsed is not None:
+            return parsed[0], parsed[1], None, 1.0 if earlier else ev.grounding(" ".join(parsed), work.excerpt.text())
+        if earlier is not None:
+            return earlier[0], earlier[1], "the rewrite could not be used; this is the earlier answer", 0.5
+        if work.excerpt.lines:
+            cause, fix = fallback.from_excerpt(work.excerpt.lines)
+            return cause, fix, "the model's answer could not be used; this is the log's key line", 0.0
+        return (work.question, "(no rewrite available)", "the model's answer could not be used", 0.0)
+
+    def _config_evidence(self, work: _Work, answer_text: str) -> list:
+        if work.section is None:
+            return []
+        cited = [f.line for f in work.findings if f.strength >= 0.5]
+        wanted = ev.terms(answer_text) | ev.terms(work.excerpt.step or "")
+        related = [ln for ln in work.section.lines if ev.terms(ln.text) & wanted]
+        seen, out = set(), []
+        for ln in cited + related:
+            if ln.n not in seen:
+                seen.add(ln.n)
+                out.append(ln)
+        return out[:6]
+
+    def _scrub(self, text: str) -> str:
+        """Model output is untrusted: redact secrets and configured secret values it may repeat."""
+        from retrieval.logs.redact import redact
+
+        text = redact(" ".join((text or "").split())).text
+        for secret in self.config.never_echo:
+            if secret and len(secret) >= 6:
+                text = text.replace(secret, "[REDACTED:config]")
+        return text or "(empty)"
+
+    def _debug(self, work: _Work, parsed, ground: float) -> dict:
+        return {
+            "route": work.route.debug(),
+            "format": work.fmt,
+            "retrieved": [{"title": p.title, "score": round(float(p.score), 3)} for p in work.passages],
+            "prompt_tokens": work.prompt.tokens if work.prompt else 0,
+            "parsed": parsed is not None,
+            "grounding": round(ground, 3),
+            "findings": [{"check": f.check, "strength": f.strength, "line": f"{f.line.file}:{f.line.n}"}
+                         for f in work.findings],
+            "raw": (work.raw or "")[:400],
+        }
+
+
+def _empty(log: Any) -> bool:
+    if log is None:
+        return True
+    if isinstance(log, (str, bytes)):
+        return not log.strip()
+    return False
+
+
+def _source(log: str | bytes | Path | Any):
+    """Pasted text must never be mistaken for a path, so it goes in as a text stream."""
+    if isinstance(log, str):
+        return io.StringIO(log)
+    return log
+
+
+def _earlier_fields(history: list[dict]) -> tuple[str, str] | None:
+    for turn in reversed(history or []):
+        doc = turn.get("answer_json") if isinstance(turn.get("answer_json"), dict) else turn
+        if doc.get("root_cause") and doc.get("fix"):
+            return str(doc["root_cause"]), str(doc["fix"])
+    return None
+
+
+def _earlier_answer(history: list[dict]) -> str | None:
+    fields = _earlier_fields(history)
+    if fields:
+        return f"Root Cause: {fields[0]}\nFix: {fields[1]}"
+    for turn in reversed(history or []):
+        if turn.get("text"):
+            return str(turn["text"])
+    return None
+
+
+def _valid_json_answer(text: str | None) -> bool:
+    try:
+        obj = json.loads((text or "").strip())
+    except ValueError:
+        return False
+    return (isinstance(obj, dict) and isinstance(obj.get("root_cause"), str) and isinstance(obj.get("fix"), str)
+            and bool(obj["root_cause"].strip()) and bool(obj["fix"].strip()))
+
+
+def _observe(timings: dict[str, float]) -> None:
+    """Feed the stage histogram when bot.observability is there (a server); no-op otherwise."""
+    try:
+        from bot.observability import STAGE_SECONDS
+    except ImportError:
+        return
+    for stage, seconds in timings.items():
+        STAGE_SECONDS.labels(stage=stage).observe(seconds)

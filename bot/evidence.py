@@ -1,0 +1,112 @@
+"""Ground an answer in what was actually seen: evidence lines, cited sources, confidence.
+
+Everything here is pure. Evidence is always a subset of the redacted excerpt's lines, copied as they
+are (never text the model wrote); sources are always passages that were retrieved, scored above the
+threshold and placed in the prompt.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+from retrieval.types import LogLine, Passage
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/:@]*[A-Za-z0-9_]")
+_STOP = frozenset(
+    "the and for with from that this was were are not but into when then than have has had its "
+    "your you our their there here which while build failed failure error errors fix root cause "
+    "because check make sure run use using step job log line lines code exit".split()
+)
+_ERRORISH = re.compile(
+    r"(?i)(error|exception|fail|fatal|denied|refused|not found|cannot|can't|unable|missing|"
+    r"traceback|panic|killed|timed? ?out|no such|undefined|unresolved|mismatch|invalid)"
+)
+
+
+def terms(text: str) -> set[str]:
+    """Identifier-like words, lowercased, that can tie an answer to log lines."""
+    found = set()
+    for word in _WORD.findall(text or ""):
+        word = word.lower().strip(".:/-")
+        if len(word) >= 3 and word not in _STOP:
+            found.add(word)
+            # "com.acme.OrderServiceTest" should also match "OrderServiceTest" and vice versa.
+            found.update(p for p in re.split(r"[./:]", word) if len(p) >= 4 and p not in _STOP)
+    return found
+
+
+def line_score(line: str, answer_terms: set[str]) -> float:
+    """How much a log line supports the answer: shared identifiers first, error-likeness second."""
+    overlap = len(terms(line) & answer_terms)
+    return 2.0 * min(overlap, 4) + (1.0 if _ERRORISH.search(line) else 0.0)
+
+
+def pick_evidence(lines: Sequence[LogLine], answer_text: str, limit: int = 12) -> list[LogLine]:
+    """The excerpt lines most relevant to the answer, in log order, with their line numbers.
+
+    The best-supported lines are kept together with their neighbours, so a trace or a compiler
+    message keeps its context; lines that support nothing are dropped first.
+    """
+    if not lines:
+        return []
+    if len(lines) <= limit:
+        return list(lines)
+    answer_terms = terms(answer_text)
+    scores = [line_score(ln.text, answer_terms) for ln in lines]
+    order = sorted(range(len(lines)), key=lambda i: (-scores[i], i))
+    keep: set[int] = set()
+    for i in order:
+        if len(keep) >= limit or scores[i] <= 0:
+            break
+        for j in (i, i + 1, i - 1):  # a supporting line and its immediate neighbours
+            if 0 <= j < len(lines) and len(keep) < limit:
+                keep.add(j)
+    if not keep:  # nothing scores: the excerpt's tail is where failures usually end up
+        keep = set(range(len(lines) - limit, len(lines)))
+    return [lines[i] for i in sorted(keep)]
+
+
+def key_line(lines: Sequence[LogLine]) -> LogLine | None:
+    """The single line that best states the failure (for fallbacks and baselines)."""
+    best, best_score = None, -1.0
+    for ln in lines:
+        text = ln.text.strip()
+        if not text:
+            continue
+        score = (2.0 if _ERRORISH.search(text) else 0.0) + min(len(terms(text)), 6) / 6
+        if score > best_score:  # first of equals wins: the first real failure beats fallout
+            best, best_score = ln, score
+    return best
+
+
+def relevant_sources(passages: Iterable[Passage], min_score: float) -> list[Passage]:
+    """Passages a citation may point at: retrieved, above the threshold, one per uri."""
+    seen, kept = set(), []
+    for p in passages:
+        if p.score < min_score or p.uri in seen:
+            continue
+        seen.add(p.uri)
+        kept.append(p)
+    return kept
+
+
+def grounding(answer_text: str, support: str) -> float:
+    """Share of the answer's identifiers that appear in the log/context (0 when it names none)."""
+    answer_terms = terms(answer_text)
+    if not answer_terms:
+        return 0.0
+    support_terms = terms(support)
+    return len(answer_terms & support_terms) / len(answer_terms)
+
+
+def confidence(*, route_conf: float, parsed: bool, ground: float, top_source: float | None,
+               has_failure: bool) -> float:
+    """A 0..1 score from cheap signals. Not calibrated; it orders answers, so thresholds work."""
+    score = 0.15 + 0.15 * route_conf
+    score += 0.25 if parsed else 0.0
+    score += 0.25 * ground
+    if top_source is not None:
+        score += 0.2 * top_source
+    if not has_failure:
+        score *= 0.6
+    return max(0.0, min(1.0, score))

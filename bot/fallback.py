@@ -1,0 +1,68 @@
+"""Deterministic answers for when the model is missing or its output is unusable.
+
+They are built only from what was seen: the excerpt's key line, a retrieved passage's key section,
+a config check's finding. Also the baselines the answer bench compares against.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from bot.evidence import key_line, terms
+from retrieval.types import LogLine, Passage
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_FIX_WORDS = re.compile(r"(?i)\b(fix|run|set|add|pin|use|upgrade|downgrade|rotate|retry|re-?run|remove|"
+                        r"install|update|ask|contact|open|raise|restart|increase)\b")
+
+
+def from_excerpt(lines: Sequence[LogLine]) -> tuple[str, str]:
+    """The excerpt's key line as the root cause (the "first line" baseline, a little smarter)."""
+    line = key_line(lines)
+    if line is None:
+        return ("no failure line was found in the log",
+                "Check that the whole log of the failing job was attached.")
+    return (f"the log fails at line {line.n}: {line.text.strip()[:240]}",
+            "Fix the error on that line; the evidence below shows its context.")
+
+
+def key_section(passage: Passage, question: str, max_chars: int = 320) -> str:
+    """The sentences of a passage that share most words with the question, in their order."""
+    sentences = [s.strip() for s in _SENTENCE.split(passage.text or "") if s and s.strip()]
+    sentences = [s.lstrip("#-* ").strip() for s in sentences]
+    sentences = [s for s in sentences if len(s) > 2]
+    if not sentences:
+        return ""
+    wanted = terms(question)
+    scored = sorted(range(len(sentences)),
+                    key=lambda i: (-len(terms(sentences[i]) & wanted), i))
+    keep, used = [], 0
+    for i in scored:
+        if used + len(sentences[i]) > max_chars and keep:
+            break
+        keep.append(i)
+        used += len(sentences[i]) + 1
+    return " ".join(sentences[i] for i in sorted(keep))[:max_chars]
+
+
+def fix_section(passage: Passage, max_chars: int = 240) -> str:
+    """The first sentences of a passage that read like an instruction (for the fix field)."""
+    sentences = [s.strip().lstrip("#-* ").strip() for s in _SENTENCE.split(passage.text or "") if s.strip()]
+    steps = [s for s in sentences if _FIX_WORDS.search(s)]
+    text = " ".join(steps or sentences[:2])
+    return text[:max_chars]
+
+
+def from_passage(passage: Passage, question: str) -> tuple[str, str]:
+    """Quote a retrieved passage's key section, citing it (the rag route's fallback)."""
+    section = key_section(passage, question) or passage.title
+    return (f"{section} (from \"{passage.title}\")",
+            f"See \"{passage.title}\" ({passage.uri}) for the full procedure.")
+
+
+def retrieval_only(lines: Sequence[LogLine], passages: Sequence[Passage]) -> tuple[str, str]:
+    """The excerpt's key line as the cause and the best passage's instructions as the fix."""
+    cause, fix = from_excerpt(lines)
+    if passages:
+        fix = f"{fix_section(passages[0])} (from \"{passages[0].title}\")"
+    return cause, fix

@@ -1,0 +1,151 @@
+"""What a failure looks like in CI output: weighted line patterns, continuation and noise.
+
+Weights are rough log-odds that a line explains a failure. They were tuned on the whole LogChunks
+and CiDiff development sets (never per repository): strong, tool-specific markers score high,
+generic words ("error") score low, and summary/boilerplate lines that merely mention errors score
+below zero.
+"""
+from __future__ import annotations
+
+import re
+
+# A cheap gate run over whole blocks of text (as UTF-8 bytes, with RE2 when installed, whose DFA
+# scans at hundreds of MB/s where Python's backtracking engine manages a few): lines it misses get
+# weight 0 without a per-line look. It must stay RE2-compatible (no lookaround, no backreferences).
+GATE_PATTERN = (
+    r"(?i)err|fail|exception|traceback|fatal|panic|abort|denied|cannot|can't|could not|couldn't|unable"
+    r"|not found|no such|missing|invalid|unexpected|undefined|undeclared|not declared|timed? ?out|killed"
+    r"|exit(?:ed)? (?:code|status|with)|expected|assert|refused|forbidden|unauthori[sz]ed|violation|problem"
+    r"|crash|segmentation|out of memory|no space|not ok|✖|✗|does not|did not|doesn't|didn't|conflict"
+    r"|unsatisf|incompatible|unresolved|mismatch|required but|not installed|issues|severity|wrong"
+    r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!"
+)
+
+
+def compile_fast(pattern: str):
+    """A bytes regex for scanning whole blocks: RE2 when installed, else Python's `re`."""
+    try:
+        import re2  # google-re2
+
+        return re2.compile(pattern.encode())
+    except ImportError:  # the pure-Python engine gives the same answers, only slower
+        return re.compile(pattern.encode())
+
+
+def matching_lines(rx, data: bytes, first: int = 0) -> list[int]:
+    """Indices (counted from `first`) of the "\n"-separated lines of `data` that `rx` matches."""
+    out: list[int] = []
+    idx, pos, last = first, 0, -1
+    for m in rx.finditer(data):
+        start = m.start()
+        idx += data.count(b"\n", pos, start)
+        pos = start
+        if idx != last:
+            out.append(idx)
+            last = idx
+    return out
+
+
+GATE = compile_fast(GATE_PATTERN)
+
+_RULES: list[tuple[float, str]] = [
+    # Test frameworks
+    (9, r"^\s*(?:---|===) FAIL:|^FAIL\s+\S+|^FAIL:|^\s*FAILED\s|\bFAILED\b|\bFAILURES?!|^\s*not ok\b"),
+    (8, r"^\s*E\s{2,}\S|^_{3,} .* _{3,}$|AssertionError|AssertError|assert(?:ion)? failed|Assertion failed"),
+    (8, r"expected:? ?<.*> but was:? ?<|[Ee]xpected .{0,80} (?:to (?:equal|be|have|contain)|but (?:got|was|received))"),
+    (7, r"^\s*\d+\) \S|^\s*[✖✗×]\s|\d+ failing\b|^\s*Failed tests?:|^Tests (?:in error|run:.*Failures: [1-9])"),
+    (6, r"Tests run:.*(?:Failures: [1-9]|Errors: [1-9])|^\s*Failures?:\s*$|^\s*Errors?:\s*$|<<< (?:FAILURE|ERROR)!"),
+    (6, r"Failed asserting|^\s*(?:expected|actual|got|want|received)\s*[:=]"),
+    # Exceptions and traces
+    (8, r"^Traceback \(most recent call last\)|^\s*[\w.$]+(?:Error|Exception|Failure)(?::|$)|^\s*Caused by:"),
+    (6, r"\b(?:panic|fatal error):|^panic\b|Segmentation fault|core dumped|^\s*\*\* \(\w+Error\)|=ERROR REPORT="),
+    (4, r"\bException\b|\bError:|\bERROR:|^\s*\w*Error\b"),
+    # Compilers and build tools
+    (9, r":\d+:\d+:?\s*(?:fatal )?error\b|:\[\d+,\d+\]|\berror(?:\[E\d+\])?:|\berror [A-Z]{2,}\d{3,}:|^\s*--> \S+:\d+"),
+    (8, r"\[ERROR\]|^ERROR\b|^Error\b|npm ERR!|^error\b|##\[error\]|^\s*fatal:|^FATAL|^E: |^\s*\*\*\* "),
+    (7, r"BUILD FAILED|BUILD FAILURE|Build failed|FAILURE: Build failed|Compilation failed|compilation failed"
+        r"|Failed to execute goal|What went wrong|Execution failed for task|error: command .* failed"),
+    (7, r"undefined reference|cannot find symbol|has no member|not declared|undeclared|undefined:|is not defined"
+        r"|cannot resolve|unresolved (?:import|reference|external)|No rule to make target|SyntaxError|ParseError"),
+    (6, r"[Cc]ould not (?:find|resolve|transfer|get|create|install|load|open|connect|read|download)"
+        r"|[Cc]an(?:no|')t (?:find|resolve|open|load|locate|connect)|[Uu]nable to (?:find|resolve|locate|access|load|connect|open)"),
+    (6, r"No matching distribution|ResolutionImpossible|ERESOLVE|ETARGET|E404|ENOENT|EACCES|ModuleNotFoundError"
+        r"|ImportError|No module named|Package .* (?:not found|required but not available)|requires .* but"),
+    (6, r"command not found|No such file or directory|[Pp]ermission denied|[Aa]ccess denied|not permitted"
+        r"|Connection (?:refused|reset|timed out)|Could not resolve host|unable to access|returned error: \d{3}"),
+    (6, r"[Oo]ut of memory|OutOfMemoryError|No space left on device|[Kk]illed|[Tt]imed? ?out|timeout after"
+        r"|exceeded the maximum|took longer than|no output has been received"),
+    (5, r"rake aborted|Aborting|aborted!|Problem \d+|Your requirements could not be resolved|conflicts? with"),
+    (5, r"^\s*\d+:\d+\s+error\s|\(Severity: \d\)|\berror\s{2,}|^\s*✘|issues? found|[1-9]\d* (?:errors?|problems?|failures?)\b"),
+    (4, r"[Mm]issing|[Ii]nvalid|[Uu]nexpected|not found|[Ff]ailed|FAILURE|\bfails?\b|\bdoes not\b|\bdid not\b"),
+    (3, r"[Ww]arning:|\bWARN(?:ING)?\b|deprecated"),
+    # Exit lines: they end the failing command, so they mark where the cause is (just above)
+    (5, r"exited with [1-9]|exit (?:code|status) [1-9]|returned (?:non-zero|a non-zero|exit) |Process completed with exit code [1-9]"
+        r"|status code [1-9]|Error \d+$|make: \*\*\*|failed with exit code|npm ERR! code"),
+]
+RULES = [(w, re.compile(p)) for w, p in _RULES]
+
+# Lines that mention failure words but report success, configuration or boilerplate.
+NOISE = re.compile(
+    r"(?i)\b0 (?:errors?|failures?|failed)\b|(?:errors?|failures?|failed):? 0\b|\bno errors?\b|-W?error|error_reporting"
+    r"|--fail|fail-fast|failfast|ignore[_-]?errors?|on_?error|errorformat|error_log|\berror\.(?:js|py|log|h|c)"
+    r"|^\s*(?:\$ )?(?:echo|export|set|shopt)\b|allow_failures|fast_finish|\bif\b.*\bthen\b"
+    r"|Downloading|Downloaded|Progress|Receiving objects|Resolving deltas|Unpacking objects|Installing|Collecting"
+    r"|Requirement already|Already installed|Using cached|Get:\d+|Hit:\d+|Ign:\d+|Selecting previously|Preparing to unpack"
+    r"|Setting up|Processing triggers|\bok\b\s*$|\bPASS(?:ED)?\b|\bpassed\b|✓|✔|BUILD SUCCESS|Tests run:.*Failures: 0, Errors: 0"
+)
+# Lines that carry on a failure block (traces, indented detail, diffs), so a block keeps them whole.
+CONTINUATION = re.compile(
+    r"^\s+\S|^\s*at\s|^\s*File \"|^\s*Caused by|^\s*\.\.\. \d+ more|^[-+]{1,3}[^-+]|^@@|^\s*[|│^~]|^\s*\d+\s*[|│]"
+    r"|^\s*(?:E|>)\s|^\s*#\d+\s|^\s*\[?\d+[,:]\d+\]?|^\s*(?:expected|actual|got|want|received|Diff)"
+    r"|^\s*(?:Caused|Reason|Stack|Traceback|Message|Error|Exception)"
+)
+# CI scaffolding that marks the start of a new command or step; a block never crosses one.
+BOUNDARY = re.compile(
+    r"^\$ |^\+ \S|^##\[(?:group|endgroup)\]|^travis_(?:fold|time)|^section_(?:start|end):|^\[Pipeline\]"
+    r"|^Step \d+/\d+|^#\d+ \[|^> Task |^\[INFO\] --- |^Run |^==> |^-{5,}$|^={5,}$"
+)
+# Retry evidence: a failure that went away on its own.
+RETRY = re.compile(r"(?i)\bretry(?:ing)?\b|\brerun\b|\battempt \d+ of \d+|flaky|Retrying, \d of \d")
+
+# CiDiff-style normalisation: digits, hashes, timestamps and durations differ between runs.
+_MASK = re.compile(
+    r"\d{4}-\d\d-\d\d[T ][\d:.]+Z?|\b[0-9a-f]{7,64}\b|0x[0-9a-fA-F]+|\d+(?:\.\d+)?(?:ms|s|m|h|KB|MB|GB|kB|B)?\b"
+    r"|/tmp/\S+|/var/folders/\S+"
+)
+_GHA_TS = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?")
+_GHA_TS_M = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?", re.M)
+# The end of a failing command: its cause is in the lines just above.
+EXIT = re.compile(
+    r"exited with [1-9]|exit (?:code|status) [1-9]|Process completed with exit code [1-9]|ERROR: Job failed"
+    r"|failed with exit code|BUILD FAILURE|BUILD FAILED|FAILURE: Build failed|npm ERR! code ELIFECYCLE"
+)
+
+
+def normalise(text: str) -> str:
+    """The form of a line that survives a rerun: compared between failing and passing logs."""
+    return " ".join(_MASK.sub("#", _GHA_TS.sub("", text)).split())
+
+
+def normalise_block(text: str) -> list[str]:
+    """normalise() for every line of a "\n"-joined block, with one regex pass over the block."""
+    masked = _MASK.sub("#", _GHA_TS_M.sub("", text))
+    return [" ".join(line.split()) for line in masked.split("\n")]
+
+
+def strip_timestamp(text: str) -> str:
+    return _GHA_TS.sub("", text, count=1)
+
+
+def line_weight(text: str) -> float:
+    """How strongly one line suggests the failure's cause (0 = not at all)."""
+    body = strip_timestamp(text)
+    if not body.strip() or len(body) > 5000:
+        return 0.0
+    best = 0.0
+    for w, rx in RULES:
+        if w > best and rx.search(body):
+            best = w
+    if best and NOISE.search(body):
+        best = best * 0.3 if best < 8 else best * 0.6
+    return best

@@ -1,0 +1,166 @@
+"""Hybrid search: dense vectors (Chroma via llama-index) and BM25, fused by reciprocal rank.
+
+Ranking is reciprocal rank fusion, which needs no score calibration between the two halves. RRF
+scores say nothing about whether anything matched at all, though, so each passage also gets an
+absolute relevance in 0..1 (`Passage.score`): a blend of its cosine similarity to the query and the
+IDF-weighted share of query terms it contains. `relevant(passages, min_score)` uses that to tell
+"nothing relevant" from "best of bad matches".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from retrieval.errors import UsageError
+from retrieval.lexical import coverage, tokenize
+from retrieval.types import Passage, Scope
+
+# RRF constant and per-retriever weights; tuned on the whole logchunks evaluation
+# (bench/retrieval_quality.py), not on single queries.
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+# Each half fetches this many candidates per requested result before fusion.
+CANDIDATES_PER_RESULT = 4
+MIN_CANDIDATES = 20
+# Relevance blend: cosine similarity of MiniLM is ~0.1 for unrelated text and 0.5+ for related.
+DENSE_SHARE = 0.6
+
+
+@dataclass
+class Retriever:
+    """Searches one KnowledgeIndex. `mode` is "hybrid", "dense" or "lexical" (the bench compares)."""
+
+    index: object
+    mode: str = "hybrid"
+
+    def search(self, query: str, k: int = 5, scope: Scope | None = None) -> list[Passage]:
+        if not query or not query.strip():
+            raise UsageError("empty query", hint="give the error text or a question to search for")
+        if k < 1:
+            raise UsageError(f"k must be at least 1, got {k}")
+        n = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+        lexical = self.index.lexical()
+        allowed = None
+        if scope is not None or not lexical.scopes.all_public:
+            scope = scope or Scope()
+            allowed = lexical.scopes.mask(scope.channel, scope.team)
+        dense = self._dense(query, n, scope, allowed, lexical) if self.mode != "lexical" else {}
+        lex = lexical.search(query, n, allowed) if self.mode != "dense" else []
+        return self._fuse(query, dense, lex, k, lexical)
+
+    # -- the two halves --------------------------------------------------------------------------
+    def _dense(self, query, n, scope, allowed, lexical) -> dict[str, tuple[float, object]]:
+        """chunk id -> (cosine similarity, node), best first, restricted to what `scope` may see."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        vector = self.index.embedder.embed_one(query).tolist()
+        total = self.index.count()
+        if total == 0:
+            return {}
+        filtered = allowed is not None and not bool(allowed.all())
+        # Most chunks are public: over-fetch without a filter and drop what the scope may not see;
+        # only when too few survive ask Chroma for a filtered search.
+        fetch = min(total, n * 2 if filtered else n)
+        result = self.index.store.query(VectorStoreQuery(query_embedding=vector, similarity_top_k=fetch))
+        hits = self._keep_visible(result, scope or Scope())
+        if filtered and len(hits) < min(n, int(allowed.sum())):
+            result = self.index.store.query(
+                VectorStoreQuery(query_embedding=vector, similarity_top_k=min(total, n),
+                                 filters=_scope_filters(scope)))
+            hits = self._keep_visible(result, scope)
+        return dict(list(hits.items())[:n])
+
+    @staticmethod
+    def _keep_visible(result, scope: Scope) -> dict[str, tuple[float, object]]:
+        hits = {}
+        for node, sim in zip(result.nodes, result.similarities or []):
+            # Checked on the chunk's own metadata, so a chunk newer than the BM25 twin is safe too.
+            if not visible(node.metadata, scope):
+                continue
+            # llama-index reports exp(-distance); with cosine space distance = 1 - cos.
+            hits[node.node_id] = (1.0 + math.log(max(sim, 1e-12)), node)
+        return hits
+
+    # -- fusion ----------------------------------------------------------------------------------
+    def _fuse(self, query, dense, lex, k, lexical) -> list[Passage]:
+        fused: dict[str, float] = {}
+        for rank, cid in enumerate(dense, 1):
+            fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
+        for rank, (cid, _) in enumerate(lex, 1):
+            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank)
+        top = sorted(fused, key=lambda c: -fused[c])[:k]
+        if not top:
+            return []
+        missing = [c for c in top if c not in dense]
+        records = self._fetch(missing)
+        q_tokens = tokenize(query)
+        idf = lexical.idf(sorted(set(q_tokens)))
+        lex_rank = {cid: r for r, (cid, _) in enumerate(lex, 1)}
+        passages = []
+        for cid in top:
+            if cid in dense:
+                sim, node = dense[cid]
+                text, meta = node.get_content(), dict(node.metadata)
+            elif cid in records:
+                text, meta = records[cid]
+                sim = None
+            else:
+                continue  # deleted since the BM25 twin was built
+            cover = coverage(q_tokens, text, idf)
+            if sim is None:  # lexical-only hit: its similarity was never computed
+                sim = self._similarity(query, text)
+            score = DENSE_SHARE * max(0.0, sim) + (1 - DENSE_SHARE) * cover
+            extra = {"rrf": fused[cid], "dense": sim, "lexical_coverage": cover,
+                     "dense_rank": list(dense).index(cid) + 1 if cid in dense else None,
+                     "lexical_rank": lex_rank.get(cid)}
+            passages.append(_passage(cid, text, meta, round(min(1.0, score), 4), extra))
+        return passages
+
+    def _fetch(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        if not ids:
+            return {}
+        got = self.index.collection.get(ids=ids, include=["documents", "metadatas"])
+        return {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def _similarity(self, query: str, text: str) -> float:
+        import numpy as np
+
+        vecs = self.index.embedder.embed([query, text])
+        return float(np.dot(vecs[0], vecs[1]))
+
+
+def visible(meta: dict, scope: Scope) -> bool:
+    if meta.get("public", True):
+        return True
+    return bool((scope.channel and f",{scope.channel}," in str(meta.get("scope_channels", ""))) or
+                (scope.team and f",{scope.team}," in str(meta.get("scope_teams", ""))))
+
+
+def relevant(passages: list[Passage], min_score: float) -> list[Passage]:
+    """The passages worth citing; empty means "nothing relevant" rather than "best of bad"."""
+    return [p for p in passages if p.score >= min_score]
+
+
+def _scope_filters(scope: Scope):
+    from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
+
+    from retrieval.index import _safe_key
+
+    filters = [MetadataFilter(key="public", value=True)]
+    if scope.channel:
+        filters.append(MetadataFilter(key=f"ch_{_safe_key(scope.channel)}", value=True))
+    if scope.team:
+        filters.append(MetadataFilter(key=f"team_{_safe_key(scope.team)}", value=True))
+    return MetadataFilters(filters=filters, condition="or")
+
+
+def _passage(cid: str, text: str, meta: dict, score: float, extra: dict) -> Passage:
+    heading = str(meta.get("heading") or "")
+    keep = {k: v for k, v in meta.items() if not k.startswith(("_node", "ch_", "team_"))
+            and k not in ("document_id", "doc_id", "ref_doc_id")}
+    return Passage(
+        text=text, score=score, title=str(meta.get("title", "")), uri=str(meta.get("uri", "")),
+        heading_path=tuple(h for h in heading.split(" > ") if h), kind=str(meta.get("kind", "runbook")),
+        chunk_id=cid, metadata={**keep, **extra},
+    )

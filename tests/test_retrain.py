@@ -1,0 +1,332 @@
+"""The retrain job with a real store and a real adapter registry; training and scoring are small
+written fakes here (the real subprocess trainer is exercised in the slow tests)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answer
+from bot.retrain import LOCK, Retrainer, format_report
+from bot.settings import load_settings
+from bot.store import Store
+from training.registry import AdapterRegistry
+
+
+def seed(store: Store, n: int, value: int = 1, prefix: str = "a", reason: str | None = None) -> list[str]:
+    ids = []
+    for i in range(n):
+        answer = Answer(route="finetune", root_cause=f"Cause {prefix}{i}: token=ghp_{'x' * 36} leaked",
+                        fix=f"Fix {prefix}{i}.", model={"base": "embedded", "adapter": "v0001"},
+                        category="docker")
+        aid = store.save_answer(request_key=f"{prefix}{i}", answer=answer, question="why?",
+                                excerpt=f"error {prefix}{i}: pull access denied", channel="C1", thread_ts="1")
+        store.vote(aid, "U1", value)
+        if reason:
+            store.set_vote_reason(aid, "U1", reason, "not it")
+        ids.append(aid)
+    return ids
+
+
+def stage_version(registry: AdapterRegistry, quality: float) -> str:
+    with registry.staging() as stage:
+        (stage.path / "adapter_config.json").write_text("{}")
+        (stage.path / "adapter_model.safetensors").write_bytes(b"weights")
+        stage.meta["quality"] = quality
+    return stage.version
+
+
+class FakeTrainer:
+    """Registers a candidate whose (fake) quality the FakeEvaluator reports back."""
+
+    def __init__(self, registry, quality):
+        self.registry, self.quality, self.jobs = registry, quality, []
+
+    def __call__(self, job, heartbeat):
+        heartbeat()
+        self.jobs.append(job)
+        return stage_version(self.registry, self.quality)
+
+
+class FakeEvaluator:
+    def __init__(self, registry):
+        self.registry, self.calls = registry, []
+
+    def __call__(self, current, candidate, heldout):
+        self.calls.append((current, candidate, len(heldout)))
+
+        def scores(v):
+            q = self.registry.meta(v)["quality"] if v else 0.0
+            return {"heldout": {"format_compliance": q, "n": 50}, "feedback": {"id_recall": q}}
+
+        return {"current": scores(current), "candidate": scores(candidate)}
+
+
+@pytest.fixture
+def env(cibot_home, tmp_path):
+    settings = load_settings(scheduler={"min_new_examples": 5, "gate_margin": 0.02, "holdout_fraction": 0.2})
+    store = Store.open(settings.store_url)
+    registry = AdapterRegistry(settings.paths.adapters)
+    registry.promote(stage_version(registry, 0.80))
+    starter = tmp_path / "starter.jsonl"
+    starter.write_text("".join(json.dumps({"input": f"log {i}", "output": f"Root Cause: r{i}\nFix: f{i}"}) + "\n"
+                               for i in range(3)))
+    yield settings, store, registry, starter
+    store.close()
+
+
+def make(env, quality, posted=None):
+    settings, store, registry, starter = env
+    trainer = FakeTrainer(registry, quality)
+    return Retrainer(settings, store, registry, trainer, FakeEvaluator(registry),
+                     post=posted.append if posted is not None else None, starter=starter), trainer
+
+
+def test_skips_until_enough_new_thumbs_up_examples(env):
+    _, store, registry, _ = env
+    seed(store, 4)
+    retrainer, trainer = make(env, 0.9)
+    result = retrainer.run()
+    assert (result.ran, result.promoted) == (False, False)
+    assert "4 new thumbs-up example(s)" in result.reason and "5 needed" in result.reason
+    assert trainer.jobs == []
+    seed(store, 1, prefix="b")
+    assert retrainer.run().promoted is True
+
+
+def test_now_ignores_the_threshold_and_new_examples_count_from_the_last_run(env):
+    _, store, registry, _ = env
+    seed(store, 2)
+    retrainer, _ = make(env, 0.9)
+    assert retrainer.run(force=True).promoted
+    seed(store, 4, prefix="b")
+    assert "4 new" in retrainer.run().reason
+
+
+def test_better_candidate_is_promoted_and_reported(env):
+    settings, store, registry, _ = env
+    seed(store, 10)
+    posted: list[str] = []
+    retrainer, _ = make(env, 0.9, posted)
+    before = registry.current()
+    result = retrainer.run()
+    assert result.ran and result.promoted
+    assert registry.current() == result.candidate != before
+    assert result.metrics["current"]["heldout"]["format_compliance"] == 0.8
+    assert result.metrics["candidate"]["heldout"]["format_compliance"] == 0.9
+    report = json.loads(Path(result.report).read_text())
+    assert report["promoted"] is True and report["metrics"] == result.metrics
+    assert store.last_run().status == "promoted"
+    assert "promoted" in posted[0] and "0.800 -> 0.900" in posted[0]
+
+
+def test_gate_rejects_a_worse_candidate_and_current_is_unchanged(env):
+    _, store, registry, _ = env
+    seed(store, 10)
+    before = registry.current()
+    posted: list[str] = []
+    retrainer, _ = make(env, 0.70, posted)
+    result = retrainer.run()
+    assert result.ran and not result.promoted
+    assert registry.current() == before
+    assert result.candidate in registry.versions()  # kept for inspection, not served
+    assert "heldout.format_compliance 0.8 -> 0.7" in result.reason
+    assert store.last_run().status == "rejected"
+    assert "rejected" in posted[0]
+
+
+def test_small_drop_within_the_margin_still_promotes(env):
+    _, store, registry, _ = env
+    seed(store, 10)
+    retrainer, _ = make(env, 0.79)
+    assert retrainer.run().promoted
+
+
+def test_training_set_excludes_thumbs_down_holds_out_recent_and_is_redacted(env):
+    _, store, registry, starter = env
+    seed(store, 10)
+    bad = seed(store, 2, value=-1, prefix="bad", reason="wrong_cause")
+    retrainer, trainer = make(env, 0.9)
+    result = retrainer.run()
+    job = trainer.jobs[0]
+    rows = [json.loads(line) for line in job.train_file.read_text().splitlines()]
+    held = [json.loads(line) for line in job.heldout_file.read_text().splitlines()]
+    assert len(rows) == 3 + 8 and len(held) == 2
+    assert {r["id"] for r in held} == {"feedback-" + a for a in _ids(store, ["a8", "a9"])}
+    assert not any("bad" in r.get("input", "") for r in rows + held)
+    assert not any("ghp_" in r["output"] for r in rows + held)
+    assert sorted(r["answer_id"] for r in result.review) == sorted(bad)
+    assert result.review[0]["reasons"][0]["reason"] == "wrong_cause"
+    assert "for review" in format_report(result)
+
+
+def _ids(store, keys):
+    return [store._answer_id_for(k) for k in keys]
+
+
+def test_dry_run_trains_nothing(env):
+    _, store, registry, _ = env
+    seed(store, 10)
+    retrainer, trainer = make(env, 0.9)
+    result = retrainer.run(dry_run=True)
+    assert not result.ran and "dry run" in result.reason and result.data["feedback_heldout"] == 2
+    assert trainer.jobs == [] and store.last_run() is None
+
+
+def test_single_flight_a_second_replica_skips_while_the_lock_is_held(env):
+    settings, store, registry, starter = env
+    seed(store, 10)
+    assert store.acquire_lock(LOCK, "other-replica", ttl_s=60)
+    retrainer, trainer = make(env, 0.9)
+    result = retrainer.run()
+    assert not result.ran and "another retrain is running (other-replica" in result.reason
+    assert trainer.jobs == []
+
+
+def test_a_failing_trainer_is_recorded_and_releases_the_lock(env):
+    settings, store, registry, starter = env
+    seed(store, 10)
+
+    def broken(job, heartbeat):
+        raise RuntimeError("CUDA out of memory")
+
+    before = registry.current()
+    result = Retrainer(settings, store, registry, broken, FakeEvaluator(registry), starter=starter).run()
+    assert result.ran and not result.promoted and "CUDA out of memory" in result.reason
+    assert store.last_run(("failed",)).status == "failed"
+    assert registry.current() == before and store.lock_holder(LOCK) is None
+
+
+KILLED_RUN = textwrap.dedent("""
+    import sys, time
+    from bot.settings import load_settings
+    from bot.store import Store
+    from bot.retrain import Retrainer
+    from training.registry import AdapterRegistry
+    settings = load_settings(scheduler={"min_new_examples": 1, "lock_ttl_s": 5})
+    store = Store.open(settings.store_url)
+    registry = AdapterRegistry(settings.paths.adapters)
+
+    def trainer(job, heartbeat):
+        with registry.staging() as stage:  # killed half-way through writing a candidate
+            (stage.path / "adapter_config.json").write_text("{}")
+            print("TRAINING", flush=True)
+            time.sleep(60)
+        return stage.version
+
+    Retrainer(settings, store, registry, trainer, lambda *a: {}, starter=__import__("pathlib").Path(sys.argv[1])).run()
+""")
+
+
+@pytest.mark.integration
+def test_killed_retrain_leaves_current_untouched_and_the_next_run_works(env, cibot_home):
+    settings, store, registry, starter = env
+    seed(store, 10)
+    before = registry.current()
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(starter)], stdout=subprocess.PIPE,
+                            env={**os.environ, "CIBOT_HOME": str(cibot_home)}, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "TRAINING"
+        assert store.lock_holder(LOCK) is not None  # the killed run held the lease
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert registry.current() == before and registry.versions() == [before]
+    assert store.last_run(("running",)) is not None
+    retrainer, _ = make(env, 0.9)
+    assert "another retrain is running" in retrainer.run().reason
+    deadline = time.monotonic() + 10
+    while store.lock_holder(LOCK)[1].timestamp() > time.time() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    result = retrainer.run()
+    assert result.promoted and registry.current() == result.candidate
+    statuses = [r.status for r in store.runs()]
+    assert statuses == ["promoted", "failed"]
+
+
+def test_cli_retrain_json_contract_when_there_is_nothing_to_do(cibot_home, capsys):
+    from bot.cli import main
+
+    assert main(["retrain", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"ran", "reason", "candidate", "metrics", "promoted"} <= set(out)
+    assert out["ran"] is False and out["promoted"] is False and out["metrics"] == {"current": {}, "candidate": {}}
+    assert "needed" in out["reason"]
+
+
+def test_cli_retrain_dry_run_lists_what_it_would_use(env, capsys):
+    from bot.cli import main
+
+    _, store, _, _ = env
+    seed(store, 6)
+    seed(store, 1, value=-1, prefix="bad", reason="incomplete")
+    assert main(["retrain", "--now", "--dry-run", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ran"] is False and "dry run" in out["reason"]
+    assert out["data"]["feedback_train"] + out["data"]["feedback_heldout"] == 6
+    assert out["review"][0]["reasons"][0]["reason"] == "incomplete"
+
+
+class SwappingGenerator:
+    """The part of LocalGenerator the watcher drives: info() and swap_adapter()."""
+
+    base = "embedded"
+
+    def __init__(self, adapter=None):
+        from training.types import ModelInfo
+
+        self._info = ModelInfo
+        self.adapter, self.swaps = adapter, []
+
+    def info(self):
+        return self._info(base=self.base, adapter=self.adapter)
+
+    def swap_adapter(self, adapter_dir, version=None):
+        assert (Path(adapter_dir) / "adapter_config.json").is_file()
+        self.swaps.append(version)
+        self.adapter = version
+
+
+def test_watcher_hot_swaps_on_promotion_and_rollback(env):
+    from bot.hotswap import AdapterWatcher
+
+    _, _, registry, _ = env
+    first = registry.current()
+    gen = SwappingGenerator(first)
+    watcher = AdapterWatcher(registry, gen, interval_s=0.05)
+    assert watcher.check() is None
+    second = stage_version(registry, 0.9)
+    registry.promote(second)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 5
+        while gen.adapter != second and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert gen.adapter == second
+        registry.rollback()
+        while gen.adapter != first and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert gen.swaps == [second, first]
+    finally:
+        watcher.stop()
+
+
+def test_watcher_refuses_a_corrupt_adapter_and_keeps_serving(env):
+    from bot.hotswap import AdapterWatcher
+
+    _, _, registry, _ = env
+    first = registry.current()
+    gen = SwappingGenerator(first)
+    bad = stage_version(registry, 0.9)
+    registry.promote(bad)
+    (registry.path(bad) / "adapter_model.safetensors").write_bytes(b"truncated")
+    watcher = AdapterWatcher(registry, gen)
+    assert watcher.check() is None and watcher.check() is None
+    assert gen.adapter == first and gen.swaps == [] and bad in watcher.refused

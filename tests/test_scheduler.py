@@ -1,0 +1,111 @@
+"""The retrain schedule: persistent job store, misfire handling, no lost or doubled runs."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.scheduler import JOB_ID, make_trigger, next_run_time, start_scheduler
+from bot.settings import load_settings
+from retrieval.errors import ConfigError
+
+
+class Runs:
+    def __init__(self):
+        self.count = 0
+        self.event = threading.Event()
+
+    def __call__(self):
+        self.count += 1
+        self.event.set()
+
+
+def set_stored_next_run(settings, when: datetime) -> None:
+    """What the job store holds after the process was down across a scheduled time. Written with
+    SQL, as a second scheduler would fire the job itself while shutting down."""
+    import pickle
+
+    from sqlalchemy import create_engine, text
+
+    from bot.scheduler import jobstore_url
+
+    engine = create_engine(jobstore_url(settings))
+    with engine.begin() as conn:
+        state = pickle.loads(conn.execute(text("SELECT job_state FROM cibot_scheduler_jobs WHERE id = :i"),
+                                          {"i": JOB_ID}).scalar_one())
+        state["next_run_time"] = when
+        conn.execute(text("UPDATE cibot_scheduler_jobs SET job_state = :s, next_run_time = :t WHERE id = :i"),
+                     {"s": pickle.dumps(state), "t": when.timestamp(), "i": JOB_ID})
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(cibot_home):
+    return load_settings(scheduler={"cron": "0 3 * * *", "misfire_grace_s": 3600})
+
+
+def test_job_is_persisted_with_its_next_nightly_run(settings):
+    runs = Runs()
+    sched = start_scheduler(settings, run=runs)
+    try:
+        nxt = next_run_time(sched)
+        assert (nxt.hour, nxt.minute) == (3, 0) and nxt > datetime.now(timezone.utc)
+    finally:
+        sched.shutdown()
+    assert settings.paths.scheduler.is_file()
+    again = start_scheduler(settings, run=runs)
+    try:
+        assert next_run_time(again) == nxt
+    finally:
+        again.shutdown()
+    assert runs.count == 0
+
+
+def test_a_run_missed_while_down_fires_once_after_restart_and_never_twice(settings):
+    start_scheduler(settings, run=Runs()).shutdown()
+    set_stored_next_run(settings, datetime.now(timezone.utc) - timedelta(minutes=5))
+    runs = Runs()
+    sched = start_scheduler(settings, run=runs)
+    try:
+        assert runs.event.wait(10), "the missed run did not fire after the restart"
+        time.sleep(0.5)
+        assert next_run_time(sched) > datetime.now(timezone.utc)
+    finally:
+        sched.shutdown()
+    again = start_scheduler(settings, run=runs)
+    time.sleep(1.0)
+    again.shutdown()
+    assert runs.count == 1
+
+
+def test_a_run_missed_beyond_the_grace_time_is_skipped_not_replayed(settings):
+    start_scheduler(settings, run=Runs()).shutdown()
+    set_stored_next_run(settings, datetime.now(timezone.utc) - timedelta(hours=3))
+    runs = Runs()
+    sched = start_scheduler(settings, run=runs)
+    try:
+        time.sleep(1.0)
+        assert runs.count == 0
+        assert next_run_time(sched) > datetime.now(timezone.utc)
+    finally:
+        sched.shutdown()
+
+
+def test_changing_the_cron_replaces_the_stored_schedule(cibot_home):
+    first = load_settings(scheduler={"cron": "0 3 * * *"})
+    start_scheduler(first, run=Runs()).shutdown()
+    changed = load_settings(scheduler={"cron": "30 1 * * 1"})
+    sched = start_scheduler(changed, run=Runs())
+    try:
+        nxt = next_run_time(sched)
+        assert (nxt.hour, nxt.minute, nxt.weekday()) == (1, 30, 0)
+        assert len(sched.get_jobs()) == 1
+    finally:
+        sched.shutdown()
+
+
+def test_invalid_cron_is_a_config_error(cibot_home):
+    with pytest.raises(ConfigError, match="scheduler.cron"):
+        make_trigger(load_settings(scheduler={"cron": "every night"}))

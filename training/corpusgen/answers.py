@@ -1,0 +1,44 @@
+"""Reference answers: "Root Cause: … Fix: …" text or the JSON form, phrased a few ways."""
+from __future__ import annotations
+
+import json
+
+from .case import Case
+from .vocab import Vocab
+
+# Openers that keep the answer one sentence per field while varying the wording.
+MAX_WORDS = 48
+_CAUSE_LEADS = ["", "", "", "The job failed because ", "The failure is in the {step} step: "]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _lead(v: Vocab, case: Case, cause: str) -> str:
+    lead = v.pick(_CAUSE_LEADS).format(step=case.step)
+    if not lead:
+        return cause
+    return lead + cause[0].lower() + cause[1:] if not cause[:2].isupper() else lead + cause
+
+
+def pick_answer(v: Vocab, case: Case, fix_override: str | None = None) -> tuple[str, str]:
+    """(root_cause, fix) for one example; `fix_override` is the fix a retrieved runbook prescribes."""
+    cause = _sentence(_lead(v, case, v.pick(case.causes)))
+    fix = _sentence(fix_override or v.pick(case.fixes))
+    if _words(cause, fix) > MAX_WORDS:  # the embedded model is tiny: keep answers short
+        cause = _sentence(min(case.causes, key=len))
+    if _words(cause, fix) > MAX_WORDS and not fix_override:
+        fix = _sentence(min(case.fixes, key=len))
+    return cause, fix
+
+
+def _words(*parts: str) -> int:
+    return sum(len(p.split()) for p in parts) + 4  # + "Root Cause:" / "Fix:"
+
+
+def render(root_cause: str, fix: str, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"root_cause": root_cause, "fix": fix}, ensure_ascii=False)
+    return f"Root Cause: {root_cause} Fix: {fix}"

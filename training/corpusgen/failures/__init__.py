@@ -1,0 +1,5 @@
+"""Failure types, one small function each, grouped by ecosystem. Importing registers them all."""
+from ..case import REGISTRY
+from . import containers, infra, javascript, jvm, project, python, systems  # noqa: F401  (registration)
+
+__all__ = ["REGISTRY"]

@@ -1,0 +1,172 @@
+"""Answer quality on fixed examples: format compliance, valid JSON, and root-cause identifier recall.
+
+Suites:
+  heldout  the corpus's held-out split as written (text and JSON requests, with their context)
+  json     the held-out split, every request asking for JSON
+  real     LogChunks logs in ../shared/datasets: does the answer name what the labelled chunk names
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable
+
+from training.data import Example, clean_example, read_jsonl
+from training.prompt import build_messages, parse_answer
+
+REPO = Path(__file__).resolve().parent.parent
+SUITES = ("heldout", "json", "real")
+# Words that look like identifiers but name nothing specific to one failure.
+_COMMON = {"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
+           "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"}
+_IDENT = re.compile(r"[A-Za-z_][\w.\-/:@]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
+
+
+def default_heldout() -> Path:
+    return REPO / "training" / "data" / "heldout.jsonl"
+
+
+def load_examples(path: Path, limit: int | None = None) -> list[Example]:
+    examples, _ = read_jsonl(Path(path))
+    examples = examples[:limit] if limit else examples
+    for ex in examples:
+        clean_example(ex)
+    return examples
+
+
+def key_ids(ex: Example) -> list[str]:
+    """The identifiers a right answer must name: the row's key_ids, else identifiers of the
+    reference answer that also occur in the log."""
+    given = ex.meta.get("key_ids")
+    if isinstance(given, list) and given:
+        return [str(k) for k in given if str(k).strip()]
+    return derive_ids(ex.output, ex.input)
+
+
+def derive_ids(reference: str, log: str, at_most: int = 3) -> list[str]:
+    found: list[str] = []
+    for tok in _IDENT.findall(reference):
+        tok = tok.strip(".:/-")
+        specific = any(c in tok for c in "._/-:") or any(c.isdigit() for c in tok) or (tok[:1].isupper() and len(tok) > 3)
+        if len(tok) >= 4 and tok.lower() not in _COMMON and specific and tok in log and tok not in found:
+            found.append(tok)
+    return found[:at_most]
+
+
+def recall(answer: str, ids: list[str]) -> float | None:
+    if not ids:
+        return None
+    low = answer.lower()
+    return sum(1 for k in ids if k.lower() in low) / len(ids)
+
+
+def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None, *,
+             limit: int | None = 100, context: str = "own", fmt: str | None = None,
+             budget_chars: int | None = None) -> dict:
+    """Answer each example and score it. context: "none" (no reference notes), "own" (the
+    example's own notes), "retrieve" (retriever.search on the log). fmt forces text/json."""
+    if isinstance(examples, (str, Path)):
+        examples = load_examples(Path(examples), limit)
+    examples = list(examples)[:limit] if limit else list(examples)
+    scores = {"n": 0, "format_ok": 0, "json_asked": 0, "json_ok": 0, "recall_sum": 0.0, "recall_n": 0,
+              "tokens": 0, "seconds": 0.0}
+    samples = []
+    for ex in examples:
+        ex = replace(ex, fmt=fmt or ex.fmt)
+        notes = _notes(ex, retriever, context)
+        messages = build_messages(excerpt=ex.input, question=ex.question, context=notes, fmt=ex.fmt,
+                                  budget_chars=budget_chars)
+        started = time.time()
+        gen = generator.generate(messages, json_schema=_schema() if ex.fmt == "json" else None)
+        scores["seconds"] += time.time() - started
+        scores["tokens"] += gen.new_tokens
+        _score(scores, ex, gen.text, samples)
+    return _summary(scores, samples)
+
+
+def _schema() -> dict:
+    from training.prompt import ANSWER_SCHEMA
+
+    return ANSWER_SCHEMA
+
+
+def _notes(ex: Example, retriever, context: str) -> list:
+    if context == "none":
+        return []
+    if context == "retrieve" and retriever is not None:
+        return retriever.search(ex.input[-2000:], k=3)
+    return ex.context
+
+
+def _score(scores: dict, ex: Example, text: str, samples: list) -> None:
+    scores["n"] += 1
+    parsed = parse_answer(text)
+    ok = parsed is not None
+    if ex.fmt == "json":
+        scores["json_asked"] += 1
+        valid = _valid_json(text)
+        scores["json_ok"] += valid
+        ok = ok and valid
+    scores["format_ok"] += ok
+    r = recall(text, key_ids(ex))
+    if r is not None:
+        scores["recall_sum"] += r
+        scores["recall_n"] += 1
+    if len(samples) < 5:
+        samples.append({"input": ex.input[-300:], "answer": text, "ids": key_ids(ex), "recall": r})
+
+
+def _valid_json(text: str) -> bool:
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and all(isinstance(obj.get(k), str) and obj[k].strip() for k in ("root_cause", "fix"))
+
+
+def _summary(s: dict, samples: list) -> dict:
+    n = max(s["n"], 1)
+    return {
+        "n": s["n"],
+        "format_compliance": round(s["format_ok"] / n, 4),
+        "json_valid": round(s["json_ok"] / s["json_asked"], 4) if s["json_asked"] else None,
+        "id_recall": round(s["recall_sum"] / s["recall_n"], 4) if s["recall_n"] else None,
+        "tokens_per_s": round(s["tokens"] / s["seconds"], 1) if s["seconds"] else None,
+        "samples": samples,
+    }
+
+
+# --- real logs ---------------------------------------------------------------------------------
+
+def real_examples(datasets: Path, limit: int | None = 100, excerpt_lines: int = 30) -> list[Example]:
+    """LogChunks rows as examples: the whole log is reduced to an excerpt (as the engine does),
+    and the key identifiers come from the hand-labelled chunk."""
+    import gzip
+
+    from retrieval.logs.excerpt import extract
+
+    rows = [json.loads(l) for l in (Path(datasets) / "logchunks.jsonl").read_text().splitlines() if l.strip()]
+    out = []
+    for row in rows[:limit] if limit else rows:
+        raw = gzip.open(Path(datasets) / row["log"], "rb").read().decode("utf-8", "replace")
+        excerpt = extract(raw, max_lines=excerpt_lines).text()
+        chunk = row.get("chunk") or ""
+        ids = chunk_ids(chunk)
+        if ids:
+            out.append(Example(input=excerpt, output="", meta={"key_ids": ids, "source": row.get("log")}))
+    return out
+
+
+def chunk_ids(chunk: str, at_most: int = 3) -> list[str]:
+    """Identifiers a labelled chunk names: files, dotted names, test names, error codes."""
+    chunk = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", chunk.replace("\r", "\n"))
+    found: list[str] = []
+    for tok in _IDENT.findall(chunk):
+        tok = tok.strip(".:/-")
+        specific = any(c in tok for c in "._/") or bool(re.search(r"[a-z][A-Z]", tok)) or bool(re.match(r"^[A-Z]{1,5}\d{2,5}$", tok))
+        if len(tok) >= 4 and tok.lower() not in _COMMON and specific and tok not in found and "://" not in tok:
+            found.append(tok)
+    return found[:at_most]

@@ -1,0 +1,218 @@
+"""LocalGenerator: a transformers causal LM (+ an optional peft LoRA adapter) behind the Generator
+protocol. Loaded once; one request runs at a time under a lock, a bounded number wait, the rest
+are refused as busy; adapters are swapped between requests, never during one."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from retrieval.errors import CibotError
+from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
+from training.types import Generation, ModelInfo
+
+JSON_PREFIX = '{"root_cause": "'
+
+
+class Busy(CibotError):
+    """Every generation slot is taken; try again shortly."""
+
+
+class LocalGenerator:
+    def __init__(self, base: str = "embedded", adapter_dir: Path | None = None,
+                 adapter_version: str | None = None, device: str = "auto", queue_size: int = 16,
+                 models_dir: Path | None = None, max_new_tokens: int = 160):
+        from training.base import load_causal_lm
+
+        model, tokenizer, _ = load_causal_lm(base, models_dir, device=device)
+        self._setup(model, tokenizer, base, queue_size, max_new_tokens)
+        if adapter_dir is not None:
+            self.swap_adapter(adapter_dir, adapter_version or Path(adapter_dir).name)
+
+    @classmethod
+    def from_loaded(cls, model, tokenizer, *, base: str, adapter: str | None = None,
+                    queue_size: int = 16, max_new_tokens: int = 160) -> "LocalGenerator":
+        """Wrap a model already in memory (a PeftModel just trained, say)."""
+        self = cls.__new__(cls)
+        self._setup(model, tokenizer, base, queue_size, max_new_tokens)
+        self._adapter = adapter
+        return self
+
+    def _setup(self, model, tokenizer, base, queue_size, max_new_tokens) -> None:
+        model.eval()
+        _tune_threads(model)
+        self.model, self.tokenizer, self.base = model, tokenizer, base
+        self.max_new_tokens = max_new_tokens
+        self._adapter: str | None = None
+        self._loads = 0
+        self._lock = threading.Lock()
+        # One running plus queue_size waiting; a request beyond that is refused, not queued forever.
+        self._slots = threading.BoundedSemaphore(queue_size + 1)
+        self._waiting = 0
+        self.window = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+
+    # --- Generator protocol ----------------------------------------------------------------------
+    def info(self) -> ModelInfo:
+        return ModelInfo(base=self.base, adapter=self._adapter)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def queue_depth(self) -> int:
+        return self._waiting
+
+    def generate(self, messages: list[dict], *, max_new_tokens: int | None = None,
+                 json_schema: dict | None = None) -> Generation:
+        if not self._slots.acquire(blocking=False):
+            raise Busy("the model is busy", hint="too many requests are waiting; try again shortly")
+        try:
+            self._waiting += 1
+            with self._lock:
+                self._waiting -= 1
+                return self._generate_locked(messages, max_new_tokens or self.max_new_tokens, json_schema)
+        finally:
+            self._slots.release()
+
+    # --- adapters --------------------------------------------------------------------------------
+    def swap_adapter(self, adapter_dir: Path | None, version: str | None = None) -> None:
+        """Serve `adapter_dir` from the next request on (None: the base model alone). Waits for the
+        request in flight; waiting requests then run with the new adapter."""
+        from peft import PeftModel
+
+        with self._lock:
+            if adapter_dir is None:
+                self._adapter = None
+                return
+            # A fresh peft name per load, so re-loading the active version never clashes with it.
+            self._loads += 1
+            name = f"{_adapter_name(version or Path(adapter_dir).name)}_{self._loads}"
+            if isinstance(self.model, PeftModel):
+                old = self.model.active_adapter
+                self.model.load_adapter(str(adapter_dir), adapter_name=name)
+                self.model.set_adapter(name)
+                self.model.delete_adapter(old)
+            else:
+                self.model = PeftModel.from_pretrained(self.model, str(adapter_dir), adapter_name=name)
+            self.model.eval()
+            self._adapter = version or Path(adapter_dir).name
+
+    # --- internals -------------------------------------------------------------------------------
+    def _generate_locked(self, messages: list[dict], max_new: int, schema: dict | None) -> Generation:
+        started = time.time()
+        prefix = JSON_PREFIX if schema is not None else ""
+        text, prompt_tokens, new_tokens = self._run(messages, max_new, prefix)
+        meta: dict = {}
+        if schema is not None:
+            text, meta["json_repaired"] = _as_json(prefix + text)
+        return Generation(text=text, prompt_tokens=prompt_tokens, new_tokens=new_tokens,
+                          seconds=time.time() - started, model=self.info(), meta=meta)
+
+    def _run(self, messages: list[dict], max_new: int, prefix: str) -> tuple[str, int, int]:
+        import torch
+
+        prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        ids = self.tokenizer(prompt + prefix, add_special_tokens=False)["input_ids"]
+        room = max(self.window - max_new, 16)
+        if len(ids) > room:  # keep the start (instructions) and the end (log tail, format line)
+            head = room // 3
+            ids = ids[:head] + ids[len(ids) - (room - head):]
+        device = next(self.model.parameters()).device
+        input_ids = torch.tensor([ids], device=device)
+        kwargs = dict(
+            input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new,
+            do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
+            pad_token_id=self.tokenizer.pad_token_id,
+            logits_processor=_processors(len(ids)),
+        )
+        with torch.inference_mode():
+            if self._adapter is None and hasattr(self.model, "disable_adapter"):
+                with self.model.disable_adapter():
+                    out = self.model.generate(**kwargs)
+            else:
+                out = self.model.generate(**kwargs)
+        new = out[0, len(ids):]
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        return text.strip(), len(ids), int(new.numel())
+
+
+def _tune_threads(model) -> None:
+    """Decoding a small model is latency-bound: one thread beats several that spin-wait on each
+    other, and on a shared 2-core host 1 thread ran ~8x faster than 2. Big models keep the
+    torch default."""
+    import torch
+
+    if next(model.parameters()).device.type != "cpu":
+        return
+    if sum(p.numel() for p in model.parameters()) < 50_000_000:
+        torch.set_num_threads(1)
+
+
+def _adapter_name(version: str) -> str:
+    # peft adapter names become module attribute keys: no dots.
+    return "a_" + "".join(c if c.isalnum() else "_" for c in version)
+
+
+def _processors(prompt_len: int):
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    class RepeatedNGramBlocker(LogitsProcessor):
+        """Forbid repeating a 4-gram of the answer itself. Unlike no_repeat_ngram_size it ignores
+        the prompt, so identifiers can still be copied from the log."""
+
+        n = 4
+
+        def __call__(self, input_ids, scores):
+            for row in range(input_ids.shape[0]):
+                gen = input_ids[row, prompt_len:].tolist()
+                if len(gen) < self.n:
+                    continue
+                tail = tuple(gen[-(self.n - 1):])
+                banned = {gen[i + self.n - 1] for i in range(len(gen) - self.n + 1)
+                          if tuple(gen[i:i + self.n - 1]) == tail}
+                if banned:
+                    scores[row, list(banned)] = float("-inf")
+            return scores
+
+    return LogitsProcessorList([RepeatedNGramBlocker()])
+
+
+def _as_json(text: str) -> tuple[str, bool]:
+    """The answer as JSON matching ANSWER_SCHEMA: as generated if valid, else rebuilt from the
+    fields the model did produce (any shape parse_answer reads). Returns (text, repaired)."""
+    import json
+
+    try:
+        obj = json.loads(text)
+        if isinstance(obj, dict) and set(obj) == set(ANSWER_SCHEMA["required"]) \
+                and all(isinstance(v, str) and v.strip() for v in obj.values()):
+            return text, False
+    except ValueError:
+        pass
+    fields = parse_answer(text) or _salvage(text)
+    return format_answer(*fields, fmt="json"), True
+
+
+def _salvage(text: str) -> tuple[str, str]:
+    # A truncated JSON answer: take what follows each key up to the next quote.
+    import re
+
+    cause = re.search(r'"root_cause"\s*:\s*"([^"]*)', text)
+    fix = re.search(r'"fix"\s*:\s*"([^"]*)', text)
+    return ((cause.group(1) if cause else "").strip() or "unknown",
+            (fix.group(1) if fix else "").strip() or "unknown")
+
+
+def load_generator(model_settings, registry, models_dir: Path) -> LocalGenerator:
+    """The generator for `settings.model` with the registry's current adapter, when that adapter
+    was trained on the same base."""
+    version = registry.current()
+    adapter_dir = None
+    if version is not None:
+        meta = registry.verify(version)
+        if meta.get("base", "embedded") == model_settings.base:
+            adapter_dir = registry.path(version)
+        else:
+            version = None
+    return LocalGenerator(model_settings.base, adapter_dir, version, device=model_settings.device,
+                          queue_size=model_settings.queue_size, models_dir=models_dir,
+                          max_new_tokens=model_settings.max_new_tokens)

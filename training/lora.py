@@ -1,0 +1,287 @@
+"""LoRA fine-tuning, straight through: data, model, LoRA config, train, evaluate, save.
+
+Runs the same on one CPU, one GPU, or many under `accelerate launch -m training.lora --config
+cfg.json` (each process takes every N-th batch; only the main process writes).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from training.features import collate, encode_chat, length_grouped_batches, prompt_budget_chars
+
+# Leaf Linear names that carry the attention and MLP projections, per architecture family.
+KNOWN_TARGETS = (
+    "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",  # Llama, Qwen, Mistral
+    "c_attn", "c_proj", "c_fc",  # GPT-2
+    "query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h",  # GPT-NeoX, Falcon
+    "Wqkv", "out_proj", "fc1", "fc2",  # Phi, OPT
+)
+
+
+@dataclass
+class LoraConfig:
+    data: list[str]
+    home: str  # CIBOT_HOME: base models in home/models, adapters in home/adapters
+    base: str = "embedded"
+    heldout: str | None = None
+    out_version: str | None = None
+    promote: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    learning_rate: float = 2e-3
+    epochs: float = 1.0
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_seq_len: int = 1024
+    seed: int = 1234
+    device: str = "auto"
+    max_steps: int | None = None  # optimizer steps; None = as many as the epochs take
+    eval_limit: int = 40
+    checkpoint_every: int = 50
+    resume: bool = True
+    extra_meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    version: str
+    train_examples: int
+    eval: dict
+    seconds: float
+    data: dict = field(default_factory=dict)
+    tokens_per_s: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "train_examples": self.train_examples, "eval": self.eval,
+                "seconds": self.seconds, "data": self.data, "tokens_per_s": self.tokens_per_s}
+
+
+def detect_target_modules(model) -> list[str]:
+    """The projection layers LoRA should adapt: known names if present, else every inner Linear."""
+    import torch
+
+    leaves = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+              if isinstance(mod, torch.nn.Linear) and not name.endswith("lm_head")}
+    known = sorted(leaves.intersection(KNOWN_TARGETS))
+    return known or sorted(leaves)
+
+
+def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
+    import torch
+    from accelerate import Accelerator
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
+
+    from training.base import load_causal_lm, pick_device
+    from training.data import data_hash, load, to_messages
+    from training.registry import AdapterRegistry
+
+    started = time.time()
+    home = Path(cfg.home)
+    # 1. data: validated, deduplicated, redacted, reduced to excerpts, rendered by build_messages
+    data = load(cfg.data)
+    examples = data.examples
+    budget = prompt_budget_chars(cfg.max_seq_len)
+    torch.manual_seed(cfg.seed)
+
+    # 2. model
+    device = pick_device(cfg.device)
+    bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
+    accelerator = Accelerator(cpu=device == "cpu", mixed_precision="bf16" if bf16 else "no",
+                              gradient_accumulation_steps=cfg.grad_accum)
+    model, tokenizer, source = load_causal_lm(cfg.base, home / "models", device="cpu")
+    features = [encode_chat(tokenizer, to_messages(ex, budget), cfg.max_seq_len) for ex in examples]
+
+    # 3. LoRA
+    peft_config = PeftLoraConfig(
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
+        target_modules=detect_target_modules(model), task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, peft_config)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=cfg.learning_rate, weight_decay=0.0)
+    model, optimizer = accelerator.prepare(model, optimizer)
+
+    # 4. train: length-grouped batches over (possibly fractional) epochs, this process's share
+    plan = _plan(features, cfg)[accelerator.process_index::accelerator.num_processes]
+    total_steps = math.ceil(len(plan) / cfg.grad_accum)
+    if cfg.max_steps:
+        total_steps = min(total_steps, cfg.max_steps)
+        plan = plan[: total_steps * cfg.grad_accum]
+    schedule = _linear_schedule(total_steps, cfg.learning_rate)
+    fingerprint = _fingerprint(cfg, data_hash(examples), source)
+    ckpt = home / "adapters" / ".checkpoints" / fingerprint / "state.pt"
+    start, losses = _resume(ckpt, accelerator, model, optimizer) if cfg.resume else (0, [])
+    tokens = 0
+    model.train()
+    for i in range(start, len(plan)):
+        batch = {k: v.to(accelerator.device) for k, v in
+                 collate([features[j] for j in plan[i]], tokenizer.pad_token_id).items()}
+        step = i // cfg.grad_accum + 1
+        for group in optimizer.param_groups:
+            group["lr"] = schedule(step)
+        with accelerator.accumulate(model):
+            loss = model(**batch).loss
+            accelerator.backward(loss)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        tokens += int(batch["attention_mask"].sum())
+        losses.append({"batch": i + 1, "step": step, "loss": round(loss.item(), 4), "lr": schedule(step)})
+        if on_step:
+            on_step(i + 1, len(plan), losses[-1]["loss"])
+        if (i + 1) % (cfg.checkpoint_every * cfg.grad_accum) == 0 and i + 1 < len(plan):
+            _checkpoint(ckpt, accelerator, model, optimizer, i + 1, losses)
+    train_seconds = time.time() - started
+    accelerator.wait_for_everyone()
+    model = accelerator.unwrap_model(model)
+
+    # 5. evaluate on the fixed held-out split (the main process only)
+    metrics: dict = {"train_loss": _tail_mean(losses)}
+    if accelerator.is_main_process:
+        metrics.update(_evaluate(model, tokenizer, cfg, budget))
+
+    # 6. save a new version, atomically, with everything needed to reproduce it
+    version = ""
+    if accelerator.is_main_process:
+        registry = AdapterRegistry(home / "adapters")
+        with registry.staging(cfg.out_version) as stage:
+            model.save_pretrained(str(stage.path))
+            (stage.path / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in losses))
+            stage.meta.update(
+                base=cfg.base, base_source=_base_identity(source), data_hash=data_hash(examples),
+                data=data.summary(), data_files=[str(p) for p in cfg.data], metrics=metrics,
+                hyperparameters=_hyperparameters(cfg, peft_config), train_examples=len(examples),
+                train_tokens=tokens, train_seconds=round(train_seconds, 1), **cfg.extra_meta,
+            )
+        version = stage.version
+        if cfg.promote:
+            registry.promote(version)
+        if ckpt.parent.exists():
+            import shutil
+
+            shutil.rmtree(ckpt.parent, ignore_errors=True)
+    return TrainResult(version=version, train_examples=len(examples), eval=metrics,
+                       seconds=round(time.time() - started, 1), data=data.summary(),
+                       tokens_per_s=round(tokens / max(train_seconds, 1e-9), 1))
+
+
+def _plan(features, cfg: LoraConfig) -> list[list[int]]:
+    lengths = [len(f.input_ids) for f in features]
+    per_epoch = math.ceil(len(features) / cfg.batch_size)
+    wanted = max(1, math.ceil(per_epoch * cfg.epochs))
+    plan: list[list[int]] = []
+    epoch = 0
+    while len(plan) < wanted:
+        plan += length_grouped_batches(lengths, cfg.batch_size, cfg.seed + epoch)
+        epoch += 1
+    return plan[:wanted]
+
+
+def _linear_schedule(total: int, peak: float) -> Callable[[int], float]:
+    warmup = max(1, total // 20)
+
+    def lr(step: int) -> float:
+        if step <= warmup:
+            return peak * step / warmup
+        return peak * max(0.05, 1 - (step - warmup) / max(total - warmup, 1))
+    return lr
+
+
+def _fingerprint(cfg: LoraConfig, digest: str, source: str) -> str:
+    import hashlib
+
+    keyed = {k: v for k, v in asdict(cfg).items() if k not in ("resume", "eval_limit", "promote", "out_version")}
+    return hashlib.sha256(json.dumps([keyed, digest, source], sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _checkpoint(path: Path, accelerator, model, optimizer, done: int, losses: list) -> None:
+    import os
+
+    import torch
+    from peft import get_peft_model_state_dict
+
+    if not accelerator.is_main_process:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"adapter": get_peft_model_state_dict(accelerator.unwrap_model(model)),
+             "optimizer": optimizer.state_dict(), "done": done, "losses": losses,
+             "rng": torch.get_rng_state()}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # a kill mid-save leaves the previous checkpoint intact
+
+
+def _resume(path: Path, accelerator, model, optimizer) -> tuple[int, list]:
+    import torch
+    from peft import set_peft_model_state_dict
+
+    if not path.is_file():
+        return 0, []
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    set_peft_model_state_dict(accelerator.unwrap_model(model), state["adapter"])
+    optimizer.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"])
+    print(f"resuming from {path} at batch {state['done']}", file=sys.stderr)
+    return state["done"], state["losses"]
+
+
+def _evaluate(model, tokenizer, cfg: LoraConfig, budget: int) -> dict:
+    from training.evaluate import default_heldout, evaluate
+    from training.generate import LocalGenerator
+
+    heldout = Path(cfg.heldout) if cfg.heldout else default_heldout()
+    if not heldout or not heldout.is_file() or cfg.eval_limit <= 0:
+        return {}
+    model.eval()
+    generator = LocalGenerator.from_loaded(model, tokenizer, base=cfg.base, adapter="candidate")
+    return evaluate(generator, heldout, limit=cfg.eval_limit, budget_chars=budget)
+
+
+def _tail_mean(losses: list[dict], n: int = 20) -> float | None:
+    tail = [r["loss"] for r in losses[-n:]]
+    return round(sum(tail) / len(tail), 4) if tail else None
+
+
+def _base_identity(source: str) -> str:
+    from training.base import CHECKSUMS
+
+    listing = Path(source) / CHECKSUMS
+    if listing.is_file():
+        import hashlib
+
+        return "sha256:" + hashlib.sha256(listing.read_bytes()).hexdigest()
+    return source
+
+
+def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
+    return {"lora_r": cfg.lora_r, "lora_alpha": cfg.lora_alpha, "lora_dropout": cfg.lora_dropout,
+            "learning_rate": cfg.learning_rate, "epochs": cfg.epochs, "batch_size": cfg.batch_size,
+            "grad_accum": cfg.grad_accum, "max_seq_len": cfg.max_seq_len, "seed": cfg.seed,
+            "target_modules": sorted(peft_config.target_modules)}
+
+
+def cli(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.lora", description=__doc__)
+    parser.add_argument("--config", required=True, help="JSON file with LoraConfig fields")
+    args = parser.parse_args(argv)
+    cfg = LoraConfig(**json.loads(Path(args.config).read_text()))
+
+    def report(done: int, total: int, loss: float) -> None:
+        if done % 10 == 0 or done == total:
+            print(f"batch {done}/{total} loss {loss:.4f}", file=sys.stderr, flush=True)
+
+    result = main(cfg, on_step=report)
+    print(json.dumps(result.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

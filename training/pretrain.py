@@ -1,0 +1,215 @@
+"""`cibot train base`: build the embedded base model from the repository's own text.
+
+Raw-text causal-LM pretraining on CI logs (the training split's inputs), runbooks and incidents.
+It never sees the "Root Cause: ... Fix: ..." answer shape or the held-out split, so what the LoRA
+adapter adds on top of it is measurable. The result is a small artifact (weights, tokenizer,
+RECIPE.md, SHA256SUMS.txt) shipped in training/assets/base.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from retrieval.errors import InputError
+
+REPO = Path(__file__).resolve().parent.parent
+ANSWER_LABEL = re.compile(r"(?im)^\s*(root\s*cause|fix)\s*:\s*")
+
+
+@dataclass
+class BaseRecipe:
+    vocab_size: int = 4096
+    hidden_size: int = 256
+    layers: int = 4
+    heads: int = 8
+    intermediate_size: int = 704
+    context: int = 1024
+    block: int = 384  # pretraining sequence length
+    batch_size: int = 8
+    steps: int = 320
+    learning_rate: float = 3e-3
+    warmup: int = 30
+    seed: int = 1234
+    max_seconds: float = 1080.0  # a guard for slow machines; the steps reached are recorded
+
+
+def collect_texts(repo: Path = REPO) -> list[str]:
+    """Documents to pretrain on: training-split logs, runbooks, incidents (answers unlabelled)."""
+    texts: list[str] = []
+    train = repo / "training" / "data" / "train.jsonl"
+    if train.is_file():
+        seen: set[str] = set()
+        for line in train.read_text(encoding="utf-8").splitlines():
+            row = _json(line)
+            text = row.get("input") if row else None
+            if isinstance(text, str) and text not in seen:
+                seen.add(text)
+                texts.append(text)
+    for md in sorted((repo / "retrieval" / "knowledge" / "runbooks").glob("**/*.md")):
+        texts.append(md.read_text(encoding="utf-8"))
+    incidents = repo / "retrieval" / "knowledge" / "incidents.jsonl"
+    if incidents.is_file():
+        for line in incidents.read_text(encoding="utf-8").splitlines():
+            row = _json(line)
+            if row:
+                texts.append(_plain(row))
+    return [t for t in texts if t.strip()]
+
+
+def _json(line: str) -> dict | None:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def _plain(row: dict) -> str:
+    """An incident as prose: its string fields, with answer labels removed."""
+    parts = [v for k, v in row.items() if isinstance(v, str) and k not in ("id", "uri", "created")]
+    return ANSWER_LABEL.sub("", "\n".join(parts))
+
+
+def _redacted(texts: list[str]) -> list[str]:
+    try:
+        from retrieval.logs.redact import redact
+    except ImportError:  # log intelligence not installed yet; the corpus is synthetic anyway
+        return texts
+    return [redact(t).text for t in texts]
+
+
+def build_model(recipe: BaseRecipe, tokenizer):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(recipe.seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=recipe.hidden_size, num_hidden_layers=recipe.layers,
+        num_attention_heads=recipe.heads, num_key_value_heads=recipe.heads,
+        intermediate_size=recipe.intermediate_size, max_position_embeddings=recipe.context,
+        rms_norm_eps=1e-5, tie_word_embeddings=True, rope_theta=10000.0,
+        bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    return LlamaForCausalLM(config)
+
+
+def _blocks(texts: list[str], tokenizer, block: int, seed: int):
+    import torch
+
+    eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    ids: list[int] = []
+    for text in texts:
+        ids += tokenizer(text, add_special_tokens=False)["input_ids"] + [eot]
+    n = len(ids) // block
+    if n == 0:
+        raise InputError("the pretraining corpus is smaller than one block")
+    data = torch.tensor(ids[: n * block]).view(n, block)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return data[order], len(ids)
+
+
+def _batches(data, batch_size: int) -> Iterator:
+    while True:
+        for i in range(0, len(data) - batch_size + 1, batch_size):
+            yield data[i:i + batch_size]
+
+
+def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] | None = None,
+             on_step: Callable[[int, float], None] | None = None) -> dict:
+    """Train tokenizer and model, write the artifact to `out_dir`; returns what RECIPE.md records."""
+    import torch
+
+    from training.base import write_checksums
+    from training.tokenizer import train_tokenizer
+
+    recipe = recipe or BaseRecipe()
+    texts = _redacted(texts if texts is not None else collect_texts())
+    if not texts:
+        raise InputError("no text to pretrain on", hint="generate training/data/train.jsonl first")
+    random.seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    started = time.time()
+    tokenizer = train_tokenizer(texts, recipe.vocab_size)
+    tokenizer.model_max_length = recipe.context
+    data, corpus_tokens = _blocks(texts, tokenizer, recipe.block, recipe.seed)
+    model = build_model(recipe, tokenizer)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=0.1, betas=(0.9, 0.95))
+    schedule = _cosine(recipe.warmup, recipe.steps, recipe.learning_rate)
+    losses: list[float] = []
+    step = 0
+    for step, batch in enumerate(_batches(data, min(recipe.batch_size, len(data))), 1):
+        for group in opt.param_groups:
+            group["lr"] = schedule(step)
+        loss = model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        if on_step:
+            on_step(step, losses[-1])
+        if step >= recipe.steps or time.time() - started > recipe.max_seconds:
+            break
+    facts = {
+        "recipe": asdict(recipe), "steps_done": step, "documents": len(texts),
+        "corpus_tokens": corpus_tokens, "tokens_seen": step * recipe.batch_size * recipe.block,
+        "final_loss": round(sum(losses[-20:]) / max(len(losses[-20:]), 1), 4),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "seconds": round(time.time() - started, 1), "torch": torch.__version__,
+    }
+    _write_artifact(Path(out_dir), model, tokenizer, facts)
+    write_checksums(Path(out_dir))
+    return facts
+
+
+def _cosine(warmup: int, total: int, peak: float) -> Callable[[int], float]:
+    def lr(step: int) -> float:
+        if step <= warmup:
+            return peak * step / max(warmup, 1)
+        progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+        return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return lr
+
+
+def _write_artifact(out: Path, model, tokenizer, facts: dict) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(str(out))
+    from training.tokenizer import save_tokenizer
+
+    save_tokenizer(tokenizer, out)
+    (out / "RECIPE.md").write_text(_recipe_md(facts))
+
+
+def _recipe_md(facts: dict) -> str:
+    r = facts["recipe"]
+    return f"""# Embedded base model
+
+Built by `cibot train base` (training/pretrain.py) from this repository's own text; nothing was
+downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover every file here.
+
+- Architecture: Llama (transformers LlamaForCausalLM), {r['layers']} layers, hidden {r['hidden_size']},
+  {r['heads']} heads, MLP {r['intermediate_size']}, context {r['context']}, tied embeddings;
+  {facts['parameters']:,} parameters, float32 safetensors.
+- Tokenizer: byte-level BPE (tokenizers), vocabulary {r['vocab_size']} incl. <|endoftext|>,
+  <|im_start|>, <|im_end|>; ChatML chat template in tokenizer_config.json.
+- Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: the inputs (CI logs) of
+  training/data/train.jsonl, retrieval/knowledge/runbooks/*.md, retrieval/knowledge/incidents.jsonl
+  with answer labels stripped; redacted. Not the held-out split, not the answer format, not
+  ../shared/datasets.
+- Training: causal-LM loss, blocks of {r['block']} tokens, batch {r['batch_size']}, AdamW
+  (lr {r['learning_rate']}, warmup {r['warmup']}, cosine to 10%, wd 0.1), seed {r['seed']};
+  {facts['steps_done']} steps, {facts['tokens_seen']:,} tokens seen, final loss {facts['final_loss']},
+  {facts['seconds']} s on CPU (torch {facts['torch']}).
+"""
