@@ -191,13 +191,18 @@ def _yaml_jobs(cfg: CiConfig) -> list[tuple[str, int, int]]:
             if cfg.kind != "travis" or _key(lines[i]) in _TRAVIS_PHASES]
 
 
+def _step_containers(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int]]:
+    """(key line, end) of each `steps:` / `script:` block inside a job."""
+    return [(j, _yaml_end(lines, j)) for j in range(start, end)
+            if _key(lines[j]) in ("steps", "script", "before_script", "after_script")
+            and not lines[j].lstrip().startswith("- ")]
+
+
 def _yaml_steps(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int]]:
     """(first, end) of each step inside a job: items of `steps:`, or lines of `script:`."""
     steps = []
-    for j in range(start, end):
-        if _key(lines[j]) in ("steps", "script", "before_script", "after_script") and not lines[j].lstrip().startswith("- "):
-            block_end = _yaml_end(lines, j)
-            steps += [(k, _yaml_end(lines, k)) for k in _children(lines, j, block_end)]
+    for j, block_end in _step_containers(lines, start, end):
+        steps += [(k, _yaml_end(lines, k)) for k in _children(lines, j, block_end)]
     return steps
 
 
@@ -245,9 +250,9 @@ def select(cfg: CiConfig, step: str | None, excerpt_text: str = "") -> Section:
     if best is None:
         return Section(None, None, [cfg.line(n + 1) for n in range(min(len(lines), 40)) if not _blank(lines[n])])
     _, i, job, (a, b), (ji, jj) = best
-    header = [n for n in range(ji, jj) if n < a or n >= b]
-    header = [n for n in header if _indent(lines[n]) <= _indent(lines[ji]) + 4 or _in_header_block(lines, n, ji)]
-    picked = sorted(set(range(a, b)) | set(header[:12]))
+    containers = _step_containers(lines, ji, jj)
+    header = [n for n in range(ji, jj) if not any(c0 < n < c1 for c0, c1 in containers)]
+    picked = sorted(set(range(a, b)) | set(header[:14]))
     step_name = _key(lines[a]) if a != ji else None
     name_match = re.search(r"name\s*:\s*(.+)", lines[a])
     if name_match:
@@ -255,14 +260,6 @@ def select(cfg: CiConfig, step: str | None, excerpt_text: str = "") -> Section:
     # The step's lines first in the prompt: they are what failed; the header gives its context.
     ordered = list(range(a, b)) + [n for n in picked if n < a or n >= b]
     return Section(job, step_name, [cfg.line(n + 1) for n in ordered if not _blank(lines[n])])
-
-
-def _in_header_block(lines: Sequence[str], n: int, job_start: int) -> bool:
-    """Lines under a job's `defaults:`, `services:`, `container:` or `image:` keys."""
-    k = n
-    while k > job_start and _indent(lines[k]) > _indent(lines[job_start]) + 2:
-        k -= 1
-    return _key(lines[k]) in ("defaults", "services", "container", "image", "docker", "environment")
 
 
 # ---- checks --------------------------------------------------------------------------------

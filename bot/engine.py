@@ -243,20 +243,22 @@ class AnswerEngine:
         ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
         unsure = parsed is None or ground < GROUNDED
         strongest = work.findings[0] if work.findings else None
-        note = None
         if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
             return strongest.root_cause, strongest.fix, None, 1.0
+        notes = []
         if parsed is None:
             cause, fix = fallback.retrieval_only(work.excerpt.lines, sources)
-            note = "the model's answer could not be used; this is the log's key line"
+            notes.append("the model's answer could not be used; this is the log's key line")
         else:
             cause, fix = parsed
         if not work.excerpt.lines:
-            note = "no log was attached; attach the failing job's log for a grounded answer"
+            notes.append("no log was attached; attach the failing job's log for a grounded answer")
         elif not work.excerpt.has_failure:
-            note = "no failure was found in the log; these are its last lines"
-        elif unsure and not sources:
-            note = "nothing relevant was found in the knowledge base and the model is unsure: check the evidence"
+            notes.append("no failure was found in the log; these are its last lines")
+        if unsure and not sources:
+            notes.append("nothing relevant was found in the knowledge base"
+                         + ("" if parsed is None else " and the model is unsure") + ": check the evidence")
+        note = "; ".join(notes) or None
         return cause, fix, note, ground
 
     def _post_rag(self, work: _Work, parsed, sources: list[Passage]):

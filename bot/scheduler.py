@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "cibot-retrain"
 JOB_FUNC = "bot.scheduler:run_scheduled"
+PRUNE_ID = "cibot-prune-claims"
+CLAIM_DAYS = 7  # Slack retries within minutes and GitHub redeliveries within days; a week covers both
 
 
 @dataclass
@@ -42,6 +44,22 @@ def run_scheduled() -> Any:
         return None
     log.info("scheduled retrain: %s", getattr(result, "reason", result))
     return result
+
+
+def prune_claims() -> int:
+    """Drop idempotency claims older than CLAIM_DAYS, so the claims table stays small."""
+    from datetime import timedelta
+
+    from bot.store import Store
+    from bot.store.models import utcnow
+
+    if _CONTEXT is None:
+        return 0
+    store = Store.from_settings(_CONTEXT.settings)
+    try:
+        return store.prune_claims(utcnow() - timedelta(days=CLAIM_DAYS))
+    finally:
+        store.close()
 
 
 def make_trigger(settings: Any):
@@ -106,6 +124,9 @@ def _ensure_job(scheduler, trigger) -> None:
     if job is not None and str(job.trigger) == str(trigger) and job.func_ref == JOB_FUNC:
         return
     scheduler.add_job(JOB_FUNC, trigger=trigger, id=JOB_ID, name="retrain", replace_existing=True)
+    if scheduler.get_job(PRUNE_ID) is None:
+        scheduler.add_job("bot.scheduler:prune_claims", trigger="interval", hours=24, id=PRUNE_ID,
+                          name="prune idempotency claims")
 
 
 def next_run_time(scheduler):

@@ -69,7 +69,8 @@ class SubprocessEvaluator:
     def __init__(self, settings: Any, registry: Any):
         self.settings, self.registry = settings, registry
 
-    def __call__(self, current: str | None, candidate: str, heldout: list[dict]) -> dict:
+    def __call__(self, current: str | None, candidate: str, heldout: list[dict],
+                 heartbeat: Callable[[], None] = lambda: None) -> dict:
         run_dir = self.settings.paths.reports / "runs" / f"eval-{candidate}"
         run_dir.mkdir(parents=True, exist_ok=True)
         heldout_file = run_dir / "feedback_heldout.jsonl"
@@ -81,11 +82,12 @@ class SubprocessEvaluator:
                "feedback": str(heldout_file) if heldout else None, "out": str(run_dir / "metrics.json")}
         (run_dir / "eval.json").write_text(json.dumps(cfg))
         run_child([sys.executable, "-m", "bot.trainer", "evaluate", "--config", str(run_dir / "eval.json")],
-                  run_dir / "eval.log", lambda: None, self.settings.scheduler.train_timeout_s)
+                  run_dir / "eval.log", heartbeat, self.settings.scheduler.train_timeout_s, "evaluation")
         return json.loads((run_dir / "metrics.json").read_text())
 
 
-def run_child(cmd: list[str], log_path: Path, heartbeat: Callable[[], None], timeout_s: float) -> str:
+def run_child(cmd: list[str], log_path: Path, heartbeat: Callable[[], None], timeout_s: float,
+              what: str = "training") -> str:
     """Run cmd at lower CPU priority, stderr to log_path, renewing the lease while it runs; returns
     stdout. The child dies with its parent, so a killed retrain leaves no orphan writing files."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +98,7 @@ def run_child(cmd: list[str], log_path: Path, heartbeat: Callable[[], None], tim
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
-                    raise TrainingFailed(f"{cmd[2]} ran past {timeout_s:.0f} s and was stopped")
+                    raise TrainingFailed(f"{what} ran past {timeout_s:.0f} s and was stopped")
                 try:
                     proc.wait(timeout=HEARTBEAT_S)
                 except subprocess.TimeoutExpired:
@@ -109,7 +111,7 @@ def run_child(cmd: list[str], log_path: Path, heartbeat: Callable[[], None], tim
         stdout = out.read()
     if proc.returncode != 0:
         tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise TrainingFailed(f"{cmd[2]} exited with status {proc.returncode}: {' | '.join(tail)[-400:]}")
+        raise TrainingFailed(f"{what} exited with status {proc.returncode}: {' | '.join(tail)[-400:]}")
     return stdout
 
 

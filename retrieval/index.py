@@ -75,6 +75,8 @@ class KnowledgeIndex:
                  location: str):
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
+        from retrieval.embed import chroma_embedding_function
+
         self.client = client
         self.collection = collection
         self.embedder = embedder
@@ -82,6 +84,7 @@ class KnowledgeIndex:
         self.chroma_dir = Path(chroma_dir)
         self.location = location
         self.store = ChromaVectorStore(chroma_collection=collection)
+        self._embedding_function = chroma_embedding_function(embedder)
         self._lock = threading.RLock()
         self._lexical = None
         self._generation = int((collection.metadata or {}).get("generation", 0))
@@ -247,6 +250,16 @@ class KnowledgeIndex:
                 return
             offset += PAGE
 
+    def ingest_documents(self, source: str, documents: list[Document],
+                         scope: Scope | Sequence[str] | None = None) -> IngestSummary:
+        """Replace everything stored under `source` with `documents` (chunks already made)."""
+        summary = IngestSummary()
+        with self._lock:
+            self._sync_source(source, documents, scope_labels(scope), summary)
+            if summary.changed:
+                self._bump_generation()
+        return summary
+
     # -- the feedback loop -----------------------------------------------------------------------
     def add_incident(self, incident_id: str, text_in: str, text_out: str, scope: Scope | None = None,
                      title: str | None = None, uri: str | None = None, meta: dict | None = None,
@@ -255,12 +268,7 @@ class KnowledgeIndex:
         chunk = incident_chunk(text_in, text_out, title, uri or f"{FEEDBACK}{incident_id}", kind=kind)
         chunk.meta.update(meta or {})
         source = FEEDBACK + incident_id
-        summary = IngestSummary()
-        with self._lock:
-            self._sync_source(source, [Document(key=source, chunks=[chunk])], scope_labels(scope), summary)
-            if summary.changed:
-                self._bump_generation()
-        return summary
+        return self.ingest_documents(source, [Document(key=source, chunks=[chunk])], scope)
 
     def remove(self, incident_id: str) -> int:
         """Drop an incident added by `add_incident` (thumbs-down, retraction). Returns chunks removed."""
@@ -288,8 +296,7 @@ class KnowledgeIndex:
 
     # -- generation: lets other processes notice a change ---------------------------------------
     def _metadata(self) -> dict:
-        fresh = self.client.get_collection(self.collection.name,
-                                           embedding_function=self.collection._embedding_function)
+        fresh = self.client.get_collection(self.collection.name, embedding_function=self._embedding_function)
         return dict(fresh.metadata or {})
 
     def _set_metadata(self, **updates) -> None:

@@ -33,6 +33,9 @@ class Retriever:
 
     index: object
     mode: str = "hybrid"
+    rrf_k: int = RRF_K
+    dense_weight: float = DENSE_WEIGHT
+    lexical_weight: float = LEXICAL_WEIGHT
 
     def search(self, query: str, k: int = 5, scope: Scope | None = None) -> list[Passage]:
         if not query or not query.strip():
@@ -86,9 +89,9 @@ class Retriever:
     def _fuse(self, query, dense, lex, k, lexical) -> list[Passage]:
         fused: dict[str, float] = {}
         for rank, cid in enumerate(dense, 1):
-            fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
+            fused[cid] = fused.get(cid, 0.0) + self.dense_weight / (self.rrf_k + rank)
         for rank, (cid, _) in enumerate(lex, 1):
-            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank)
+            fused[cid] = fused.get(cid, 0.0) + self.lexical_weight / (self.rrf_k + rank)
         top = sorted(fused, key=lambda c: -fused[c])[:k]
         if not top:
             return []

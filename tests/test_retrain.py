@@ -330,3 +330,126 @@ def test_watcher_refuses_a_corrupt_adapter_and_keeps_serving(env):
     watcher = AdapterWatcher(registry, gen)
     assert watcher.check() is None and watcher.check() is None
     assert gen.adapter == first and gen.swaps == [] and bad in watcher.refused
+
+
+FAKE_LORA = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from training.registry import AdapterRegistry
+    cfg = json.loads(Path(sys.argv[sys.argv.index("--config") + 1]).read_text())
+    rows = [json.loads(l) for l in Path(cfg["data"][0]).read_text().splitlines()]
+    print(f"training on {len(rows)}", file=sys.stderr)
+    if cfg.get("max_steps") == 99:
+        time.sleep(60)
+    if cfg.get("max_steps") == 13:
+        sys.exit("loss is nan")
+    with AdapterRegistry(Path(cfg["home"]) / "adapters").staging() as stage:
+        (stage.path / "adapter_config.json").write_text("{}")
+        stage.meta.update(quality=0.9, base=cfg["base"], **cfg["extra_meta"])
+    print(json.dumps({"version": stage.version, "train_examples": len(rows)}))
+""")
+
+
+def test_subprocess_trainer_runs_the_child_and_reads_its_version(env, tmp_path):
+    from bot.trainer import SubprocessTrainer, TrainingFailed
+
+    settings, store, registry, starter = env
+    seed(store, 10)
+    script = tmp_path / "fake_lora.py"
+    script.write_text(FAKE_LORA)
+    trainer = SubprocessTrainer(settings, command=[sys.executable, str(script)])
+    result = Retrainer(settings, store, registry, trainer, FakeEvaluator(registry), starter=starter).run()
+    assert result.promoted and registry.meta(result.candidate)["retrain_run"] == result.run_id
+    log = Path(result.report).parent / "runs" / f"run-{result.run_id:04d}" / "train.log"
+    assert "training on 11" in log.read_text()
+    seed(store, 10, prefix="b")
+    failing = SubprocessTrainer(settings, {"max_steps": 13}, command=[sys.executable, str(script)])
+    result = Retrainer(settings, store, registry, failing, FakeEvaluator(registry), starter=starter).run()
+    assert not result.promoted and "training exited with status 1" in result.reason
+    assert "loss is nan" in result.reason
+
+
+def _embedded_base_or_skip():
+    from training.base import BASE_ASSET
+
+    if not (BASE_ASSET / "SHA256SUMS.txt").is_file():
+        pytest.skip("the embedded base model (training/assets/base) is not built yet")
+
+
+@pytest.mark.slow
+def test_real_retrain_end_to_end_with_the_embedded_model(cibot_home):
+    """Real subprocess LoRA training for a couple of steps, real gate scoring of both adapters."""
+    _embedded_base_or_skip()
+    from bot.trainer import build_retrainer
+
+    settings = load_settings(
+        scheduler={"min_new_examples": 4, "eval_limit": 3, "eval_suites": ["heldout"], "gate_margin": 1.0},
+        model={"max_new_tokens": 24}, train={"max_seq_len": 256, "batch_size": 4},
+    )
+    retrainer = build_retrainer(settings, train_overrides={"max_steps": 2}, starter_limit=8)
+    seed(retrainer.store, 5)
+    before = retrainer.registry.current()
+    result = retrainer.run()
+    retrainer.store.close()
+    assert result.ran, result.reason
+    assert result.candidate in retrainer.registry.versions()
+    for side in ("current", "candidate"):
+        assert set(result.metrics[side]) == {"heldout", "feedback"}
+        assert result.metrics[side]["heldout"]["n"] == 3
+    assert result.promoted  # margin 1.0: any candidate that scores at all passes
+    assert retrainer.registry.current() == result.candidate != before
+    assert retrainer.registry.meta(result.candidate)["retrain_run"] == result.run_id
+
+
+@pytest.mark.slow
+def test_watcher_hot_swaps_a_real_generator_without_failing_requests(env, cibot_home):
+    _embedded_base_or_skip()
+    import threading as th
+
+    from bot.hotswap import AdapterWatcher
+    from bot.trainer import SubprocessTrainer
+    from bot.retrain import TrainJob
+    from training.generate import LocalGenerator
+    from training.prompt import build_messages
+
+    starter = env[3]
+    settings = load_settings(train={"max_seq_len": 128, "batch_size": 2})
+    trainer = SubprocessTrainer(settings, {"max_steps": 1})
+    run_dir = cibot_home / "job"
+    run_dir.mkdir()
+    (run_dir / "train.jsonl").write_text(starter.read_text())
+    versions = [trainer(TrainJob(i, run_dir, run_dir / "train.jsonl", run_dir / "h.jsonl", None), lambda: None)
+                for i in range(2)]
+    registry = AdapterRegistry(settings.paths.adapters)
+    registry.promote(versions[0])
+    gen = LocalGenerator("embedded", registry.path(versions[0]), versions[0], device="cpu",
+                         models_dir=settings.paths.models, max_new_tokens=8)
+    watcher = AdapterWatcher(registry, gen, interval_s=0.05).start()
+    errors, seen = [], set()
+    stop = th.Event()
+
+    def ask():
+        messages = build_messages(excerpt="npm ERR! code E404", question=None, context=None, fmt="text")
+        while not stop.is_set():
+            try:
+                seen.add(gen.generate(messages).model.adapter)
+            except Exception as exc:  # any failure in flight is the bug this test is for
+                errors.append(exc)
+
+    workers = [th.Thread(target=ask) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        time.sleep(0.5)
+        registry.promote(versions[1])
+        deadline = time.monotonic() + 20
+        while gen.info().adapter != versions[1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+        watcher.stop()
+    assert errors == []
+    assert gen.info().adapter == versions[1] and versions[1] in seen

@@ -177,9 +177,8 @@ def test_other_process_changes_are_seen(index, kb, tmp_path, embedder, monkeypat
     index.ingest([kb])
     retriever = Retriever(index)
     assert not any("zebra-7" in p.text for p in retriever.search("zebra-7 crossing"))
-    other = KnowledgeIndex(index.client, index.client.get_collection(
-        "cibot", embedding_function=index.collection._embedding_function), embedder, index.settings,
-        index.chroma_dir, index.location)
+    # A second KnowledgeIndex on the same directory stands in for another process (the CLI).
+    other = KnowledgeIndex.open(RetrievalSettings(), tmp_path / "chroma", embedder=embedder)
     other.add_incident("z", "zebra-7 crossing failure", "look both ways", title="zebra")
     monkeypatch.setattr(index_mod, "STALE_CHECK_S", 0.0)
     assert any("zebra-7" in p.text for p in retriever.search("zebra-7 crossing"))

@@ -101,7 +101,7 @@ def test_changing_the_cron_replaces_the_stored_schedule(cibot_home):
     try:
         nxt = next_run_time(sched)
         assert (nxt.hour, nxt.minute, nxt.weekday()) == (1, 30, 0)
-        assert len(sched.get_jobs()) == 1
+        assert [j.id for j in sched.get_jobs() if j.id == JOB_ID] == [JOB_ID]
     finally:
         sched.shutdown()
 
@@ -109,3 +109,42 @@ def test_changing_the_cron_replaces_the_stored_schedule(cibot_home):
 def test_invalid_cron_is_a_config_error(cibot_home):
     with pytest.raises(ConfigError, match="scheduler.cron"):
         make_trigger(load_settings(scheduler={"cron": "every night"}))
+
+
+def test_retrain_report_is_posted_to_the_report_channel(cibot_home):
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs
+
+    from bot.scheduler import report_poster
+
+    received = []
+
+    class FakeSlack(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            fields = json.loads(body) if body.startswith("{") else {k: v[0] for k, v in parse_qs(body).items()}
+            received.append((self.path, self.headers.get("Authorization"), fields))
+            payload = json.dumps({"ok": True, "channel": fields.get("channel"), "ts": "1.1"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSlack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = load_settings(slack={"bot_token": "xoxb-test", "report_channel": "CREPORTS",
+                                        "api_url": f"http://127.0.0.1:{server.server_port}/api/"})
+        post = report_poster(settings)
+        post("Retrain run 3: promoted candidate v0004")
+    finally:
+        server.shutdown()
+    (path, auth, fields), = received
+    assert path == "/api/chat.postMessage" and auth == "Bearer xoxb-test"
+    assert fields["channel"] == "CREPORTS" and fields["text"].startswith("Retrain run 3: promoted")
+    assert report_poster(load_settings()) is None

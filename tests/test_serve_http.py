@@ -95,6 +95,16 @@ def _wait_for(url: str, proc: subprocess.Popen, accept, timeout: float = START_T
     pytest.fail(f"{url} never became acceptable (last: {last})\n{_drain(proc)}")
 
 
+def _ready_or_failed(status: int, body: bytes) -> bool:
+    """Accept ready; stop waiting at once when a check has failed for good (it never recovers)."""
+    if status == 200:
+        return True
+    failed = {k: v for k, v in json.loads(body)["checks"].items() if v.startswith("failed")}
+    if failed:
+        pytest.fail(f"cibot serve will never be ready: {failed}")
+    return False
+
+
 def _drain(proc: subprocess.Popen) -> str:
     if proc.poll() is None:
         proc.kill()
@@ -167,7 +177,7 @@ def test_serve_http_answers_healthz_readyz_and_metrics(shared_home, fake_slack):
         status, content_type, body = _wait_for(f"{base}/readyz", proc, lambda s, b: s in (200, 503))
         # Not ready is a 503 with the pending checks named; then it turns ready once everything loaded.
         assert status == 200 or set(json.loads(body)["checks"]) >= {"model", "index", "database"}
-        status, _, body = _wait_for(f"{base}/readyz", proc, lambda s, b: s == 200)
+        status, _, body = _wait_for(f"{base}/readyz", proc, _ready_or_failed)
         checks = json.loads(body)["checks"]
         assert {checks[name] for name in ("model", "index", "database")} == {"ok"}
 

@@ -296,3 +296,16 @@ def test_watched_channel_alert_answered_and_success_ignored():
         assert h.api.called("chat.postMessage")[0].params["thread_ts"] == "1.000002"
     finally:
         h.close()
+
+
+def test_full_queue_replies_busy_instead_of_queueing_forever():
+    from bot.slack.answering import BUSY_TEXT
+
+    h = Harness(engine=FakeEngine(delay=1.0), max_pending=1)
+    try:
+        h.mention("```\nE: one\n```")
+        h.mention("```\nE: two\n```")
+        assert h.api.wait_for("chat.postMessage", where=lambda c: c.params["text"] == BUSY_TEXT)
+        assert h.answered()
+    finally:
+        h.close()

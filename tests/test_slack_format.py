@@ -160,3 +160,14 @@ def test_generic_needs_fields_and_json():
         parse_generic(signed(body), body, "g")
     with pytest.raises(WebhookRejected):
         parse_generic({}, body, "g")
+
+
+def test_rate_limiter_window_slides():
+    from bot.slack.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert limiter.allow("U1") and limiter.allow("U1") and not limiter.allow("U1")
+    assert limiter.allow("U2")  # keys are independent
+    now[0] = 60.0
+    assert limiter.allow("U1")

@@ -197,3 +197,22 @@ def test_store_on_postgres_claims_votes_and_locks():
     replicas[0].release_lock(lock, "a")
     for r in replicas:
         r.close()
+
+
+def test_models_and_migrations_agree(store):
+    """A model change without a migration (or the reverse) shows up as an autogenerate diff."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_old_claims_are_pruned_and_can_be_claimed_again(store):
+    assert store.claim("gh:delivery:1")
+    assert store.prune_claims(datetime.now(timezone.utc) - timedelta(days=1)) == 0
+    assert store.prune_claims(datetime.now(timezone.utc) + timedelta(seconds=1)) == 1
+    assert store.claim("gh:delivery:1")

@@ -76,11 +76,8 @@ def detect_target_modules(model) -> list[str]:
 
 def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
     import torch
-    from accelerate import Accelerator
-    from peft import LoraConfig as PeftLoraConfig
-    from peft import get_peft_model
 
-    from training.base import load_causal_lm, pick_device
+    from training.base import load_causal_lm
     from training.data import data_hash, load, to_messages
     from training.registry import AdapterRegistry
 
@@ -92,15 +89,61 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
     budget = prompt_budget_chars(cfg.max_seq_len)
     torch.manual_seed(cfg.seed)
 
-    # 2. model
+    # 2. model (to the device later, by accelerate)
+    model, tokenizer, source = load_causal_lm(cfg.base, home / "models", device="cpu")
+    features = [encode_chat(tokenizer, to_messages(ex, budget), cfg.max_seq_len) for ex in examples]
+
+    # 3-4. LoRA and training, resumable from a checkpoint keyed by config, data and base
+    ckpt = home / "adapters" / ".checkpoints" / _fingerprint(cfg, data_hash(examples), source) / "state.pt"
+    train_started = time.time()
+    model, losses, tokens, is_main = train_adapter(model, tokenizer, features, cfg, checkpoint=ckpt, on_step=on_step)
+    train_seconds = time.time() - train_started
+
+    # 5. evaluate on the fixed held-out split (the main process only)
+    metrics: dict = {"train_loss": _tail_mean(losses)}
+    if is_main:
+        metrics.update(_evaluate(model, tokenizer, cfg, budget))
+
+    # 6. save a new version, atomically, with everything needed to reproduce it
+    version = ""
+    if is_main:
+        registry = AdapterRegistry(home / "adapters")
+        with registry.staging(cfg.out_version) as stage:
+            model.save_pretrained(str(stage.path))
+            (stage.path / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in losses))
+            stage.meta.update(
+                base=cfg.base, base_source=_base_identity(source), data_hash=data_hash(examples),
+                data=data.summary(), data_files=[str(p) for p in cfg.data], metrics=metrics,
+                hyperparameters=_hyperparameters(cfg, model.peft_config["default"]), train_examples=len(examples),
+                train_tokens=tokens, train_seconds=round(train_seconds, 1), **cfg.extra_meta,
+            )
+        version = stage.version
+        if cfg.promote:
+            registry.promote(version)
+        if ckpt.parent.exists():
+            import shutil
+
+            shutil.rmtree(ckpt.parent, ignore_errors=True)
+    return TrainResult(version=version, train_examples=len(examples), eval=metrics,
+                       seconds=round(time.time() - started, 1), data=data.summary(),
+                       tokens_per_s=round(tokens / max(train_seconds, 1e-9), 1))
+
+
+def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoint: Path | None = None,
+                  on_step: Callable[[int, int, float], None] | None = None):
+    """Wrap `model` with LoRA and train it on `features`. Returns (peft model, loss log, tokens
+    seen, is_main_process). Only LoRA weights get gradients; the base stays frozen."""
+    import torch
+    from accelerate import Accelerator
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
+
+    from training.base import pick_device
+
     device = pick_device(cfg.device)
     bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision="bf16" if bf16 else "no",
                               gradient_accumulation_steps=cfg.grad_accum)
-    model, tokenizer, source = load_causal_lm(cfg.base, home / "models", device="cpu")
-    features = [encode_chat(tokenizer, to_messages(ex, budget), cfg.max_seq_len) for ex in examples]
-
-    # 3. LoRA
     peft_config = PeftLoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
         target_modules=detect_target_modules(model), task_type="CAUSAL_LM",
@@ -110,16 +153,16 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
                                   lr=cfg.learning_rate, weight_decay=0.0)
     model, optimizer = accelerator.prepare(model, optimizer)
 
-    # 4. train: length-grouped batches over (possibly fractional) epochs, this process's share
+    # Length-grouped batches over (possibly fractional) epochs; each process takes its share.
     plan = _plan(features, cfg)[accelerator.process_index::accelerator.num_processes]
     total_steps = math.ceil(len(plan) / cfg.grad_accum)
     if cfg.max_steps:
         total_steps = min(total_steps, cfg.max_steps)
         plan = plan[: total_steps * cfg.grad_accum]
     schedule = _linear_schedule(total_steps, cfg.learning_rate)
-    fingerprint = _fingerprint(cfg, data_hash(examples), source)
-    ckpt = home / "adapters" / ".checkpoints" / fingerprint / "state.pt"
-    start, losses = _resume(ckpt, accelerator, model, optimizer) if cfg.resume else (0, [])
+    start, losses = (0, [])
+    if checkpoint is not None and cfg.resume:
+        start, losses = _resume(checkpoint, accelerator, model, optimizer)
     tokens = 0
     model.train()
     for i in range(start, len(plan)):
@@ -137,40 +180,10 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
         losses.append({"batch": i + 1, "step": step, "loss": round(loss.item(), 4), "lr": schedule(step)})
         if on_step:
             on_step(i + 1, len(plan), losses[-1]["loss"])
-        if (i + 1) % (cfg.checkpoint_every * cfg.grad_accum) == 0 and i + 1 < len(plan):
-            _checkpoint(ckpt, accelerator, model, optimizer, i + 1, losses)
-    train_seconds = time.time() - started
+        if checkpoint is not None and (i + 1) % (cfg.checkpoint_every * cfg.grad_accum) == 0 and i + 1 < len(plan):
+            _checkpoint(checkpoint, accelerator, model, optimizer, i + 1, losses)
     accelerator.wait_for_everyone()
-    model = accelerator.unwrap_model(model)
-
-    # 5. evaluate on the fixed held-out split (the main process only)
-    metrics: dict = {"train_loss": _tail_mean(losses)}
-    if accelerator.is_main_process:
-        metrics.update(_evaluate(model, tokenizer, cfg, budget))
-
-    # 6. save a new version, atomically, with everything needed to reproduce it
-    version = ""
-    if accelerator.is_main_process:
-        registry = AdapterRegistry(home / "adapters")
-        with registry.staging(cfg.out_version) as stage:
-            model.save_pretrained(str(stage.path))
-            (stage.path / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in losses))
-            stage.meta.update(
-                base=cfg.base, base_source=_base_identity(source), data_hash=data_hash(examples),
-                data=data.summary(), data_files=[str(p) for p in cfg.data], metrics=metrics,
-                hyperparameters=_hyperparameters(cfg, peft_config), train_examples=len(examples),
-                train_tokens=tokens, train_seconds=round(train_seconds, 1), **cfg.extra_meta,
-            )
-        version = stage.version
-        if cfg.promote:
-            registry.promote(version)
-        if ckpt.parent.exists():
-            import shutil
-
-            shutil.rmtree(ckpt.parent, ignore_errors=True)
-    return TrainResult(version=version, train_examples=len(examples), eval=metrics,
-                       seconds=round(time.time() - started, 1), data=data.summary(),
-                       tokens_per_s=round(tokens / max(train_seconds, 1e-9), 1))
+    return accelerator.unwrap_model(model), losses, tokens, accelerator.is_main_process
 
 
 def _plan(features, cfg: LoraConfig) -> list[list[int]]:

@@ -165,6 +165,20 @@ class AdapterRegistry:
         self.promote(stage.version)
         return stage.version
 
+    def export(self, version: str, dest: Path) -> Path:
+        """Copy a verified version to `dest` (e.g. training/assets/adapter to ship it)."""
+        meta = self.verify(version)
+        dest = Path(dest)
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        for item in self.path(version).iterdir():
+            if item.is_file() and item.name not in (CHECKSUMS, "README.md"):
+                shutil.copy2(item, dest / item.name)
+        (dest / META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+        write_checksums(dest)
+        return dest
+
     # --- internals -------------------------------------------------------------------------------
     def _pointer(self) -> dict:
         try:

@@ -1,10 +1,78 @@
-"""`cibot eval`: placeholder until its issue lands."""
-import typer
+"""`cibot eval`: base model vs adapter vs adapter + retrieval on fixed examples, with a report."""
+from __future__ import annotations
 
-from retrieval.errors import CibotError
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("eval", help="(not implemented yet)", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def _cmd(ctx: typer.Context) -> None:
-        raise CibotError("'cibot eval' is not implemented yet")
+    @app.command("eval", help="Score base, adapter and adapter+retrieval side by side; writes a Markdown+PNG report.")
+    def eval_cmd(
+        ctx: typer.Context,
+        suite: str = typer.Option("heldout", "--suite", help="heldout, json or real (../shared/datasets LogChunks)."),
+        limit: int = typer.Option(100, "--limit", help="Examples to score."),
+        version: Optional[str] = typer.Option(None, "--adapter", help="Adapter version (default: current)."),
+        retrieval: bool = typer.Option(True, "--retrieval/--no-retrieval",
+                                       help="Use the knowledge index for the +retrieval variant."),
+        as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    ) -> None:
+        from bot.cli import state
+        from bot.commands.output import emit_json
+        from training.evalreport import compare, suite_examples, write_report
+        from training.features import prompt_budget_chars
+        from training.generate import LocalGenerator
+        from training.registry import AdapterRegistry
+
+        settings = state(ctx).settings
+        datasets = Path(os.environ.get("CIBOT_DATASETS", Path.cwd().parent / "shared" / "datasets"))
+        if not (datasets / "logchunks.jsonl").is_file():
+            from training.evaluate import REPO
+
+            datasets = REPO.parent / "shared" / "datasets"
+        examples, fmt = suite_examples(suite, limit, datasets)
+        registry = AdapterRegistry(settings.paths.adapters)
+        registry.ensure_default()
+        version = version or registry.current()
+        adapter_dir = registry.path(version) if version else None
+        if version:
+            registry.verify(version)
+        generator = LocalGenerator(settings.model.base, device=settings.model.device,
+                                   models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens)
+        retriever = _retriever(settings) if retrieval else None
+        results = compare(generator, adapter_dir, version, examples, fmt=fmt, retriever=retriever,
+                          budget_chars=prompt_budget_chars(settings.train.max_seq_len),
+                          on_variant=lambda v: print(f"evaluating {v} on {len(examples)} examples", file=_err()))
+        info = {"base": settings.model.base, "adapter": version, "n": len(examples), "suite": suite}
+        md, png = write_report(suite, results, settings.paths.reports, info)
+        slim = {v: {k: x for k, x in m.items() if k != "samples"} for v, m in results.items()}
+        if as_json:
+            emit_json({**info, "results": slim, "report": str(md), "chart": str(png)})
+            return
+        for variant, m in slim.items():
+            print(f"{variant:<18} format {m['format_compliance']}  json {m['json_valid']}  "
+                  f"id recall {m['id_recall']}  ({m['context']} context)")
+        print(f"report: {md}")
+
+
+def _err():
+    import sys
+
+    return sys.stderr
+
+
+def _retriever(settings):
+    """The knowledge index's retriever, or None (examples' own context is used instead)."""
+    try:
+        from retrieval.index import KnowledgeIndex
+        from retrieval.search import Retriever
+
+        index = KnowledgeIndex.open(settings.retrieval, settings.paths.chroma)
+        if hasattr(index, "ensure_starter"):
+            index.ensure_starter()
+        return Retriever(index)
+    except Exception as exc:  # noqa: BLE001 - retrieval is optional here; say so and go on
+        print(f"retrieval unavailable ({exc}); using the examples' own context", file=_err())
+        return None

@@ -22,16 +22,17 @@ def web_client(settings):
     return client
 
 
-def build_app(deps: SlackDeps, *, client=None):
+def build_app(deps: SlackDeps, *, client=None, process_before_response: bool = False):
     """The Bolt app. Listeners run after the ack (process_before_response=False): this is a
-    long-running server, not a FaaS function, and answers go to our own pool anyway."""
+    long-running server, not a FaaS function, and answers go to our own pool anyway. (True is
+    only for FaaS hosts, and for the bench's naive baseline.)"""
     from slack_bolt import App
 
     secret = deps.settings.slack.signing_secret
     app = App(
         client=client or web_client(deps.settings),
         signing_secret=secret.get_secret_value() if secret else "",
-        process_before_response=False,
+        process_before_response=process_before_response,
         name="cibot",
     )
     app.use(dedup_middleware(deps))

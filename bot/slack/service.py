@@ -33,7 +33,7 @@ def check_secrets(settings, mode: str) -> None:
                           hint=f"export {'it' if len(missing) == 1 else 'them'}, or set slack.* in cibot.toml")
 
 
-def engine_loader(settings, readiness: Readiness):
+def engine_loader(settings, readiness: Readiness, on_loaded=lambda engine: None):
     """Start building the engine in a thread; return a getter that waits for it."""
     future: Future = Future()
 
@@ -48,6 +48,7 @@ def engine_loader(settings, readiness: Readiness):
             readiness.fail("index", "engine not loaded")
             future.set_exception(exc)
             return
+        on_loaded(engine)
         readiness.loaded("model")
         readiness.loaded("index")
         future.set_result(engine)
@@ -70,8 +71,15 @@ def build_deps(settings, readiness: Readiness, engine=None) -> SlackDeps:
 
     store = Store.open(settings.store_url)
     readiness.register("database", lambda: _ping(store))
-    return SlackDeps(settings=settings, store=store, engine=engine or engine_loader(settings, readiness),
-                     readiness=readiness)
+    deps = SlackDeps(settings=settings, store=store, engine=engine or (lambda: None), readiness=readiness)
+
+    def index_feedback(loaded) -> None:
+        # Thumbs-up answers become incidents in the same index the engine retrieves from.
+        deps.feedback.index = getattr(getattr(loaded, "retriever", None), "index", None)
+
+    if engine is None:
+        deps.engine = engine_loader(settings, readiness, index_feedback)
+    return deps
 
 
 def _ping(store) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from retrieval.logs.signals import compile_fast, strip_timestamp
+from retrieval.logs.fastre import compile_bytes
+from retrieval.logs.signals import strip_timestamp
 
 # (category, weight, pattern). Specific causes outrank the generic "a test failed" signal.
 _RULES: list[tuple[str, float, str]] = [
@@ -74,7 +75,7 @@ _FAILED_STEP = [
     re.compile(r"Failed to execute goal (?P<name>\S+)"),                                # Maven
     re.compile(r"ERROR: Job failed|ERROR: Step ‘(?P<name>[^’]+)’ failed"),                # GitLab / Jenkins
 ]
-STEP_TRIGGER = compile_fast(
+STEP_TRIGGER = compile_bytes(
     r"(?m)^##\[group\]|^[^\t\n]{1,120}\t[^\t\n]{1,200}\t\d{4}-|^section_start:|^travis_fold:start:|^\[Pipeline\] [{sn]"
     r"|^> Task :|^\[INFO\] --- |^#!/bin/(?:ba)?sh -eo pipefail|The command \"|Execution failed for task"
     r"|Failed to execute goal|ERROR: Step"

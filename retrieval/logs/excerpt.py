@@ -31,6 +31,7 @@ MAX_BLOCKS = 400         # candidate blocks kept; weaker ones are dropped as the
 TAIL_LINES = 60          # the log's last lines, for logs whose end is the only evidence
 MIN_WEIGHT = 4.0
 MAX_PASS_LINES = 3_000_000
+_TRIGGER, _STEP = 1, 2  # why a line needs a look
 
 
 @dataclass
@@ -99,21 +100,21 @@ class _Scanner:
             return
         text = "\n".join(window[lo:hi])
         events = self._events(text, lo, first)
-        for i, is_step in events:
+        for i, kind in events:
             line = window[i]
-            if is_step:
+            if kind & _STEP:
                 self.steps.feed(line)
-                continue
-            self._consider(window, first, i, line)
+            if kind & _TRIGGER:
+                self._consider(window, first, i, line)
         for i in range(max(lo, hi - TAIL_LINES), hi):
             self.tail.append((first + i, window[i]))
 
-    def _events(self, text: str, lo: int, first: int) -> list[tuple[int, bool]]:
+    def _events(self, text: str, lo: int, first: int) -> list[tuple[int, int]]:
         """Line indices (in window) that need a look: step markers and failure triggers, in order."""
         data = text.encode("utf-8", "surrogatepass")
-        found = dict.fromkeys(signals.matching_lines(signals.GATE, data, lo), False)
+        found = dict.fromkeys(signals.matching_lines(signals.GATE, data, lo), _TRIGGER)
         for i in signals.matching_lines(STEP_TRIGGER, data, lo):
-            found[i] = True
+            found[i] = found.get(i, 0) | _STEP
         if self.keys.inside or "PRIVATE KEY" in text or "PuTTY-User-Key" in text:
             self._mark_keys(text, first + lo)
         return sorted(found.items())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from retrieval.logs.fastre import MultiRegex, compile_bytes
+
 # A cheap gate run over whole blocks of text (as UTF-8 bytes, with RE2 when installed, whose DFA
 # scans at hundreds of MB/s where Python's backtracking engine manages a few): lines it misses get
 # weight 0 without a per-line look. It must stay RE2-compatible (no lookaround, no backreferences).
@@ -20,16 +22,6 @@ GATE_PATTERN = (
     r"|unsatisf|incompatible|unresolved|mismatch|required but|not installed|issues|severity|wrong"
     r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!"
 )
-
-
-def compile_fast(pattern: str):
-    """A bytes regex for scanning whole blocks: RE2 when installed, else Python's `re`."""
-    try:
-        import re2  # google-re2
-
-        return re2.compile(pattern.encode())
-    except ImportError:  # the pure-Python engine gives the same answers, only slower
-        return re.compile(pattern.encode())
 
 
 def matching_lines(rx, data: bytes, first: int = 0) -> list[int]:
@@ -46,7 +38,7 @@ def matching_lines(rx, data: bytes, first: int = 0) -> list[int]:
     return out
 
 
-GATE = compile_fast(GATE_PATTERN)
+GATE = compile_bytes(GATE_PATTERN)
 
 _RULES: list[tuple[float, str]] = [
     # Test frameworks
@@ -84,6 +76,7 @@ _RULES: list[tuple[float, str]] = [
         r"|status code [1-9]|Error \d+$|make: \*\*\*|failed with exit code|npm ERR! code"),
 ]
 RULES = [(w, re.compile(p)) for w, p in _RULES]
+WEIGHTS = [w for w, _ in _RULES]
 
 # Lines that mention failure words but report success, configuration or boilerplate.
 NOISE = re.compile(
@@ -94,6 +87,9 @@ NOISE = re.compile(
     r"|Requirement already|Already installed|Using cached|Get:\d+|Hit:\d+|Ign:\d+|Selecting previously|Preparing to unpack"
     r"|Setting up|Processing triggers|\bok\b\s*$|\bPASS(?:ED)?\b|\bpassed\b|✓|✔|BUILD SUCCESS|Tests run:.*Failures: 0, Errors: 0"
 )
+_NOISE_INDEX = len(_RULES)
+_LINE_SET = MultiRegex([p for _, p in _RULES] + [NOISE.pattern])
+
 # Lines that carry on a failure block (traces, indented detail, diffs), so a block keeps them whole.
 CONTINUATION = re.compile(
     r"^\s+\S|^\s*at\s|^\s*File \"|^\s*Caused by|^\s*\.\.\. \d+ more|^[-+]{1,3}[^-+]|^@@|^\s*[|│^~]|^\s*\d+\s*[|│]"
@@ -142,10 +138,11 @@ def line_weight(text: str) -> float:
     body = strip_timestamp(text)
     if not body.strip() or len(body) > 5000:
         return 0.0
-    best = 0.0
-    for w, rx in RULES:
-        if w > best and rx.search(body):
-            best = w
-    if best and NOISE.search(body):
+    hits = _LINE_SET.matches(body)
+    if not hits:
+        return 0.0
+    noisy = _NOISE_INDEX in hits
+    best = max((WEIGHTS[i] for i in hits if i != _NOISE_INDEX), default=0.0)
+    if best and noisy:
         best = best * 0.3 if best < 8 else best * 0.6
     return best

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import build
+from . import build, readme
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training.corpusgen", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("training/data"))
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--per-type", type=int, default=32, help="instances generated per failure type")
+    ap.add_argument("--per-type", type=int, default=28, help="instances generated per failure type")
     ap.add_argument("--incidents", type=Path, help="also write past incidents JSONL here")
     ap.add_argument("--incident-seed", type=int, default=1009)
     ap.add_argument("--incidents-per-type", type=int, default=5)
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     train, heldout = build.generate(seed=args.seed, per_type=args.per_type)
     write_jsonl(args.out / "train.jsonl", train)
     write_jsonl(args.out / "heldout.jsonl", heldout)
+    (args.out / "README.md").write_text(readme.render(train, heldout), encoding="utf-8")
     cats = Counter(r["category"] for r in train + heldout)
     print(f"train={len(train)} heldout={len(heldout)} types={len({r['type'] for r in train})} categories={dict(cats)}")
     if args.incidents:

@@ -93,7 +93,7 @@ def make_row(ftype: FailureType, index: int, seed: int, mix: Mix, other: Failure
     return row
 
 
-def generate(seed: int = 7, per_type: int = 32, mix: Mix = Mix(), types: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+def generate(seed: int = 7, per_type: int = 28, mix: Mix = Mix(), types: list[str] | None = None) -> tuple[list[dict], list[dict]]:
     """Return (train, heldout). Held-out rows are whole generated instances never seen in train."""
     names = sorted(types or REGISTRY)
     train: list[dict] = [dict(r) for r in SEED_ROWS]
@@ -106,5 +106,5 @@ def generate(seed: int = 7, per_type: int = 32, mix: Mix = Mix(), types: list[st
             if row["input"] in seen:  # identical inputs never straddle the split
                 continue
             seen.add(row["input"])
-            (heldout if i % mix.heldout_every == mix.heldout_every - 1 else train).append(row)
+            (heldout if i % mix.heldout_every == mix.heldout_every // 2 - 1 else train).append(row)
     return train, heldout

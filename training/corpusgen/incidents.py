@@ -33,15 +33,20 @@ _NOTES = [
 ]
 
 
+_AFTER_FAILURE = ("Post job cleanup.", "Cleaning up project directory", "[Pipeline] }", "Exited with code", "The command \"")
+
+
 def _excerpt(v: Vocab, lines: list[str], key: str) -> str:
-    hit = next((i for i, line in enumerate(lines) if key in line), len(lines) - 1)
+    """A window around the first line naming the key, ending where the job's cleanup starts."""
+    end = next((i for i, line in enumerate(lines) if line.startswith(_AFTER_FAILURE) and i > 0), len(lines))
+    hit = next((i for i, line in enumerate(lines) if key in line), end - 1)
     before = v.int(3, 12)
     total = v.int(before + 4, 30)
     start = max(0, hit - before)
-    chunk = lines[start:start + total]
+    chunk = lines[start:min(start + total, max(end, hit + 1))]
     if len(chunk) < 10:  # short tool outputs: pad with the lines that preceded them
         chunk = lines[max(0, start - (10 - len(chunk))):start + total]
-    return _TOKENS.sub("[REDACTED]", "\n".join(chunk))
+    return _TOKENS.sub("[REDACTED]", "\n".join(chunk).strip("\n"))
 
 
 def generate(seed: int = 1009, per_type: int = 5) -> list[dict]:

@@ -6,93 +6,16 @@ each system frames them its own way: GitHub Actions (timestamps, ##[group]/##[er
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from datetime import datetime, timedelta
 
-from . import noise
 from .case import Case, Project
+from .steps import Step, build_job, job_image
 from .vocab import Vocab
 
 SYSTEMS = ("github", "gitlab", "jenkins", "travis", "circleci")
+_ACTION = re.compile(r"^(uses: )?[\w.-]+/[\w./-]+@")  # owner/repo@ref: an action, not a shell command
 SYSTEM_TITLES = {"github": "GitHub Actions", "gitlab": "GitLab CI", "jenkins": "Jenkins", "travis": "Travis CI", "circleci": "CircleCI"}
-
-
-@dataclass
-class Step:
-    name: str
-    command: str | None
-    lines: list[str]
-    exit_code: int = 0
-
-
-def _setup_steps(v: Vocab, case: Case, p: Project, noisy: float) -> list[Step]:
-    """Toolchain setup and dependency install that ran (successfully) before the failure."""
-    s = case.setup
-    installing = case.step.lower().startswith(("install", "restore"))
-    steps: list[Step] = []
-    if s == "node":
-        nv = v.pick(["18", "20", "22"])
-        steps.append(Step("Set up Node.js", f"actions/setup-node@v4 (node-version: {nv})",
-                          [f"Found in cache @ /opt/hostedtoolcache/node/{nv}.{v.int(0, 19)}.{v.int(0, 9)}/x64",
-                           f"Environment details", f"  node: v{nv}.{v.int(0, 19)}.{v.int(0, 9)}", f"  npm: {v.int(9, 10)}.{v.int(0, 9)}.{v.int(0, 9)}"]))
-        if not installing:
-            steps.append(Step("Install dependencies", v.pick(["npm ci", "yarn install --frozen-lockfile", "pnpm install"]),
-                              noise.npm_install(v, v.pick(["npm", "yarn", "pnpm"]))))
-    elif s == "python":
-        pv = v.pick(["3.10", "3.11", "3.12"])
-        steps.append(Step("Set up Python", f"actions/setup-python@v5 (python-version: {pv})",
-                          [f"Successfully set up CPython ({pv}.{v.int(0, 9)})"]))
-        if not installing:
-            steps.append(Step("Install dependencies", "pip install -r requirements.txt",
-                              noise.pip_install(v) + [f"Successfully installed {v.int(20, 90)} packages"]))
-    elif s in ("maven", "gradle"):
-        jv = v.pick(["17", "21", "11"])
-        steps.append(Step("Set up JDK", f"actions/setup-java@v4 (distribution: temurin, java-version: {jv})",
-                          [f"Java {jv}.0.{v.int(1, 12)}+{v.int(1, 12)} was downloaded", "Creating settings.xml with server-id: github"]))
-        if s == "maven":
-            case.lines = noise.maven_downloads(v) + case.lines if noisy > 0.3 else case.lines
-        else:
-            case.lines = noise.gradle_noise(v) + case.lines
-    elif s == "go":
-        steps.append(Step("Set up Go", "actions/setup-go@v5", [f"go version go1.{v.int(20, 23)}.{v.int(0, 9)} linux/amd64"]))
-        case.lines = noise.go_noise(v) + case.lines
-    elif s == "cargo":
-        steps.append(Step("Install Rust toolchain", "dtolnay/rust-toolchain@stable",
-                          [f"info: default toolchain set to 'stable-x86_64-unknown-linux-gnu'", f"rustc 1.{v.int(70, 80)}.0 ({v.hex(9)} 2024-0{v.int(1, 9)}-1{v.int(0, 9)})"]))
-        case.lines = noise.cargo_noise(v) + case.lines
-    elif s == "dotnet":
-        steps.append(Step("Setup .NET", "actions/setup-dotnet@v4", [f"dotnet-install: Installed version is {v.int(6, 8)}.0.{v.int(100, 400)}"]))
-        if not installing:
-            steps.append(Step("Restore", "dotnet restore", noise.dotnet_noise(v, p.repo)))
-    elif s == "ruby":
-        steps.append(Step("Set up Ruby", "ruby/setup-ruby@v1 (bundler-cache: true)",
-                          noise.bundler_noise(v) if not installing else [f"Using Ruby 3.{v.int(1, 3)}.{v.int(0, 4)}"]))
-    elif s == "docker":
-        steps.append(Step("Set up Docker Buildx", "docker/setup-buildx-action@v3",
-                          [f"Docker info", f"  Server Version: {v.int(24, 27)}.0.{v.int(0, 9)}", "  Storage Driver: overlay2"]))
-        case.lines = noise.docker_noise(v, v.pick(["python:3.11-slim", "node:20-alpine", "golang:1.22"])) + case.lines
-    elif s == "terraform":
-        steps.append(Step("Setup Terraform", "hashicorp/setup-terraform@v3", [f"Terraform v1.{v.int(5, 9)}.{v.int(0, 5)}"]))
-        steps.append(Step("Terraform init", "terraform init -input=false", noise.terraform_init(v)))
-    elif s == "kubectl":
-        steps.append(Step("Set up kubectl", "azure/setup-kubectl@v4", [f"Client Version: v1.{v.int(26, 30)}.{v.int(0, 9)}"]))
-    return steps
-
-
-def build_job(v: Vocab, case: Case, p: Project, noisy: float = 0.5) -> list[Step]:
-    sha = v.hex(40)
-    checkout = Step("Checkout", "actions/checkout@v4",
-                    ["Syncing repository: " + f"{p.org}/{p.repo}", "Getting Git version info",
-                     f"git version 2.{v.int(39, 45)}.{v.int(0, 3)}", f"HEAD is now at {sha[:7]} {v.pick(['Fix', 'Add', 'Bump', 'Refactor', 'Update'])} {v.word()} {v.verb()}"])
-    steps = [] if case.type.startswith("git_") or case.step == "Set up job" else [checkout]
-    steps += _setup_steps(v, case, p, noisy)
-    if noisy > 0.4 and case.category not in ("configuration",):
-        # Misleading "error" lines sit in earlier, successful steps.
-        target = steps[-1] if steps else None
-        if target is not None:
-            target.lines = target.lines + noise.misleading(v)
-    steps.append(Step(case.step, case.command, list(case.lines), case.exit_code))
-    return steps
 
 
 class _Clock:
@@ -105,7 +28,7 @@ class _Clock:
         return self.t.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
-def render_github(v: Vocab, steps: list[Step], p: Project) -> list[str]:
+def render_github(v: Vocab, steps: list[Step], p: Project, image: str) -> list[str]:
     out = [f"Current runner version: '2.3{v.int(10, 20)}.{v.int(0, 3)}'", "Operating System", "  Ubuntu", f"  22.04.{v.int(1, 4)}", "  LTS",
            f"Runner Image", f"  Image: ubuntu-22.04", f"  Version: 2024{v.int(1, 12):02d}{v.int(1, 28):02d}.1.0",
            "GITHUB_TOKEN Permissions", "  Contents: read", "  Metadata: read", f"Secret source: Actions"]
@@ -118,7 +41,7 @@ def render_github(v: Vocab, steps: list[Step], p: Project) -> list[str]:
             break
         out.append(f"##[group]Run {st.command or st.name}")
         out.append(f"{st.command or st.name}")
-        if st.command and not st.command.startswith(("actions/", "docker/", "hashicorp/", "azure/", "dtolnay/", "ruby/", "uses:")):
+        if st.command and not _ACTION.match(st.command):
             out.append("shell: /usr/bin/bash -e {0}")
         out.append("##[endgroup]")
         out.extend(st.lines)
@@ -133,13 +56,16 @@ def render_github(v: Vocab, steps: list[Step], p: Project) -> list[str]:
     return [f"{clock.tick()} {line}" for line in out] if stamped else out
 
 
-def _is_action(step: Step) -> bool:
-    """A GitHub Actions `uses:` step; other CI systems get their toolchain from the job image."""
-    cmd = step.command or ""
-    return "@v" in cmd.split(" ")[0] or cmd.startswith(("actions/", "uses:"))
+def _out(step: Step) -> list[str]:
+    return step.lines if step.shell_lines is None else step.shell_lines
 
 
-def render_gitlab(v: Vocab, steps: list[Step], p: Project) -> list[str]:
+def _skip(step: Step) -> bool:
+    """Steps a non-GitHub system does not print: its own checkout, and actions with no shell form."""
+    return step.boilerplate or step.shell is None
+
+
+def render_gitlab(v: Vocab, steps: list[Step], p: Project, image: str) -> list[str]:
     ansi = v.chance(0.6)
     ts = v.int(1700000000, 1730000000)
 
@@ -148,15 +74,15 @@ def render_gitlab(v: Vocab, steps: list[Step], p: Project) -> list[str]:
 
     out = [f"Running with gitlab-runner 16.{v.int(0, 11)}.{v.int(0, 3)} ({v.hex(8)})", f"  on {v.pick(['docker-runner', 'k8s-runner', 'shared-runner'])}-{v.int(1, 9)} {v.alnum(8)}, system ID: s_{v.hex(12)}",
            section("prepare_executor", True) + "Preparing the \"docker\" executor",
-           f"Using docker image sha256:{v.hex(64)} for {v.pick(['python:3.11', 'node:20', 'maven:3.9-eclipse-temurin-17', 'golang:1.22', 'ruby:3.2'])} ...",
+           f"Using docker image sha256:{v.hex(64)} for {image} with digest {image.split(':')[0]}@sha256:{v.hex(64)} ...",
            section("prepare_executor", False), section("get_sources", True) + "Getting source from Git repository",
            f"Fetching changes with git depth set to 20...", f"Checking out {v.hex(8)} as detached HEAD (ref is main)...", section("get_sources", False),
            section("step_script", True) + "Executing \"step_script\" stage of the job script"]
     for st in steps:
-        if (st.name == "Checkout" or _is_action(st)) and not st.exit_code:
+        if _skip(st):
             continue
-        out.append(f"$ {st.command or st.name}")
-        out.extend(st.lines)
+        out.append(f"$ {st.shell}")
+        out.extend(_out(st))
         if st.exit_code:
             break
     code = next((s.exit_code for s in steps if s.exit_code), 1)
@@ -165,16 +91,16 @@ def render_gitlab(v: Vocab, steps: list[Step], p: Project) -> list[str]:
     return [line for line in out if line != ""]
 
 
-def render_jenkins(v: Vocab, steps: list[Step], p: Project) -> list[str]:
+def render_jenkins(v: Vocab, steps: list[Step], p: Project, image: str) -> list[str]:
     out = [f"Started by {v.pick(['user admin', 'GitHub push by ' + v.word(), 'an SCM change', 'timer'])}", "Obtained Jenkinsfile from git " + f"https://github.com/{p.org}/{p.repo}.git",
            "[Pipeline] Start of Pipeline", f"[Pipeline] node", f"Running on {v.pick(['agent', 'linux', 'build'])}-{v.int(1, 20)} in {p.root}",
            "[Pipeline] {", "[Pipeline] stage", "[Pipeline] { (Declarative: Checkout SCM)", "[Pipeline] checkout",
            f"Checking out Revision {v.hex(40)} (refs/remotes/origin/main)", "[Pipeline] }"]
     for st in steps:
-        if (st.name == "Checkout" or _is_action(st)) and not st.exit_code:
+        if _skip(st):
             continue
-        out += ["[Pipeline] stage", f"[Pipeline] {{ ({st.name})", "[Pipeline] sh", f"+ {st.command or st.name}"]
-        out.extend(st.lines)
+        out += ["[Pipeline] stage", f"[Pipeline] {{ ({st.name})", "[Pipeline] sh", f"+ {st.shell}"]
+        out.extend(_out(st))
         if st.exit_code:
             out += ["[Pipeline] }", "[Pipeline] // stage", "[Pipeline] }", "[Pipeline] // node", "[Pipeline] End of Pipeline",
                     f"ERROR: script returned exit code {st.exit_code}", "Finished: FAILURE"]
@@ -183,30 +109,37 @@ def render_jenkins(v: Vocab, steps: list[Step], p: Project) -> list[str]:
     return out
 
 
-def render_travis(v: Vocab, steps: list[Step], p: Project) -> list[str]:
+def _travis_time(v: Vocab) -> str:
+    start, duration = v.int(1_500_000_000, 1_700_000_000) * 10**9, v.int(10**8, 10**11)
+    return f"travis_time:end:{v.hex(8)}:start={start},finish={start + duration},duration={duration}"
+
+
+def render_travis(v: Vocab, steps: list[Step], p: Project, image: str) -> list[str]:
     out = ["travis_fold:start:worker_info", "Worker information", f"hostname: {v.hex(8)}-{v.hex(4)}", "travis_fold:end:worker_info",
            f"travis_fold:start:git.checkout", f"$ git clone --depth=50 --branch=master https://github.com/{p.org}/{p.repo}.git {p.org}/{p.repo}",
            "travis_fold:end:git.checkout"]
     for st in steps:
-        if (st.name == "Checkout" or _is_action(st)) and not st.exit_code:
+        if _skip(st):
             continue
         tag = st.name.lower().replace(" ", "_")
         if not st.exit_code:
-            out += [f"travis_fold:start:{tag}", f"travis_time:start:{v.hex(8)}", f"$ {st.command or st.name}"] + st.lines + \
-                   [f"travis_time:end:{v.hex(8)}:start={v.int(10**18, 2 * 10**18)},finish={v.int(10**18, 2 * 10**18)},duration={v.int(10**8, 10**11)}", f"travis_fold:end:{tag}"]
+            out += [f"travis_fold:start:{tag}", f"travis_time:start:{v.hex(8)}", f"$ {st.shell}"] + _out(st) + \
+                   [_travis_time(v), f"travis_fold:end:{tag}"]
         else:
-            out += [f"travis_time:start:{v.hex(8)}", f"$ {st.command or st.name}"] + st.lines + [
-                "", f"The command \"{st.command or st.name}\" exited with {st.exit_code}.", "", f"Done. Your build exited with {st.exit_code}."]
+            out += [f"travis_time:start:{v.hex(8)}", f"$ {st.shell}"] + st.lines + [
+                "", f"The command \"{st.shell}\" exited with {st.exit_code}.", "", f"Done. Your build exited with {st.exit_code}."]
             break
     return out
 
 
-def render_circleci(v: Vocab, steps: list[Step], p: Project) -> list[str]:
-    out = [f"Spin up environment", f"Build-agent version 1.0.{v.int(100000, 300000)}-{v.hex(8)}", f"Docker Engine Version: 2{v.int(0, 5)}.0.{v.int(0, 9)}"]
+def render_circleci(v: Vocab, steps: list[Step], p: Project, image: str) -> list[str]:
+    out = ["Spin up environment", f"Build-agent version 1.0.{v.int(100000, 300000)}-{v.hex(8)} (2024-0{v.int(1, 9)}-1{v.int(0, 9)}T10:12:33+0000)",
+           f"Docker Engine Version: 2{v.int(0, 5)}.0.{v.int(0, 9)}", f"Starting container cimg/{image.split(':')[0].split('/')[-1]}:{image.split(':')[-1]}",
+           "", "Checkout code", "#!/bin/sh", "Creating .ssh directory", f"Cloning git repository", f"HEAD is now at {v.hex(7)}"]
     for st in steps:
-        if _is_action(st) and not st.exit_code:
+        if _skip(st):
             continue
-        out += ["", f"{st.name}", f"#!/bin/bash -eo pipefail", f"{st.command or st.name}"] + st.lines
+        out += ["", f"{st.name}", f"#!/bin/bash -eo pipefail", f"{st.shell}"] + _out(st)
         if st.exit_code:
             out += ["", f"Exited with code exit status {st.exit_code}", f"CircleCI received exit code {st.exit_code}"]
             break
@@ -218,4 +151,5 @@ RENDERERS = {"github": render_github, "gitlab": render_gitlab, "jenkins": render
 
 def render(v: Vocab, case: Case, p: Project, noisy: float = 0.5) -> str:
     steps = build_job(v, case, p, noisy)
-    return "\n".join(RENDERERS[p.system](v, steps, p))
+    image = job_image(v, case)
+    return "\n".join(RENDERERS[p.system](v, steps, p, image))

@@ -30,7 +30,8 @@ def npm_install(v: Vocab, tool: str = "npm") -> list[str]:
                 f"Progress: resolved {v.int(300, 1500)}, reused {v.int(300, 1500)}, downloaded {v.int(0, 40)}, added {v.int(300, 1500)}, done",
                 f"dependencies:", f"+ {v.npm_package()} {v.version()}", f"+ {v.npm_package()} {v.version()}",
                 f"Done in {v.secs()}s"]
-    out.append(f"added {v.int(200, 1800)} packages, and audited {v.int(200, 1800)} packages in {v.int(4, 60)}s")
+    added = v.int(200, 1800)
+    out.append(f"added {added} packages, and audited {added + 1} packages in {v.int(4, 60)}s")
     out.append(f"{v.int(40, 250)} packages are looking for funding")
     out.append("  run `npm fund` for details")
     if v.chance(0.6):
@@ -40,11 +41,16 @@ def npm_install(v: Vocab, tool: str = "npm") -> list[str]:
     return out
 
 
+PY_VERSIONS = {"requests": ["2.31.0", "2.32.3", "2.28.2"], "urllib3": ["2.2.1", "1.26.18", "2.0.7"], "idna": ["3.6", "3.7"],
+               "certifi": ["2024.2.2", "2023.11.17"], "charset-normalizer": ["3.3.2", "3.1.0"], "pytest": ["8.1.1", "7.4.4", "8.2.0"],
+               "pluggy": ["1.4.0", "1.5.0"], "iniconfig": ["2.0.0"], "packaging": ["24.0", "23.2"], "six": ["1.16.0"],
+               "python-dateutil": ["2.9.0.post0", "2.8.2"], "attrs": ["23.2.0", "23.1.0"]}
+
+
 def pip_install(v: Vocab) -> list[str]:
     out = []
-    for pkg in v.sample(["requests", "urllib3", "idna", "certifi", "charset-normalizer", "pytest",
-                         "pluggy", "iniconfig", "packaging", "six", "python-dateutil", "attrs"], v.int(3, 6)):
-        ver = v.version(3)
+    for pkg in v.sample(sorted(PY_VERSIONS), v.int(3, 6)):
+        ver = v.pick(PY_VERSIONS[pkg])
         out.append(f"Collecting {pkg}=={ver}")
         if v.chance(0.7):
             size = v.rng.uniform(0.05, 3)
@@ -68,9 +74,9 @@ def maven_downloads(v: Vocab) -> list[str]:
     return out
 
 
-def maven_header(v: Vocab, artifact: str) -> list[str]:
+def maven_header(v: Vocab, artifact: str, org: str | None = None) -> list[str]:
     return ["[INFO] Scanning for projects...", "[INFO] ",
-            f"[INFO] {'-' * 20}< com.{v.org().replace('-', '')}:{artifact} >{'-' * 20}",
+            f"[INFO] {'-' * 20}< com.{(org or v.org()).replace('-', '')}:{artifact} >{'-' * 20}",
             f"[INFO] Building {artifact} {v.version(4)}-SNAPSHOT",
             "[INFO] --------------------------------[ jar ]---------------------------------"]
 
@@ -85,7 +91,7 @@ def gradle_noise(v: Vocab) -> list[str]:
 
 
 def go_noise(v: Vocab) -> list[str]:
-    return [f"go: downloading {m} v{v.version(2)}" for m in v.sample(
+    return [f"go: downloading {m} v{v.int(0, 1)}.{v.int(0, 30)}.{v.int(0, 9)}" for m in v.sample(
         ["github.com/stretchr/testify", "github.com/davecgh/go-spew", "golang.org/x/sys", "golang.org/x/net",
          "github.com/pkg/errors", "go.uber.org/multierr", "github.com/google/go-cmp"], v.int(2, 5))]
 
@@ -131,8 +137,14 @@ def terraform_init(v: Vocab) -> list[str]:
             "", "Terraform has been successfully initialized!"]
 
 
-def misleading(v: Vocab) -> list[str]:
-    """Lines that contain error-ish words but are not the cause."""
+_TAGGED = {  # which toolchain prints each misleading line ("*": any)
+    "node": (0,), "cargo": (2, 3), "go": (4,), "maven": (5, 7, 13), "gradle": (5, 7, 13), "python": (1, 6, 10, 11, 15),
+    "docker": (8, 9), "none": (8, 9, 12, 14),
+}
+
+
+def misleading(v: Vocab, setup: str = "none") -> list[str]:
+    """Lines that contain error-ish words but are not the cause, plausible for the toolchain."""
     pool = [
         f"npm WARN deprecated error-ex@1.3.{v.int(0, 2)}: no longer maintained",
         "test_error_handling_returns_400 PASSED",
@@ -151,4 +163,5 @@ def misleading(v: Vocab) -> list[str]:
         "warning: LF will be replaced by CRLF in README.md.",
         "DeprecationWarning: datetime.utcnow() is deprecated",
     ]
-    return v.sample(pool, v.int(1, 3))
+    picks = [pool[i] for i in _TAGGED.get(setup, (8, 9, 12, 14))] + [pool[12], pool[14]]
+    return v.sample(picks, v.int(1, 3))

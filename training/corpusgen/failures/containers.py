@@ -136,7 +136,7 @@ def dockerfile_syntax(v: Vocab, p: Project) -> Case:
                 f"The Dockerfile parse fails at line {at}: {bad} is not a valid instruction."],
         fixes=[f"Fix the typo on line {at} of {path} (use a valid instruction such as RUN, COPY or CMD) and lint it with hadolint.",
                f"Correct {bad} on line {at} and add hadolint to pre-commit so parse errors fail before CI."],
-        runbook=["Run `make lint-docker` (hadolint) locally; the pipeline's container lint stage uses the same config."],
+        runbook=[f"Fix line {at} of {path} and run `make lint-docker` (hadolint, same config as the pipeline) before pushing."],
         summary=f"Dockerfile parse error: unknown instruction {bad}", setup="none")
 
 
@@ -156,7 +156,7 @@ def k8s_manifest_invalid(v: Vocab, p: Project) -> Case:
                 f"The manifest {path} is invalid because {field} is not a field of {kind} {where}."],
         fixes=[f"Fix the field name {field} in {path} (check `kubectl explain {kind.lower()}.{where}`) and validate manifests with kubeconform in CI.",
                f"Correct or remove {field} in {path}; do not pass --validate=false."],
-        runbook=["Run `make k8s-validate` (kubeconform against the cluster's schema version) before pushing manifest changes."],
+        runbook=[f"Fix {field} in {path} and run `make k8s-validate` (kubeconform with the cluster's schema version) before pushing."],
         summary=f"kubectl apply: unknown field {field} in {kind}", setup="kubectl")
 
 

@@ -28,7 +28,7 @@ def tf_invalid(v: Vocab, p: Project) -> Case:
     return Case(
         step="Terraform validate", command=v.pick(["terraform validate", "terraform plan -input=false"]), lines=lines, key_ids=keys,
         causes=[cause], fixes=[f"Fix {f} line {ln} ({'remove or rename the argument per the provider docs' if kind == 'unsupported' else 'declare the variable in variables.tf'}) and run `terraform validate` locally."],
-        runbook=["Run `make tf-check` (terraform fmt -check, validate, tflint) with the provider versions locked in .terraform.lock.hcl."],
+        runbook=[f"Fix {f} line {ln} and run `make tf-check` (fmt, validate, tflint with the locked provider versions)."],
         summary=f"terraform: {lines[1][9:]} {arg}", setup="terraform")
 
 
@@ -77,7 +77,7 @@ def tf_fmt(v: Vocab, p: Project) -> Case:
         step="Terraform fmt", command="terraform fmt -check -recursive", lines=lines, key_ids=[files[0]],
         causes=[f"terraform fmt -check fails because {', '.join(files)} {'is' if len(files) == 1 else 'are'} not formatted."],
         fixes=["Run `terraform fmt -recursive` locally and commit the changes."],
-        runbook=["The pre-commit-terraform hooks run fmt and docs; install them with `pre-commit install`."],
+        runbook=["Run `terraform fmt -recursive`, commit, and install the pre-commit-terraform hooks (`pre-commit install`) so it happens on commit."],
         summary=f"terraform fmt: {files[0]} unformatted", setup="terraform")
 
 
@@ -117,7 +117,7 @@ def git_ref(v: Vocab, p: Project) -> Case:
         step="Checkout", command=f"git checkout {ref}", lines=lines, key_ids=[ref],
         causes=[f"The workflow checks out {ref}, which does not exist in the repository (deleted or misspelled)."],
         fixes=[f"Fix the ref input (branch/tag {ref}) or create/push it before the job runs; use fetch-depth: 0 if the ref is older than the shallow clone."],
-        runbook=["Release jobs take the ref from the release PR label; retag with `make tag` instead of typing refs."],
+        runbook=[f"Recreate the ref with `make tag` (release jobs read it from the release PR label) instead of typing {ref} by hand."],
         summary=f"Git ref {ref} not found", setup="none")
 
 
@@ -133,7 +133,7 @@ def git_submodule(v: Vocab, p: Project) -> Case:
         step="Checkout", command="git submodule update --init --recursive", lines=lines, key_ids=[sub],
         causes=[f"The submodule {sub} uses an SSH URL, and the runner has no SSH key (Host key verification failed)."],
         fixes=[f"Switch {sub} in .gitmodules to an https URL and check out with `submodules: recursive` plus a token that can read it."],
-        runbook=["Submodules must use relative URLs (../shared.git) so CI's token applies; see .gitmodules policy."],
+        runbook=[f"Change the URL of {sub} in .gitmodules to a relative one (../{sub.split('/')[1]}.git) so the CI token applies."],
         summary=f"Submodule {sub} clone failed", setup="none")
 
 
@@ -244,16 +244,20 @@ def rate_limit(v: Vocab, p: Project) -> Case:
 @failure("runner_lost", "infrastructure", "runner")
 def runner_lost(v: Vocab, p: Project) -> Case:
     name = v.pick([f"ci-runner-{v.int(1, 40)}", f"gke-runner-pool-{v.hex(8)}", f"i-0{v.hex(16)}"])
-    lines = v.pick([
-        [f"The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.",
-         "##[error]The operation was canceled."],
-        [f"The self-hosted runner: {name} lost communication with the server. Verify the machine is running and has a healthy network connection."],
-        ["ERROR: Job failed (system failure): pod \"runner-" + v.alnum(8).lower() + "\" status is \"Failed\"", "ERROR: Job failed: pod status Evicted"],
-    ])
-    key = "shutdown signal" if "shutdown" in lines[0] else ("lost communication" if "lost" in lines[0] else "system failure")
+    if p.system == "github":
+        lines = v.pick([["The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled."],
+                        [f"The self-hosted runner: {name} lost communication with the server. Verify the machine is running and has a healthy network connection."]])
+    elif p.system == "gitlab":
+        lines = ["ERROR: Job failed (system failure): pod \"runner-" + v.alnum(8).lower() + "\" status is \"Failed\"", "ERROR: Job failed: pod status Evicted"]
+    elif p.system == "jenkins":
+        lines = [f"Agent {name} was marked offline: Connection was broken", "java.nio.channels.ClosedChannelException",
+                 f"ERROR: Issue with creating launcher for agent {name}. The agent is being disconnected"]
+    else:
+        lines = [f"Received 'killed' signal", "Build was stopped: the build VM was terminated (possibly a spot instance preemption)"]
+    key = next(k for k in ("shutdown signal", "lost communication", "system failure", "marked offline", "killed") if k in " ".join(lines))
     return Case(
         step="Test", command="make test", lines=lines, key_ids=[key],
         causes=[f"The job did not fail on its own: the runner went away mid-job ({key}), e.g. preemption, eviction or a runner restart."],
         fixes=["Rerun the job; if it repeats, check the runner host/autoscaler (spot preemption, node pressure evictions) and its resource limits."],
-        runbook=["Spot runners get preempted; label critical release jobs with `on-demand` runners, and report repeats in #ci-infra."],
+        runbook=["Rerun the job; for release jobs use the `on-demand` runner label (spot runners get preempted) and report repeats in #ci-infra."],
         summary=f"Runner lost ({key})", setup="none")

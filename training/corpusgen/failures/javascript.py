@@ -89,7 +89,7 @@ def npm_lock_out_of_sync(v: Vocab, p: Project) -> Case:
                 f"npm ci failed because package-lock.json does not satisfy {pkg}@{ver} from package.json."],
         fixes=["Run npm install locally, commit the updated package-lock.json together with the package.json change.",
                f"Regenerate package-lock.json with the same npm major version CI uses and commit it alongside the {pkg} bump."],
-        runbook=["Use `npm run lock:refresh` (pins npm 10 through corepack) and commit the lockfile; Renovate PRs do this automatically."],
+        runbook=["Run `npm run lock:refresh` (pins npm 10 through corepack) and commit package-lock.json with the package.json change."],
         summary="npm ci: package-lock.json out of sync", setup="node")
 
 
@@ -114,7 +114,7 @@ def yarn_frozen_lockfile(v: Vocab, p: Project) -> Case:
                 f"The committed {lock} is outdated relative to package.json, so the {key} install refuses to modify it."],
         fixes=[f"Run the install locally to update {lock} and commit it with the package.json change.",
                f"Regenerate {lock} with the same package manager version as CI and commit it; keep the frozen lockfile in CI."],
-        runbook=["Use the package manager version pinned in package.json's `packageManager` field (corepack enable) when refreshing the lockfile."],
+        runbook=[f"Run `corepack enable` so the packageManager version from package.json is used, regenerate {lock}, and commit it."],
         summary=f"Frozen lockfile: {lock} outdated", setup="node")
 
 
@@ -140,7 +140,7 @@ def tsc_type_error(v: Vocab, p: Project) -> Case:
                 f"tsc reports error {code} in {path}:{ln}, so the build stops."],
         fixes=[f"Fix the type error at {path}:{ln} ({code}) and run `npx tsc --noEmit` locally before pushing.",
                f"Correct the types in {path} line {ln}; do not silence {code} with `any` or ts-ignore."],
-        runbook=["Run `npm run typecheck` (tsc --noEmit -p tsconfig.build.json), the same command the CI typecheck stage runs."],
+        runbook=[f"Fix {code} at {path}:{ln} and run `npm run typecheck` (tsc --noEmit -p tsconfig.build.json), as the CI typecheck stage does."],
         summary=f"tsc {code} in {path}", setup="node")
 
 
@@ -190,18 +190,22 @@ def mocha_failure(v: Vocab, p: Project) -> Case:
         cause = f"The mocha test \"{test}\" in {path} fails with an AssertionError."
         fix = f"Run `npx mocha {path}` locally and fix the code or the assertion that changed."
     return Case(step="Test", command="npm test", lines=lines, key_ids=[path, test], causes=[cause], fixes=[fix],
-                runbook=[f"Run `npm run test:unit -- --grep \"{test}\"`; integration specs need `docker compose up -d db` first."],
+                runbook=[f"Run `npm run test:unit -- --grep \"{test}\"` (integration specs need `docker compose up -d db`) and fix the failing behaviour."],
                 summary=f"mocha: {test}", setup="node")
 
 
 @failure("eslint_errors", "lint", "eslint")
 def eslint_errors(v: Vocab, p: Project) -> Case:
     path = v.js_path()
-    rules = v.sample(["no-unused-vars", "@typescript-eslint/no-explicit-any", "react-hooks/exhaustive-deps",
-                      "eqeqeq", "no-console", "prefer-const", "import/order", "@typescript-eslint/no-floating-promises"], v.int(1, 3))
+    messages = {"no-unused-vars": f"'{v.word()}' is assigned a value but never used", "@typescript-eslint/no-explicit-any": "Unexpected any. Specify a different type",
+                "react-hooks/exhaustive-deps": f"React Hook useEffect has a missing dependency: '{v.word()}'. Either include it or remove the dependency array",
+                "eqeqeq": "Expected '===' and instead saw '=='", "no-console": "Unexpected console statement", "prefer-const": f"'{v.word()}' is never reassigned. Use 'const' instead",
+                "import/order": "`react` import should occur before import of `./styles`",
+                "@typescript-eslint/no-floating-promises": "Promises must be awaited, end with a call to .catch, or end with a call to .then with a rejection handler"}
+    rules = v.sample(sorted(messages), v.int(1, 3))
     lines = [f"> {p.repo}@{v.version(2)} lint", "> eslint . --max-warnings=0", "", f"{p.root}/{path}"]
     for r in rules:
-        lines.append(f"  {v.line()}:{v.col()}  error  {v.pick(['Unexpected value', f'{v.word()} is assigned a value but never used', 'Expected === and instead saw ==', 'Unexpected console statement'])}  {r}")
+        lines.append(f"  {v.line()}:{v.col()}  error  {messages[r]}  {r}")
     lines += ["", f"✖ {len(rules)} problem{'s' if len(rules) > 1 else ''} ({len(rules)} error{'s' if len(rules) > 1 else ''}, 0 warnings)"]
     return Case(
         step="Lint", command="npm run lint", lines=lines, key_ids=[path, rules[0]],
@@ -209,7 +213,7 @@ def eslint_errors(v: Vocab, p: Project) -> Case:
                 f"The lint step fails on {path}: rule {rules[0]} is violated."],
         fixes=[f"Fix the reported lines in {path} (try `npx eslint --fix {path}`) and commit.",
                f"Resolve the {rules[0]} violation in {path}; run `npm run lint` locally before pushing."],
-        runbook=["Enable the repo's pre-commit hook (`npx husky install`), which runs eslint --fix on staged files."],
+        runbook=[f"Run `npx eslint --fix {path}` and enable the husky pre-commit hook (`npx husky install`) so staged files are linted."],
         summary=f"ESLint {rules[0]} in {path}", setup="node")
 
 

@@ -25,7 +25,7 @@ def maven_dependency(v: Vocab, p: Project) -> Case:
     ver = v.version(6) + v.pick(["", "", "-SNAPSHOT", ".RELEASE"])
     coord = f"{group}:{art}:jar:{ver}"
     repo_url = v.pick(["https://repo.maven.apache.org/maven2", f"https://nexus.{p.org}.internal/repository/maven-public"])
-    lines = maven_header(v, p.repo) + BUILD_FAILURE + [
+    lines = maven_header(v, p.repo, p.org) + BUILD_FAILURE + [
         f"[INFO] Total time:  {v.int(5, 90)}.{v.int(100, 999)} s",
         f"[ERROR] Failed to execute goal on project {p.repo}: Could not resolve dependencies for project com.{p.org.replace('-', '')}:{p.repo}:jar:{v.version(3)}-SNAPSHOT: "
         f"Could not find artifact {coord} in central ({repo_url}) -> [Help 1]"] + MVN_HELP
@@ -46,7 +46,7 @@ def maven_compile(v: Vocab, p: Project) -> Case:
     sym = v.pick([f"method {v.verb()}{v.word().capitalize()}(java.lang.String)", f"class {v.camel()}", f"variable {v.word()}Id"])
     msg = v.pick([f"cannot find symbol", f"incompatible types: java.lang.String cannot be converted to int",
                   f"method does not override or implement a method from a supertype"])
-    lines = maven_header(v, p.repo) + [
+    lines = maven_header(v, p.repo, p.org) + [
         f"[INFO] --- maven-compiler-plugin:3.{v.int(8, 13)}.0:compile (default-compile) @ {p.repo} ---",
         f"[INFO] Compiling {v.int(20, 400)} source files with javac [debug target {v.pick(['11', '17', '21'])}] to target/classes",
         "[INFO] -------------------------------------------------------------", "[ERROR] COMPILATION ERROR : ",
@@ -62,7 +62,7 @@ def maven_compile(v: Vocab, p: Project) -> Case:
         causes=[f"javac fails in {cls}.java at line {ln}: {msg}.", f"Compilation error in {path}:[{ln},{col}] ({msg})."],
         fixes=[f"Fix {cls}.java line {ln} (update the call or import to match the current API) and run `mvn compile` locally.",
                f"Correct the code at {cls}.java:{ln}; a refactor likely renamed or removed what it references."],
-        runbook=["Build with `./mvnw -B -ntp verify -Pci` locally; the ci profile enables -Werror like the pipeline."],
+        runbook=[f"Fix {cls}.java line {ln} and build with `./mvnw -B -ntp verify -Pci` locally (the ci profile enables -Werror like the pipeline)."],
         summary=f"javac: {msg} in {cls}.java", setup="maven")
 
 
@@ -72,7 +72,7 @@ def surefire(v: Vocab, p: Project) -> Case:
     meth = f"{v.verb()}{v.word().capitalize()}{v.pick(['ReturnsTotal', 'Rejects', 'WhenEmpty', 'Succeeds', ''])}"
     exp, got = v.int(1, 99), v.int(100, 999)
     ln = v.line()
-    lines = maven_header(v, p.repo) + [
+    lines = maven_header(v, p.repo, p.org) + [
         f"[INFO] --- maven-surefire-plugin:3.{v.int(0, 2)}.{v.int(0, 5)}:test (default-test) @ {p.repo} ---",
         "[INFO] -------------------------------------------------------", "[INFO]  T E S T S",
         "[INFO] -------------------------------------------------------",
@@ -91,7 +91,7 @@ def surefire(v: Vocab, p: Project) -> Case:
                 f"Surefire reports a failure in {cls}.{meth}: assertion expected {exp}, got {got}."],
         fixes=[f"Run `mvn -Dtest={cls}#{meth} test` locally and fix the code or the expectation.",
                f"Reproduce {cls}.{meth} with `./mvnw -Dtest={cls} test` and check the latest change to the class under test."],
-        runbook=["Surefire reports are uploaded as the `surefire-reports` artifact; read target/surefire-reports/*.txt for the full trace."],
+        runbook=[f"Check the `surefire-reports` artifact for the full trace, then fix {cls}.{meth} and rerun with `./mvnw -Dtest={cls} test`."],
         summary=f"JUnit failure {cls}.{meth}", setup="maven")
 
 
@@ -104,7 +104,7 @@ def checkstyle(v: Vocab, p: Project) -> Case:
                         ("NeedBraces", "'if' construct must use '{}'s."),
                         ("WhitespaceAround", "'=' is not preceded with whitespace.")])
     ln, col = v.line(), v.col()
-    lines = maven_header(v, p.repo) + [
+    lines = maven_header(v, p.repo, p.org) + [
         f"[INFO] --- maven-checkstyle-plugin:3.3.{v.int(0, 1)}:check (validate) @ {p.repo} ---",
         "[INFO] There is 1 error reported by Checkstyle 10.12.4 with checkstyle.xml ruleset.",
         f"[ERROR] {path}:[{ln},{col}] ({rule.lower()}) {rule}: {msg}"] + BUILD_FAILURE + [
@@ -113,7 +113,7 @@ def checkstyle(v: Vocab, p: Project) -> Case:
         step="Build", command="mvn -B verify", lines=lines, key_ids=[f"{cls}.java", rule],
         causes=[f"Checkstyle fails the build: {cls}.java line {ln} violates {rule}.", f"A {rule} Checkstyle violation in {cls}.java:{ln} stops mvn verify."],
         fixes=[f"Fix the {rule} violation at {cls}.java:{ln} ({msg}) and run `mvn checkstyle:check` locally."],
-        runbook=["Import config/checkstyle.xml into the IDE formatter; `./mvnw spotless:apply` fixes most style issues."],
+        runbook=[f"Run `./mvnw spotless:apply` to fix the {rule} violation in {cls}.java and commit; import config/checkstyle.xml into the IDE formatter."],
         summary=f"Checkstyle {rule} in {cls}.java", setup="maven")
 
 
@@ -152,7 +152,7 @@ def kotlin_compile(v: Vocab, p: Project) -> Case:
         step="Build", command="./gradlew assemble", lines=lines, key_ids=[path.rsplit("/", 1)[1]],
         causes=[f"Kotlin compilation fails in {path.rsplit('/', 1)[1]} at line {ln}: {msg}."],
         fixes=[f"Fix line {ln} of {path.rsplit('/', 1)[1]} to match the current API and run `./gradlew compileKotlin` locally."],
-        runbook=["Run `./gradlew check --offline` with the shared build cache to reproduce CI's compile step quickly."],
+        runbook=[f"Fix {path.rsplit('/', 1)[1]}:{ln} and run `./gradlew check --offline` (shared build cache) to confirm before pushing."],
         summary=f"Kotlin compile error in {path.rsplit('/', 1)[1]}", setup="gradle")
 
 
@@ -172,7 +172,7 @@ def gradle_test(v: Vocab, p: Project) -> Case:
         step="Test", command="./gradlew test", lines=lines, key_ids=[cls, meth[:-2]],
         causes=[f"The test {cls} > {meth} fails with an AssertionError at {cls}.java:{ln}."],
         fixes=[f"Run `./gradlew test --tests '{pkg}.{cls}'` locally and fix the regression or the expectation."],
-        runbook=["The HTML test report is uploaded as the `test-report` artifact; download it from the run summary."],
+        runbook=[f"Read the `test-report` artifact for the full trace, then fix {cls}.{meth[:-2]} with `./gradlew test --tests {cls}` locally."],
         summary=f"Gradle test {cls}.{meth[:-2]} failed", setup="gradle")
 
 
@@ -182,7 +182,7 @@ def javadoc(v: Vocab, p: Project) -> Case:
     ln = v.line()
     msg = v.pick([f"error: @param name not found", "error: malformed HTML", "error: bad use of '>'",
                   f"error: reference not found", "error: unknown tag: apiNote"])
-    lines = maven_header(v, p.repo) + [f"[INFO] --- maven-javadoc-plugin:3.6.{v.int(0, 3)}:jar (attach-javadocs) @ {p.repo} ---",
+    lines = maven_header(v, p.repo, p.org) + [f"[INFO] --- maven-javadoc-plugin:3.6.{v.int(0, 3)}:jar (attach-javadocs) @ {p.repo} ---",
                                       f"[ERROR] {p.root}/{path}:{ln}: {msg}",
                                       f"[ERROR]    * @param {v.word()} the {v.word()}", "[ERROR]      ^"] + BUILD_FAILURE + [
         f"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-javadoc-plugin:3.6.3:jar (attach-javadocs) on project {p.repo}: MavenReportException: Error while generating Javadoc:"]
@@ -190,7 +190,7 @@ def javadoc(v: Vocab, p: Project) -> Case:
         step="Build", command="mvn -B deploy -DskipTests", lines=lines, key_ids=[f"{cls}.java"],
         causes=[f"maven-javadoc-plugin fails on a Javadoc {msg} in {cls}.java at line {ln}."],
         fixes=[f"Fix the Javadoc comment at {cls}.java:{ln} (correct the @param name / escape HTML) and run `mvn javadoc:javadoc` locally."],
-        runbook=["Release builds run doclint; run `./mvnw -Prelease javadoc:jar` before tagging."],
+        runbook=[f"Fix the Javadoc in {cls}.java and run `./mvnw -Prelease javadoc:jar` before tagging (release builds run doclint)."],
         summary=f"Javadoc error in {cls}.java", setup="maven")
 
 
@@ -199,7 +199,7 @@ def java_version(v: Vocab, p: Project) -> Case:
     want, have = v.pick([("17", "11"), ("21", "17"), ("11", "1.8"), ("21", "11")])
     classv = {"17": "61.0", "21": "65.0", "11": "55.0"}[want]
     if v.chance(0.5):
-        lines = maven_header(v, p.repo) + BUILD_FAILURE + [
+        lines = maven_header(v, p.repo, p.org) + BUILD_FAILURE + [
             f"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project {p.repo}: Fatal error compiling: error: invalid target release: {want} -> [Help 1]"]
         key = f"invalid target release: {want}"
     else:
@@ -208,9 +208,11 @@ def java_version(v: Vocab, p: Project) -> Case:
                  f"> Could not resolve com.{p.org.replace('-', '')}:build-logic:{v.version(2)}.",
                  f"   > class file has wrong version {classv}, should be {'52.0' if have == '1.8' else {'11': '55.0', '17': '61.0'}[have]}"]
         key = classv
+    full = "1.8.0_402" if have == "1.8" else f"{have}.0.{v.int(12, 22)}"
+    lines = ["+ java -version", f"openjdk version \"{full}\" 2024-01-16", f"OpenJDK Runtime Environment Temurin-{full} (build {full})"] + lines
     return Case(
         step="Build", command="mvn -B verify" if key.startswith("invalid") else "./gradlew build", lines=lines, key_ids=[key],
         causes=[f"The job runs JDK {have} but the project targets Java {want} ({key})."],
         fixes=[f"Set up JDK {want} in the job (actions/setup-java with java-version: '{want}') or lower the target release."],
         runbook=[f"Use the `temurin-{want}` runner image; the toolchains.xml in .mvn pins JDK {want} for all modules."],
-        summary=f"JDK {have} used for Java {want} build", setup="maven" if key.startswith("invalid") else "gradle")
+        summary=f"JDK {have} used for Java {want} build", setup="preset")

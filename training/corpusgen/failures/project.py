@@ -19,7 +19,7 @@ def sphinx(v: Vocab, p: Project) -> Case:
         step="Build docs", command="sphinx-build -W -b html docs docs/_build/html", lines=lines, key_ids=[doc],
         causes=[f"The Sphinx build runs with -W and {doc} line {ln} emits a warning ({warn.split(': ', 1)[1]}), which fails the docs job."],
         fixes=[f"Fix the reference or markup at {doc}:{ln} and run `make -C docs html SPHINXOPTS=-W` locally."],
-        runbook=["Docs build in the `docs` tox env; `tox -e docs` reproduces CI exactly, including -W --keep-going."],
+        runbook=[f"Fix {doc}:{ln} and run `tox -e docs`, which reproduces CI exactly (-W --keep-going)."],
         summary=f"Sphinx warning in {doc}", setup="python")
 
 
@@ -49,7 +49,7 @@ def link_check(v: Vocab, p: Project) -> Case:
         step="Check links", command=f"markdown-link-check {f}", lines=lines, key_ids=[url],
         causes=[f"The link checker found a dead link in {f}: {url} returns {code}."],
         fixes=[f"Update or remove the link to {url} in {f}; add flaky external hosts to .markdown-link-check.json ignorePatterns."],
-        runbook=["Internal docs moved to the developer portal; replace old wiki links with portal links."],
+        runbook=[f"Replace {url} in {f} with its developer-portal link; the old wiki was retired."],
         summary=f"Dead link in {f}", setup="node")
 
 
@@ -60,7 +60,7 @@ def missing_secret(v: Vocab, p: Project) -> Case:
                                   ("codecov/codecov-action@v4", "token", "CODECOV_TOKEN"),
                                   ("slackapi/slack-github-action@v1", "slack-bot-token", "SLACK_BOT_TOKEN"),
                                   ("actions/setup-node@v4", "token", "NPM_TOKEN")])
-    lines = [f"Run {action}", "  with:", f"    {inp}: ", f"##[error]Input required and not supplied: {inp}" if p.system == "github" else f"Error: Input required and not supplied: {inp}"]
+    lines = ["  with:", f"    {inp}: ", f"##[error]Input required and not supplied: {inp}" if p.system == "github" else f"Error: Input required and not supplied: {inp}"]
     if v.chance(0.4):
         lines.insert(0, "Secrets are not passed to workflows triggered by a pull request from a fork.")
     return Case(
@@ -85,7 +85,7 @@ def gh_token(v: Vocab, p: Project) -> Case:
         step=f"{op.capitalize()}", command="actions/github-script@v7", lines=[l for l in lines if l], key_ids=[key],
         causes=[f"The job's GITHUB_TOKEN lacks the {perm} permission needed to {op} ({key})."],
         fixes=[f"Add `permissions: {perm}` to the workflow or job (repository default is read-only)."],
-        runbook=["Workflows declare least-privilege `permissions:` per job; the org default token is read-only."],
+        runbook=[f"Add `permissions: {perm}` to this job only (least privilege); the org default GITHUB_TOKEN is read-only."],
         summary=f"GITHUB_TOKEN missing {perm}", setup="none")
 
 
@@ -121,7 +121,7 @@ def gitleaks(v: Vocab, p: Project) -> Case:
         step="Secret scan", command="gitleaks detect --redact=false", lines=lines, key_ids=[rule, f],
         causes=[f"gitleaks found a committed credential ({rule}) in {f} at line {ln}."],
         fixes=[f"Revoke and rotate the leaked credential now, remove it from {f} (load it from a secret store), and purge it from history if the repo is public."],
-        runbook=["Follow the leaked-credential runbook: rotate first, then open a security incident in #sec-oncall; do not just add a .gitleaksignore entry."],
+        runbook=[f"Rotate the {rule} credential immediately, open a security incident in #sec-oncall, and remove it from {f}; never just add a .gitleaksignore entry."],
         summary=f"gitleaks: {rule} in {f}", setup="none")
 
 
@@ -150,7 +150,7 @@ def wrong_dir(v: Vocab, p: Project) -> Case:
         causes=[f"The step runs in the wrong directory: {d} does not exist at {p.root} (renamed or moved)." if tool != "make" else
                 f"make runs in {p.root}, where the Makefile has no such target (No rule to make target): the step's working-directory is wrong."],
         fixes=[f"Point working-directory (or the cd) at the folder that exists now (check `ls` of the checkout), or restore {d}."],
-        runbook=["Per-package jobs read their path from the matrix in .github/ci-matrix.yml; update it when moving a package."],
+        runbook=[f"Update the package path for {d} in .github/ci-matrix.yml; per-package jobs read their working directory from it."],
         summary=f"Wrong working directory ({d})", setup="none")
 
 
@@ -194,7 +194,7 @@ def bad_yaml(v: Vocab, p: Project) -> Case:
         step="Set up job", command="(workflow parse)", lines=lines, key_ids=[f],
         causes=[f"The pipeline definition {f} is invalid ({lines[-1].split(': ', 1)[-1][:70]}), so no job could start."],
         fixes=[f"Fix {f} at the reported line (check indentation and key names) and validate it with actionlint / the GitLab CI lint before pushing."],
-        runbook=["Run `pre-commit run actionlint` (or `glab ci lint`); pipeline YAML changes need a review from #ci-owners."],
+        runbook=[f"Fix {f} and run `pre-commit run actionlint` (or `glab ci lint`) before pushing; pipeline YAML changes need a #ci-owners review."],
         summary=f"Invalid CI config {f}", setup="none")
 
 
@@ -208,7 +208,7 @@ def action_version(v: Vocab, p: Project) -> Case:
         step="Set up job", command=f"uses: {action}@{ver}", lines=lines, key_ids=[f"{action}@{ver}"],
         causes=[f"The workflow references {action}@{ver}, a version that does not exist."],
         fixes=[f"Use a published tag of {action} (e.g. the latest major) or pin a commit SHA."],
-        runbook=["Actions are pinned by SHA with a version comment; Dependabot (github-actions ecosystem) bumps them."],
+        runbook=[f"Pin {action} to the commit SHA listed in .github/actions-lock.yml (with the version as a comment) and let Dependabot bump it."],
         summary=f"Unknown action version {action}@{ver}", setup="none")
 
 
@@ -246,17 +246,28 @@ def flaky_pytest(v: Vocab, p: Project) -> Case:
 
 @failure("flaky_jest_retry", "flaky", "jest")
 def flaky_jest(v: Vocab, p: Project) -> Case:
-    path = f"src/__tests__/{v.word()}.integration.test.ts"
-    test = f"{v.verb()}s {v.word()} {v.pick(['over websocket', 'after reconnect', 'with real timers'])}"
-    attempt = v.int(2, 3)
-    lines = [f"  ● {v.camel()} › {test}", "", f"    thrown: \"Exceeded timeout of 5000 ms for a test.", "",
-             f"  ✕ {test} ({v.int(5000, 5100)} ms)", f"LOGGING RETRY ATTEMPTS: {v.camel()} › {test}", f"    RETRY {attempt}",
-             f"  ✕ {test} ({v.int(5000, 5100)} ms)", f"Tests:       1 failed, {v.int(20, 300)} passed", f"(jest.retryTimes({attempt}) exhausted)"]
+    path = f"src/__tests__/{v.word()}{v.pick(['.integration', '.e2e', ''])}.test.{v.pick(['ts', 'js', 'tsx'])}"
+    suite = v.camel()
+    test = f"{v.verb()}s {v.word()} {v.pick(['over websocket', 'after reconnect', 'with real timers', 'in parallel', 'from the queue', 'on retry'])}"
+    attempts = v.int(2, 4)
+    err = v.pick([f"thrown: \"Exceeded timeout of {v.pick([5000, 10000, 15000])} ms for a test.",
+                  "Error: socket hang up", "Error: read ECONNRESET", f"expect(received).toHaveLength(expected)\n\n    Expected length: {v.int(2, 9)}\n    Received length: {v.int(0, 1)}",
+                  "TypeError: Cannot read properties of null (reading 'close')"])
+    lines = [f" FAIL  {path}", f"  ● {suite} › {test}", "", f"    {err}", ""]
+    for n in range(2, attempts + 1):
+        lines += [f"LOGGING RETRY ATTEMPTS: {suite} › {test}", f"    RETRY {n - 1}", "", f"    {err.splitlines()[0]}", ""]
+    if v.chance(0.5):
+        lines.insert(0, f" PASS  {path.replace(path.split('/')[-1], v.word() + '.test.ts')} (run #{v.int(2, 9)} passed this test yesterday)")
+    lines += [f"  ✕ {test} ({v.int(20, 15000)} ms)", f"Test Suites: 1 failed, {v.int(10, 200)} passed, {v.int(11, 201)} total",
+              f"Tests:       1 failed, {v.int(20, 900)} passed", f"jest.retryTimes({attempts - 1}) exhausted for \"{test}\""]
     return Case(
-        step="Test", command="npm run test:integration", lines=lines, key_ids=[test],
-        causes=[f"The jest test \"{test}\" is flaky: it timed out on every retry (jest.retryTimes) while it passes intermittently elsewhere."],
-        fixes=["Remove the real-time dependency (use fake timers or await the event explicitly) and quarantine the test until it is stable."],
-        runbook=["Mark it with `test.flaky` in the quarantine list; Datadog CI Visibility tracks its pass rate."],
+        step=v.pick(["Test", "Integration tests", "E2E tests"]), command=v.pick(["npm run test:integration", "npx jest --ci", "yarn test --ci"]),
+        lines=lines, key_ids=[test],
+        causes=[f"The jest test \"{test}\" ({path}) is flaky: it failed on every retry (jest.retryTimes) here but passes intermittently elsewhere.",
+                f"\"{test}\" is a flaky test: it fails with {err.splitlines()[0][:40]} even after {attempts - 1} retries."],
+        fixes=["Remove the timing dependency (fake timers, await the event explicitly, close handles in afterEach) and quarantine the test until it is stable.",
+               f"Quarantine \"{test}\" and fix its shared state or timing; retries only hide it."],
+        runbook=[f"Add \"{test}\" to the quarantine list (test.flaky) so it stops blocking merges, and switch it to fake timers."],
         summary=f"Flaky jest test: {test}", setup="node")
 
 

@@ -123,7 +123,7 @@ def unittest_failure(v: Vocab, p: Project) -> Case:
         step="Test", command=v.pick(["python -m unittest discover -s tests", "python manage.py test"]), lines=lines, key_ids=[meth, cls],
         causes=[f"The unittest {cls}.{meth} in {mod} fails at line {ln} with {err.split(':')[0]}."],
         fixes=[f"Run `python -m unittest {mod}.{cls}.{meth}` locally and fix the code path it exercises."],
-        runbook=["Run Django tests with `--settings=config.settings.ci` locally; CI uses the SQLite test settings."],
+        runbook=[f"Reproduce with `python manage.py test {mod} --settings=config.settings.ci` (CI's SQLite settings) and fix {meth}."],
         summary=f"unittest {cls}.{meth} failing", setup="python")
 
 
@@ -162,7 +162,7 @@ def python_lint(v: Vocab, p: Project) -> Case:
                 f"The lint job fails on {path}: {tool} rule {codes[0][0]}."],
         fixes=[f"Fix the reported lines in {path} (`{cmd} --fix` where supported) and commit.",
                f"Resolve {codes[0][0]} in {path}; run `{cmd}` locally or via pre-commit before pushing."],
-        runbook=["Run `pre-commit run --all-files`; the hooks pin the same ruff version as CI."],
+        runbook=[f"Run `pre-commit run ruff --all-files` (same ruff version as CI) and commit the fix for {codes[0][0]} in {path}."],
         summary=f"{tool} {codes[0][0]} in {path}", setup="python")
 
 
@@ -182,7 +182,7 @@ def python_format(v: Vocab, p: Project) -> Case:
         causes=[f"{tool} --check fails because {files[0]} is not formatted.",
                 f"The formatting check reports that {files[0]} would be reformatted by {tool}."],
         fixes=[f"Run `{cmd.replace(' --check', '')}` locally and commit the reformatted {files[0]}."],
-        runbook=["Install the pre-commit hooks (`pre-commit install`); the format hook pins the CI formatter version."],
+        runbook=[f"Run `pre-commit run --all-files` to reformat {files[0]} with the pinned formatter version, then commit."],
         summary=f"{tool} check: {files[0]} needs formatting", setup="python")
 
 
@@ -199,7 +199,7 @@ def mypy_errors(v: Vocab, p: Project) -> Case:
         step="Type check", command="mypy .", lines=lines, key_ids=[path, code],
         causes=[f"mypy reports a [{code}] error in {path} at line {ln}.", f"Type checking fails: {path}:{ln} has {code}: {msg}"],
         fixes=[f"Fix the types at {path}:{ln} (guard the Optional or correct the argument) and rerun `mypy .`."],
-        runbook=["Run `make typecheck`; new code must pass mypy --strict, do not add `# type: ignore` without an issue link."],
+        runbook=[f"Fix the [{code}] error in {path} (no `# type: ignore` without an issue link) and run `make typecheck`."],
         summary=f"mypy {code} in {path}", setup="python")
 
 
@@ -222,5 +222,5 @@ def wheel_build(v: Vocab, p: Project) -> Case:
         causes=[f"pip has to build {pkg}=={ver} from source and the build fails: {header}",
                 f"No wheel for {pkg}=={ver} matches this Python, and compiling it fails for lack of system headers."],
         fixes=[f"Install the system packages ({sysdep}) before pip install, or pin {pkg} to a version with a prebuilt wheel (e.g. psycopg2-binary)."],
-        runbook=[f"Use the `python-build` CI image, which already has {sysdep}; set `container: ghcr.io/{p.org}/python-build:3.11`."],
+        runbook=[f"Run the job in the `python-build` image (container: ghcr.io/{p.org}/python-build:3.11), which already has {sysdep}."],
         summary=f"Failed building wheel for {pkg}", setup="python")

@@ -16,12 +16,12 @@ def go_build(v: Vocab, p: Project) -> Case:
     mod = f"github.com/{p.org}/{p.repo}"
     lines = [f"# {mod}/{d}", f"{f}:{ln}:{col}: {msg}"]
     if v.chance(0.5):
-        lines = [f"go: downloading {v.go_module()} v{v.version(2)}"] + lines
+        lines = [f"go: downloading {v.go_module()} v{v.int(0, 1)}.{v.int(1, 40)}.{v.int(0, 9)}"] + lines
     return Case(
         step="Build", command=v.pick(["go build ./...", "go vet ./... && go build ./...", "make build"]), lines=lines, key_ids=[f"{f}:{ln}"],
         causes=[f"The Go build fails at {f}:{ln}: {msg}.", f"go build reports a compile error at {f}:{ln} ({msg})."],
         fixes=[f"Fix {f}:{ln} and run `go build ./...` and `go vet ./...` locally before pushing."],
-        runbook=["Run `make check` (gofumpt, go vet, golangci-lint, go build) — the same target the CI job uses."],
+        runbook=[f"Fix {f}:{ln} and run `make check` (gofumpt, go vet, golangci-lint, go build), the same target the CI job uses."],
         summary=f"go build: {msg}", setup="go")
 
 
@@ -43,14 +43,14 @@ def go_test(v: Vocab, p: Project) -> Case:
         step="Test", command="go test -race ./...", lines=lines, key_ids=[test, f"{f}:{ln}"],
         causes=[f"The Go test {test}{sub} in {d} fails at {f}:{ln}: the values are not equal."],
         fixes=[f"Run `go test ./{d} -run '{test}' -v` locally and fix the code or expectation at {f}:{ln}."],
-        runbook=["Run `make test` which sets -race and the TEST_DATABASE_URL docker service; plain `go test` skips the DB tests."],
+        runbook=[f"Reproduce with `make test` (it starts the TEST_DATABASE_URL service; plain go test skips DB tests) and fix {f}:{ln}."],
         summary=f"go test: {test} failing", setup="go")
 
 
 @failure("go_mod_tidy", "dependency", "go")
 def go_mod(v: Vocab, p: Project) -> Case:
     m = v.go_module()
-    ver = f"v{v.version(2)}"
+    ver = f"v{v.int(0, 1)}.{v.int(1, 40)}.{v.int(0, 9)}"
     if v.chance(0.5):
         f = f"{v.go_pkg_dir()}/{v.word()}.go"
         lines = [f"{f}:{v.int(3, 15)}:2: missing go.sum entry for module providing package {m} (imported by github.com/{p.org}/{p.repo}/{f.rsplit('/', 1)[0]}); to add:",
@@ -84,7 +84,7 @@ def golangci(v: Vocab, p: Project) -> Case:
         step="Lint", command="golangci-lint run", lines=lines, key_ids=[f, linter],
         causes=[f"golangci-lint reports a {linter} issue in {f} at line {ln}: {msg}."],
         fixes=[f"Fix the {linter} finding at {f}:{ln} and run `golangci-lint run` locally with the repo's .golangci.yml."],
-        runbook=["Use the golangci-lint version pinned in .tool-versions; newer versions enable extra linters."],
+        runbook=[f"Fix the {linter} finding in {f} using the golangci-lint version pinned in .tool-versions (newer versions enable extra linters)."],
         summary=f"golangci-lint {linter} in {f}", setup="go")
 
 
@@ -104,7 +104,7 @@ def go_race(v: Vocab, p: Project) -> Case:
         step="Test", command="go test -race ./...", lines=lines, key_ids=["DATA RACE", f"{f}:{ln}"],
         causes=[f"The race detector found a DATA RACE in {fn} ({d}/{f}:{ln}) during {test}."],
         fixes=[f"Protect the shared state in {f} with a mutex or channel (or atomic) and rerun `go test -race ./{d}`."],
-        runbook=["Never drop -race from CI; reproduce with `go test -race -count=50 -run " + test + "`."],
+        runbook=[f"Guard the shared field in {f} with a mutex and confirm with `go test -race -count=50 -run {test}`; never drop -race from CI."],
         summary=f"Data race in {fn}", setup="go")
 
 
@@ -124,7 +124,7 @@ def cargo_compile(v: Vocab, p: Project) -> Case:
         step="Build", command="cargo build --locked", lines=lines, key_ids=[code, f"{f}:{ln}"],
         causes=[f"rustc error {code} ({msg}) at {f}:{ln} stops the cargo build."],
         fixes=[f"Fix {f}:{ln} per `rustc --explain {code}` and run `cargo check` locally."],
-        runbook=["Run `cargo xtask ci` locally; it runs fmt, clippy and build with the toolchain pinned in rust-toolchain.toml."],
+        runbook=[f"Fix {f}:{ln}, then run `cargo xtask ci` locally (fmt, clippy, build with the toolchain pinned in rust-toolchain.toml) before pushing."],
         summary=f"rustc {code} in {f}", setup="cargo")
 
 
@@ -143,7 +143,7 @@ def cargo_test(v: Vocab, p: Project) -> Case:
         step="Test", command="cargo test --all-features", lines=lines, key_ids=[test, f"{f}:{ln}"],
         causes=[f"The Rust test {test} panics at {f}:{ln}: assertion left == right failed ({a} vs {b})."],
         fixes=[f"Run `cargo test {test.split('::')[-1]}` locally and fix the logic or assertion at {f}:{ln}."],
-        runbook=["Run with `RUST_BACKTRACE=1 cargo nextest run` as CI does; snapshot tests update via `cargo insta review`."],
+        runbook=[f"Reproduce with `RUST_BACKTRACE=1 cargo nextest run {test}` as CI does and fix the logic; if it is a snapshot test, accept the change with `cargo insta review`."],
         summary=f"cargo test {test} failed", setup="cargo")
 
 
@@ -151,9 +151,18 @@ def cargo_test(v: Vocab, p: Project) -> Case:
 def clippy(v: Vocab, p: Project) -> Case:
     f = v.rust_path()
     ln = v.line()
-    lint = v.pick(["clippy::needless_return", "clippy::redundant_clone", "clippy::unwrap_used", "clippy::too_many_arguments", "clippy::len_zero"])
-    lines = [f"    Checking {p.repo.replace('-', '_')} v{v.version(2)} ({p.root})", f"error: {v.pick(['unneeded `return` statement', 'redundant clone', 'used `unwrap()` on a `Result` value'])}",
-             f"  --> {f}:{ln}:{v.col()}", "   |", f"{ln:>3} |     return Ok(result);", "   |     ^^^^^^^^^^^^^^^^^^",
+    w = v.word()
+    lint, msg, code = v.pick([
+        ("clippy::needless_return", "unneeded `return` statement", f"return Ok({w});"),
+        ("clippy::redundant_clone", "redundant clone", f"let {w} = {w}_ref.clone();"),
+        ("clippy::unwrap_used", "used `unwrap()` on a `Result` value", f"let {w} = parse_{w}(&input).unwrap();"),
+        ("clippy::too_many_arguments", f"this function has too many arguments ({v.int(8, 11)}/7)", f"pub fn {v.verb()}_{w}(a: u32, b: u32, c: &str, d: &str, e: bool, f: bool, g: u64, h: u64) {{"),
+        ("clippy::len_zero", "length comparison to zero", f"if {w}s.len() == 0 {{"),
+        ("clippy::needless_borrow", "this expression creates a reference which is immediately dereferenced by the compiler", f"{v.verb()}(&{w});"),
+        ("clippy::manual_map", "manual implementation of `Option::map`", f"match {w} {{ Some(x) => Some(x + 1), None => None }}"),
+    ])
+    lines = [f"    Checking {p.repo.replace('-', '_')} v{v.version(2)} ({p.root})", f"error: {msg}",
+             f"  --> {f}:{ln}:{v.col()}", "   |", f"{ln:>3} |     {code}", "   |     " + "^" * v.int(6, 20),
              f"   = help: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#{lint.split('::')[1]}",
              f"   = note: `-D {lint.replace('_', '-')}` implied by `-D warnings`",
              f"error: could not compile `{p.repo.replace('-', '_')}` (lib) due to 1 previous error"]
@@ -161,7 +170,7 @@ def clippy(v: Vocab, p: Project) -> Case:
         step="Lint", command="cargo clippy --all-targets -- -D warnings", lines=lines, key_ids=[lint.split("::")[1], f"{f}:{ln}"],
         causes=[f"cargo clippy with -D warnings fails on {lint} at {f}:{ln}."],
         fixes=[f"Fix the {lint} finding at {f}:{ln} (`cargo clippy --fix` can apply it) and rerun clippy."],
-        runbook=["CI uses the toolchain from rust-toolchain.toml; new clippy lints arrive with toolchain bumps, so fix them in the bump PR."],
+        runbook=[f"Fix the {lint} finding at {f}:{ln} in the same PR (run clippy with the toolchain from rust-toolchain.toml); do not add a blanket #[allow]."],
         summary=f"clippy {lint} in {f}", setup="cargo")
 
 
@@ -180,7 +189,7 @@ def dotnet_build(v: Vocab, p: Project) -> Case:
         step="Build", command="dotnet build --configuration Release --no-restore", lines=lines, key_ids=[code, f.rsplit("/", 1)[1]],
         causes=[f"The C# compiler reports {code} in {f.rsplit('/', 1)[1]} at line {ln}.", f"dotnet build fails with {code} in {f.rsplit('/', 1)[1]}: {msg}"],
         fixes=[f"Fix {f}({ln},{col}) ({code}: add the missing using/reference or correct the type) and run `dotnet build` locally."],
-        runbook=["Warnings are errors in Release (Directory.Build.props); build with `-c Release` locally to match CI."],
+        runbook=[f"Fix {code} in {f.rsplit('/', 1)[1]} and build with `dotnet build -c Release` locally; Directory.Build.props treats warnings as errors there."],
         summary=f"dotnet {code} in {f.rsplit('/', 1)[1]}", setup="dotnet")
 
 
@@ -199,7 +208,7 @@ def dotnet_test(v: Vocab, p: Project) -> Case:
         step="Test", command="dotnet test --no-build", lines=lines, key_ids=[f"{cls}.{meth}"],
         causes=[f"The xUnit test {cls}.{meth} fails: Assert.Equal() at {cls}.cs line {ln}."],
         fixes=[f"Run `dotnet test --filter FullyQualifiedName~{cls}.{meth}` locally and fix the code or the expected value."],
-        runbook=["Integration tests need `docker compose -f tests/compose.yml up -d`; CI starts the same services."],
+        runbook=[f"Start the test services with `docker compose -f tests/compose.yml up -d`, reproduce {cls}.{meth} locally and fix the regression."],
         summary=f"dotnet test {cls}.{meth} failed", setup="dotnet")
 
 
@@ -236,7 +245,7 @@ def rspec(v: Vocab, p: Project) -> Case:
         step="Test", command="bundle exec rspec", lines=lines, key_ids=[f"{spec}:{ln}"],
         causes=[f"The RSpec example \"{desc}\" at {spec}:{ln} fails its expectation."],
         fixes=[f"Run `bundle exec rspec {spec}:{ln}` locally (with the same seed) and fix the code or the expectation."],
-        runbook=["Order-dependent failures: rerun with `--seed` from the log and `--bisect` to find the polluting spec."],
+        runbook=[f"Rerun `bundle exec rspec {spec}` with the seed from the log and `--bisect` to find an order-dependent polluter, then fix it."],
         summary=f"RSpec failure in {spec}", setup="ruby")
 
 
@@ -256,7 +265,7 @@ def bundler(v: Vocab, p: Project) -> Case:
         step="Install dependencies", command="bundle install --jobs 4 --retry 3", lines=lines, key_ids=[key],
         causes=[f"Bundler cannot find the gem {key} required by the Gemfile.lock." if key != gem else f"Bundler cannot find the gem {gem} ({ver}) required by the Gemfile.lock."],
         fixes=[f"Update Gemfile.lock to an existing {gem} version (`bundle update {gem}`) and commit it; check the Ruby version matches."],
-        runbook=["Use `bin/setup` which honours .ruby-version; the bundler cache key includes Gemfile.lock so a stale cache is not the cause."],
+        runbook=[f"Run `bin/setup` (it honours .ruby-version), then `bundle update --conservative {gem}` and commit Gemfile.lock; the cache is keyed on the lockfile, so clearing it will not help."],
         summary=f"Bundler cannot find {gem} {ver}", setup="ruby")
 
 
@@ -272,5 +281,5 @@ def rubocop(v: Vocab, p: Project) -> Case:
         step="Lint", command="bundle exec rubocop", lines=lines, key_ids=[f, cop],
         causes=[f"RuboCop reports a {cop} offense in {f} at line {ln}."],
         fixes=[f"Run `bundle exec rubocop -a {f}` and commit the correction."],
-        runbook=["Do not add to .rubocop_todo.yml for new code; run `bin/lint` before pushing."],
+        runbook=[f"Run `bin/lint --fix` to correct {cop} in {f}; new code must not be added to .rubocop_todo.yml."],
         summary=f"RuboCop {cop} in {f}", setup="ruby")

@@ -1,0 +1,63 @@
+"""Base models: the shipped embedded artifact, installing it, and clear errors for missing ones."""
+import json
+
+import pytest
+
+from retrieval.errors import CibotError, ConfigError
+from tiny_models import build_tiny_base
+from training.base import BASE_ASSET, CHECKSUMS, ensure_base_model, resolve_base, verify_checksums
+from training.tokenizer import CHAT_TEMPLATE
+
+
+def test_missing_hub_model_names_the_id_and_how_to_provide_it_offline(tmp_path):
+    with pytest.raises(CibotError) as err:
+        resolve_base("no-such-org/no-such-model", tmp_path)
+    text = str(err.value)
+    assert "no-such-org/no-such-model" in text
+    assert "huggingface-cli download no-such-org/no-such-model --local-dir" in text
+    assert "model.base" in text
+
+
+def test_missing_local_directory_is_named(tmp_path):
+    with pytest.raises(CibotError, match="not found"):
+        resolve_base(str(tmp_path / "nowhere" / "model"), tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CibotError, match="no config.json"):
+        resolve_base(str(tmp_path / "empty"), tmp_path)
+
+
+@pytest.mark.slow
+def test_ensure_base_model_installs_a_verified_copy_once(tmp_path):
+    asset = build_tiny_base(tmp_path / "asset")
+    installed = ensure_base_model(tmp_path / "models", asset)
+    assert verify_checksums(installed) == verify_checksums(asset)
+    assert ensure_base_model(tmp_path / "models", asset) == installed
+    (installed / "config.json").write_text("{}")  # a damaged install is replaced
+    assert verify_checksums(ensure_base_model(tmp_path / "models", asset))
+    (asset / "model.safetensors").write_bytes(b"tampered")
+    with pytest.raises(ConfigError, match="checksum"):
+        ensure_base_model(tmp_path / "other", asset)
+
+
+@pytest.mark.slow
+def test_tiny_base_tokenizer_carries_the_chatml_template(tmp_path):
+    from transformers import AutoTokenizer
+
+    asset = build_tiny_base(tmp_path / "asset")
+    config = json.loads((asset / "tokenizer_config.json").read_text())
+    assert config["chat_template"] == CHAT_TEMPLATE
+    tok = AutoTokenizer.from_pretrained(str(asset))
+    text = tok.apply_chat_template([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+                                   tokenize=False, add_generation_prompt=True)
+    assert text == "<|im_start|>system\ns<|im_end|>\n<|im_start|>user\nu<|im_end|>\n<|im_start|>assistant\n"
+    assert tok.eos_token == "<|im_end|>"
+
+
+def test_shipped_embedded_artifact_is_small_complete_and_verified():
+    if not (BASE_ASSET / CHECKSUMS).is_file():
+        pytest.skip("embedded base not built yet (cibot train base)")
+    verify_checksums(BASE_ASSET)
+    names = {p.name for p in BASE_ASSET.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "RECIPE.md"} <= names
+    assert sum(p.stat().st_size for p in BASE_ASSET.iterdir()) < 50 * 1024 * 1024
+    assert json.loads((BASE_ASSET / "config.json").read_text())["model_type"] == "llama"

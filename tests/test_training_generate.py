@@ -1,0 +1,125 @@
+"""LocalGenerator on a tiny real model: chat template, JSON answers, thread safety, busy, hot swap."""
+import json
+import threading
+
+import pytest
+
+from retrieval.errors import CibotError
+from tiny_models import build_tiny_base, tiny_rows, write_jsonl
+from training.prompt import ANSWER_SCHEMA, build_messages
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    return build_tiny_base(tmp_path_factory.mktemp("tiny") / "base")
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter(tiny_base, tmp_path_factory):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from training.data import load, to_messages
+    from training.features import encode_chat
+    from training.lora import LoraConfig, train_adapter
+
+    root = tmp_path_factory.mktemp("adapter")
+    tok = AutoTokenizer.from_pretrained(str(tiny_base))
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_base))
+    examples = load([write_jsonl(root / "d.jsonl", tiny_rows(8))]).examples
+    features = [encode_chat(tok, to_messages(ex), 256) for ex in examples]
+    peft_model, *_ = train_adapter(model, tok, features, LoraConfig(data=[], home=str(root), batch_size=4, max_steps=1, lora_r=4))
+    peft_model.save_pretrained(str(root / "v1"))
+    return root / "v1"
+
+
+@pytest.fixture
+def generator(tiny_base):
+    from training.generate import LocalGenerator
+
+    return LocalGenerator(str(tiny_base), max_new_tokens=12, queue_size=2)
+
+
+MESSAGES = build_messages(excerpt="npm ERR! code E404 left-pad-3")
+
+
+def test_generate_applies_the_chat_template_and_counts_tokens(generator):
+    gen = generator.generate(MESSAGES)
+    rendered = generator.tokenizer.apply_chat_template(MESSAGES, tokenize=False, add_generation_prompt=True)
+    assert gen.prompt_tokens == generator.count_tokens(rendered)
+    assert 0 < gen.new_tokens <= 12 and gen.seconds > 0
+    assert gen.model.base == generator.base and gen.model.adapter is None
+
+
+def test_json_requests_always_return_schema_valid_json(generator):
+    gen = generator.generate(MESSAGES, json_schema=ANSWER_SCHEMA)
+    obj = json.loads(gen.text)
+    assert set(obj) == {"root_cause", "fix"} and all(isinstance(v, str) and v for v in obj.values())
+
+
+def test_concurrent_requests_all_succeed_one_at_a_time(tiny_base):
+    from training.generate import LocalGenerator
+
+    gen = LocalGenerator(str(tiny_base), max_new_tokens=6, queue_size=8)
+    results, errors = [], []
+
+    def ask():
+        try:
+            results.append(gen.generate(MESSAGES).text)
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 6
+    assert len(set(results)) == 1  # greedy decoding: the same prompt gives the same answer
+
+
+def test_requests_beyond_the_queue_are_refused_as_busy(tiny_base):
+    from training.generate import Busy, LocalGenerator
+
+    gen = LocalGenerator(str(tiny_base), max_new_tokens=4, queue_size=1)
+    gen._lock.acquire()  # a request in flight
+    waiting = [threading.Thread(target=gen.generate, args=(MESSAGES,)) for _ in range(2)]
+    try:
+        for t in waiting:
+            t.start()
+        while gen.queue_depth() < 1:
+            pass
+        with pytest.raises(Busy, match="busy"):
+            gen.generate(MESSAGES)
+    finally:
+        gen._lock.release()
+    for t in waiting:
+        t.join()
+    assert gen.generate(MESSAGES).new_tokens > 0  # free again
+
+
+def test_swap_adapter_changes_info_without_failing_in_flight_requests(generator, tiny_adapter):
+    done = []
+    generator._lock.acquire()
+    worker = threading.Thread(target=lambda: done.append(generator.generate(MESSAGES)))
+    worker.start()
+    swapper = threading.Thread(target=generator.swap_adapter, args=(tiny_adapter, "v1"))
+    swapper.start()
+    generator._lock.release()
+    worker.join()
+    swapper.join()
+    assert len(done) == 1 and done[0].new_tokens > 0
+    assert generator.info().adapter == "v1"
+    assert generator.generate(MESSAGES).model.adapter == "v1"
+    generator.swap_adapter(tiny_adapter, "v1")  # reloading the active version works too
+    generator.swap_adapter(None)
+    assert generator.info().adapter is None
+    assert generator.generate(MESSAGES).new_tokens > 0
+
+
+def test_unknown_base_model_is_a_clear_error():
+    from training.generate import LocalGenerator
+
+    with pytest.raises(CibotError, match="huggingface-cli download"):
+        LocalGenerator("no-such-org/no-such-model")

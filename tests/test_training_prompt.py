@@ -1,0 +1,67 @@
+"""The one prompt format and the answer parser."""
+import json
+
+import pytest
+
+from retrieval.types import Passage
+from training.prompt import ANSWER_SCHEMA, SYSTEM_PROMPT, build_messages, format_answer, parse_answer
+
+
+def test_build_messages_has_system_and_user_with_log_and_text_instruction():
+    msgs = build_messages(excerpt="npm ERR! code E404", question="why did it fail?")
+    assert [m["role"] for m in msgs] == ["system", "user"]
+    assert msgs[0]["content"] == SYSTEM_PROMPT
+    user = msgs[1]["content"]
+    assert "Question: why did it fail?" in user
+    assert "Log:\nnpm ERR! code E404" in user
+    assert user.rstrip().endswith("Fix: <what to change>")
+
+
+def test_build_messages_json_format_asks_for_both_keys():
+    user = build_messages(excerpt="x", fmt="json")[1]["content"]
+    assert '"root_cause"' in user and '"fix"' in user
+    with pytest.raises(ValueError):
+        build_messages(excerpt="x", fmt="yaml")
+
+
+def test_context_passages_become_titled_snippets_of_any_shape():
+    passage = Passage(text="Run npm install then commit package-lock.json " * 40, score=0.9,
+                      title="npm lockfile", uri="runbook://npm")
+    user = build_messages(excerpt="log", context=[passage, {"title": "Docker", "text": "COPY needs the file"}, "plain"])[1]["content"]
+    assert "[1] npm lockfile: Run npm install" in user
+    assert "[2] Docker: COPY needs the file" in user
+    assert "[3] plain" in user
+    assert len(user) < 1500  # long passages are cut to a snippet
+
+
+def test_budget_cuts_notes_before_the_log_and_keeps_the_log_tail():
+    log = "\n".join(f"line {i}" for i in range(400)) + "\nERROR: the real failure"
+    user = build_messages(excerpt=log, context=["note " * 200] * 3, budget_chars=1200)[1]["content"]
+    assert len(user) <= 1300
+    assert "ERROR: the real failure" in user
+    assert "[...]" in user
+
+
+@pytest.mark.parametrize("text", [
+    "Root Cause: the lockfile is stale.\nFix: run npm install",
+    "**Root Cause:** the lockfile is stale. **Fix:** run npm install",
+    "Root Cause: the lockfile is stale. Fix: run npm install",
+    '{"root_cause": "the lockfile is stale.", "fix": "run npm install"}',
+    '```json\n{"root_cause": "the lockfile is stale.", "fix": "run npm install"}\n```',
+    "root cause - the lockfile is stale.\nsolution: run npm install",
+])
+def test_parse_answer_reads_every_shape(text):
+    assert parse_answer(text) == ("the lockfile is stale.", "run npm install")
+
+
+@pytest.mark.parametrize("text", ["", "no labels here", "Root Cause: only a cause", '{"root_cause": "x"}',
+                                  "Root Cause: \nFix: "])
+def test_parse_answer_refuses_incomplete_answers(text):
+    assert parse_answer(text) is None
+
+
+def test_format_answer_round_trips_through_parse_answer():
+    for fmt in ("text", "json"):
+        text = format_answer("a broke", "fix a", fmt)
+        assert parse_answer(text) == ("a broke", "fix a")
+    assert set(json.loads(format_answer("a", "b", "json"))) == set(ANSWER_SCHEMA["required"])

@@ -1,0 +1,110 @@
+"""The adapter registry: versions appear atomically, `current` moves by rename, corrupt refused."""
+import json
+
+import pytest
+
+from retrieval.errors import ConfigError, UsageError
+from training.base import write_checksums
+from training.registry import AdapterRegistry
+
+
+def _add(registry, text="w", version=None, meta=None):
+    with registry.staging(version) as stage:
+        (stage.path / "adapter_config.json").write_text(json.dumps({"r": 4}))
+        (stage.path / "adapter_model.safetensors").write_text(text)
+        stage.meta.update(meta or {"base": "embedded"})
+    return stage.version
+
+
+def test_versions_are_numbered_with_meta_and_checksums(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    assert reg.versions() == [] and reg.current() is None
+    assert [_add(reg), _add(reg), _add(reg, version="team-a")] == ["v0001", "v0002", "team-a"]
+    assert reg.versions() == ["v0001", "v0002", "team-a"]
+    meta = reg.verify("v0002")
+    assert meta["version"] == "v0002" and meta["base"] == "embedded" and meta["created"]
+    assert (reg.path("v0001") / "SHA256SUMS.txt").is_file()
+
+
+def test_a_failing_staging_leaves_no_version_and_current_untouched(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    reg.promote(_add(reg))
+    with pytest.raises(RuntimeError):
+        with reg.staging() as stage:
+            (stage.path / "adapter_model.safetensors").write_text("half")
+            raise RuntimeError("killed mid-training")
+    assert reg.versions() == ["v0001"]
+    assert reg.current() == "v0001"
+    assert [p.name for p in reg.root.iterdir() if p.name.startswith(".staging")] == []
+
+
+def test_a_killed_writer_leaves_only_a_hidden_dir_nobody_lists(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    reg.root.mkdir(parents=True)
+    (reg.root / ".staging-dead").mkdir()
+    (reg.root / ".staging-dead" / "meta.json").write_text("{}")
+    assert reg.versions() == []
+
+
+def test_promote_and_rollback_walk_the_history(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    v1, v2, v3 = _add(reg), _add(reg), _add(reg)
+    reg.promote(v1)
+    reg.promote(v2)
+    reg.promote(v3)
+    assert reg.current() == v3
+    assert reg.rollback() == v2 and reg.current() == v2
+    assert reg.rollback() == v1 and reg.current() == v1
+    with pytest.raises(UsageError, match="nothing to roll back"):
+        reg.rollback()
+    assert json.loads((reg.root / "current").read_text())["version"] == v1
+
+
+def test_corrupt_adapter_is_refused_by_verify_promote_and_rollback(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    v1, v2 = _add(reg), _add(reg)
+    reg.promote(v1)
+    reg.promote(v2)
+    (reg.path(v1) / "adapter_model.safetensors").write_text("bit rot")
+    with pytest.raises(ConfigError, match="corrupt"):
+        reg.verify(v1)
+    with pytest.raises(ConfigError):
+        reg.promote(v1)
+    with pytest.raises(UsageError):
+        reg.rollback()
+    assert reg.current() == v2
+
+
+def test_unknown_or_bad_version_names_are_usage_errors(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    _add(reg)
+    with pytest.raises(UsageError, match="no adapter version v0009"):
+        reg.promote("v0009")
+    with pytest.raises(UsageError):
+        reg.path("../etc")
+    with pytest.raises(UsageError, match="already exists"):
+        _add(reg, version="v0001")
+
+
+def test_ensure_default_installs_the_shipped_adapter_once(tmp_path):
+    asset = tmp_path / "asset"
+    asset.mkdir()
+    (asset / "adapter_config.json").write_text("{}")
+    (asset / "adapter_model.safetensors").write_text("weights")
+    (asset / "meta.json").write_text(json.dumps({"base": "embedded", "metrics": {"id_recall": 0.9}}))
+    write_checksums(asset)
+    reg = AdapterRegistry(tmp_path / "adapters")
+    assert reg.ensure_default(asset) == "v0001"
+    assert reg.current() == "v0001"
+    assert reg.meta("v0001")["source"] == "default"
+    assert reg.ensure_default(asset) == "v0001" and reg.versions() == ["v0001"]
+
+
+def test_ensure_default_refuses_a_tampered_asset(tmp_path):
+    asset = tmp_path / "asset"
+    asset.mkdir()
+    (asset / "adapter_config.json").write_text("{}")
+    write_checksums(asset)
+    (asset / "adapter_config.json").write_text('{"evil": 1}')
+    with pytest.raises(ConfigError, match="checksum"):
+        AdapterRegistry(tmp_path / "adapters").ensure_default(asset)
