@@ -168,6 +168,12 @@ def test_unreachable_database_names_the_url_with_the_password_masked():
     assert "cibot:***@127.0.0.1:1/cibot" in message
 
 
+def test_plain_postgresql_url_uses_psycopg3_and_still_masks_the_password():
+    with pytest.raises(ConfigError) as err:
+        Store.open("postgresql://cibot:hunter2@127.0.0.1:1/cibot")
+    assert "hunter2" not in str(err.value) and "cannot reach the database" in str(err.value)
+
+
 def test_unwritable_sqlite_location_is_a_config_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -47,6 +47,7 @@ class LoraConfig:
     eval_limit: int = 40
     checkpoint_every: int = 50
     resume: bool = True
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
     extra_meta: dict = field(default_factory=dict)
 
 
@@ -88,6 +89,8 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
     examples = data.examples
     budget = prompt_budget_chars(cfg.max_seq_len)
     torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
 
     # 2. model (to the device later, by accelerate)
     model, tokenizer, source = load_causal_lm(cfg.base, home / "models", device="cpu")
@@ -211,7 +214,8 @@ def _linear_schedule(total: int, peak: float) -> Callable[[int], float]:
 def _fingerprint(cfg: LoraConfig, digest: str, source: str) -> str:
     import hashlib
 
-    keyed = {k: v for k, v in asdict(cfg).items() if k not in ("resume", "eval_limit", "promote", "out_version")}
+    keyed = {k: v for k, v in asdict(cfg).items()
+             if k not in ("resume", "eval_limit", "promote", "out_version", "threads", "extra_meta")}
     return hashlib.sha256(json.dumps([keyed, digest, source], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

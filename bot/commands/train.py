@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         promote: bool = typer.Option(True, "--promote/--no-promote", help="Make the new adapter current."),
         max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps."),
         eval_limit: int = typer.Option(40, "--eval-limit", help="Held-out examples to evaluate on."),
+        threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: torch's default)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         if ctx.invoked_subcommand is not None:
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
             lora_r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
             learning_rate=t.learning_rate, epochs=epochs or t.epochs, batch_size=t.batch_size,
             grad_accum=t.grad_accum, max_seq_len=t.max_seq_len, seed=t.seed,
-            device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit,
+            device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
         )
         # The shipped default becomes v0001 first, so a rollback from the new adapter has a target.
         AdapterRegistry(settings.paths.adapters).ensure_default()

@@ -46,6 +46,9 @@ class Store(Ledger):
             migrate.upgrade(engine)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise ConfigError(f"invalid database URL {masked}: {exc}") from None
+        except ImportError as exc:
+            raise ConfigError(f"no driver for the database URL {masked}: {exc}",
+                              hint="pip install 'cibot[serve]' for PostgreSQL (psycopg 3)") from None
         except (DBAPIError, OSError) as exc:
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
             raise ConfigError(
@@ -257,8 +260,10 @@ def _answer_record(row: AnswerRow) -> AnswerRecord:
 
 def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2; we ship psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, connect_args=_connect_timeout(parsed))
+        return create_engine(parsed, pool_pre_ping=True, connect_args=_connect_timeout(parsed))
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # A generous busy timeout: replicas (and the scheduler) share one file and take turns writing.

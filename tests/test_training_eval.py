@@ -1,0 +1,74 @@
+"""Evaluation metrics and the side-by-side report, with a small scripted generator."""
+import json
+
+from training.data import Example
+from training.evalreport import compare, write_report
+from training.evaluate import chunk_ids, derive_ids, evaluate, recall
+from training.types import Generation, ModelInfo
+
+
+class ScriptedGenerator:
+    """Answers from a list, in order; records the prompts and adapter swaps it saw."""
+
+    def __init__(self, answers):
+        self.answers, self.prompts, self.adapter = list(answers), [], None
+
+    def generate(self, messages, *, max_new_tokens=None, json_schema=None):
+        self.prompts.append(messages)
+        return Generation(text=self.answers.pop(0), new_tokens=10, seconds=0.01)
+
+    def swap_adapter(self, adapter_dir, version=None):
+        self.adapter = version if adapter_dir else None
+
+    def info(self):
+        return ModelInfo("tiny", self.adapter)
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+EXAMPLES = [
+    Example(input="npm ERR! 404 left-pad-9", output="Root Cause: left-pad-9 missing Fix: pin it",
+            meta={"key_ids": ["left-pad-9", "E404"]}, context=[{"title": "npm", "text": "pin versions"}]),
+    Example(input="COPY failed: requirements.txt", output="Root Cause: x Fix: y", fmt="json",
+            meta={"key_ids": ["requirements.txt"]}),
+]
+
+
+def test_metrics_count_format_json_and_identifier_recall():
+    gen = ScriptedGenerator(["Root Cause: left-pad-9 is gone (E404).\nFix: pin it",
+                             '{"root_cause": "requirements.txt missing", "fix": "add it"}'])
+    m = evaluate(gen, EXAMPLES, context="none")
+    assert (m["n"], m["format_compliance"], m["json_valid"], m["id_recall"]) == (2, 1.0, 1.0, 1.0)
+    assert "Reference notes" not in gen.prompts[0][1]["content"]
+
+    gen = ScriptedGenerator(["left-pad-9 broke", "Root Cause: requirements.txt\nFix: add it"])
+    m = evaluate(gen, EXAMPLES, context="own")
+    assert m["format_compliance"] == 0.0  # no fields; text where JSON was asked
+    assert m["json_valid"] == 0.0
+    assert m["id_recall"] == 0.75  # (1/2 + 1/1) / 2
+    assert "[1] npm: pin versions" in gen.prompts[0][1]["content"]
+
+
+def test_identifier_helpers():
+    assert recall("see LEFT-PAD-9", ["left-pad-9"]) == 1.0 and recall("x", []) is None
+    assert derive_ids("Root Cause: src/app.py imports numpy==1.2 Fix: bump", "E src/app.py numpy==1.2") == ["src/app.py", "numpy==1.2"]
+    ids = chunk_ids("\x1b[31mFAILED tests/test_io.py::test_read - AssertionError\x1b[0m\r\nError TS2304 here")
+    assert "tests/test_io.py::test_read" in ids and "TS2304" in ids
+
+
+def test_compare_scores_three_variants_and_writes_markdown_and_png(tmp_path):
+    answers = ["nothing", "nothing",  # base
+               "Root Cause: left-pad-9 Fix: pin", '{"root_cause": "requirements.txt", "fix": "add"}',
+               "Root Cause: left-pad-9 E404 Fix: pin", '{"root_cause": "requirements.txt", "fix": "add"}']
+    gen = ScriptedGenerator(answers)
+    results = compare(gen, tmp_path, "v0001", EXAMPLES, fmt=None)
+    assert list(results) == ["base", "adapter", "adapter+retrieval"]
+    assert results["base"]["format_compliance"] == 0.0
+    assert results["adapter"]["format_compliance"] == 1.0
+    assert results["adapter+retrieval"]["id_recall"] == 1.0 and results["adapter+retrieval"]["context"] == "own"
+    md, png = write_report("heldout", results, tmp_path / "reports", {"base": "tiny", "adapter": "v0001", "n": 2})
+    text = md.read_text()
+    assert "| adapter+retrieval | own | 1.000 |" in text and png.name in text
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(md.with_suffix(".json").read_text())["results"]["base"]["n"] == 2
