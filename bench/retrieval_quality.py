@@ -60,13 +60,28 @@ def queries(rows: list[dict], datasets: Path) -> list[tuple[dict, str]]:
     return out
 
 
-def hit_at_5(retriever, qs: list[tuple[dict, str]]) -> float:
-    hits = 0
+def rankings(index, qs: list[tuple[dict, str]], n: int) -> list[tuple[dict, list[str], list[str]]]:
+    """Each half's ranking (chunk ids, best first) per query, computed once: the query is embedded
+    once and both halves run exactly as Retriever.search runs them."""
+    from retrieval.search import Retriever
+
+    retriever, lexical = Retriever(index), index.lexical()
+    out = []
     for row, text in qs:
-        results = [p for p in retriever.search(text, k=6) if p.metadata.get("log_id") != str(row["id"])][:5]
-        hits += any(p.metadata.get("repo") == row["repository"]
-                    and int(p.metadata.get("category", -1)) == int(row["structural_category"]) for p in results)
-    return hits / len(qs) if qs else 0.0
+        vector = index.embedder.embed_one(text)
+        dense = list(retriever._dense(vector, n, None, None))
+        lex = [cid for cid, _ in lexical.search(text, n, None)]
+        out.append((row, dense, lex))
+    return out
+
+
+def hit_at_5(ranked: list[tuple[dict, list[str], list[str]]], meta: dict, pick) -> float:
+    hits = 0
+    for row, dense, lex in ranked:
+        results = [cid for cid in pick(dense, lex) if meta[cid]["log_id"] != str(row["id"])][:5]
+        hits += any(meta[cid]["repo"] == row["repository"]
+                    and int(meta[cid]["category"]) == int(row["structural_category"]) for cid in results)
+    return hits / len(ranked) if ranked else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="also try other RRF settings on the whole set")
     args = parser.parse_args(argv)
 
-    from retrieval.search import Retriever
+    from retrieval.search import (CANDIDATES_PER_RESULT, DENSE_WEIGHT, LEXICAL_WEIGHT, MIN_CANDIDATES, RRF_K,
+                                  rrf_fuse)
 
     rows = load_rows(args.datasets / "logchunks.jsonl", args.limit)
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,16 +102,28 @@ def main(argv: list[str] | None = None) -> int:
         excerpt_s = time.perf_counter() - started
         print(f"logs indexed: {len(rows)} ({ingest_s:.1f}s), answerable queries: {len(qs)} "
               f"(excerpts {excerpt_s:.1f}s)")
-        results = {}
-        for mode in ("dense", "lexical", "hybrid"):
-            started = time.perf_counter()
-            results[mode] = hit_at_5(Retriever(index, mode=mode), qs)
-            print(f"  {mode:8s} hit@5 = {results[mode]:.3f}  ({(time.perf_counter() - started) / max(1, len(qs)) * 1000:.0f} ms/query)")
+        started = time.perf_counter()
+        ranked = rankings(index, qs, n=max(MIN_CANDIDATES, 5 * CANDIDATES_PER_RESULT))
+        per_query = (time.perf_counter() - started) / max(1, len(qs)) * 1000
+        got = index.collection.get(include=["metadatas"])
+        meta = dict(zip(got["ids"], got["metadatas"]))
+        results = {
+            "dense": hit_at_5(ranked, meta, lambda d, l: d),
+            "lexical": hit_at_5(ranked, meta, lambda d, l: l),
+            "hybrid": hit_at_5(ranked, meta, lambda d, l: list(rrf_fuse(d, l))),
+        }
+        print(f"both halves: {per_query:.0f} ms/query (30-line excerpt queries)")
+        print(f"  {'dense only':12s} hit@5 = {results['dense']:.3f}")
+        print(f"  {'BM25 only':12s} hit@5 = {results['lexical']:.3f}")
+        print(f"  {'hybrid (RRF)':12s} hit@5 = {results['hybrid']:.3f}   "
+              f"(rrf_k={RRF_K}, dense_weight={DENSE_WEIGHT}, lexical_weight={LEXICAL_WEIGHT})")
         if args.sweep:
-            for rrf_k in (10, 30, 60):
-                for lexical_weight in (0.5, 1.0, 1.5):
-                    score = hit_at_5(Retriever(index, rrf_k=rrf_k, lexical_weight=lexical_weight), qs)
-                    print(f"  sweep rrf_k={rrf_k:3d} lexical_weight={lexical_weight:.1f}: hit@5 = {score:.3f}")
+            for rrf_k in (5, 10, 30, 60, 100):
+                line = []
+                for lw in (0.5, 0.75, 1.0, 1.5, 2.0):
+                    score = hit_at_5(ranked, meta, lambda d, l: list(rrf_fuse(d, l, rrf_k, 1.0, lw)))
+                    line.append(f"lw={lw:.2f}:{score:.3f}")
+                print(f"  sweep rrf_k={rrf_k:3d}  " + "  ".join(line))
         beats = results["hybrid"] > max(results["dense"], results["lexical"])
         print(f"hybrid beats both: {'yes' if beats else 'NO'}")
     return 0

@@ -218,13 +218,12 @@ class AnswerEngine:
         used = work.prompt.used if work.prompt else ev.relevant_sources(work.passages, self.config.min_score)
         sources = [p for p in used if p.score >= self.config.min_score] if work.route.route != "finetune" else []
         if work.route.route == "rag":
-            cause, fix, note, ground = self._post_rag(work, parsed, sources)
+            cause, fix, note, ground, sources = self._post_rag(work, parsed, sources)
         elif work.route.route == "finetune":
             cause, fix, note, ground = self._post_finetune(work, parsed)
         else:
-            cause, fix, note, ground = self._post_hybrid(work, parsed, sources)
-        if work.route.route == "rag" and cause.startswith("nothing relevant"):
-            sources = []
+            cause, fix, note, ground, sources = self._post_hybrid(work, parsed, sources)
+        sources = sorted(sources, key=lambda p: -p.score)
         cause, fix = self._scrub(cause), self._scrub(fix)
         config_lines = self._config_evidence(work, cause + " " + fix)
         return Answer(
@@ -244,10 +243,11 @@ class AnswerEngine:
         unsure = parsed is None or ground < GROUNDED
         strongest = work.findings[0] if work.findings else None
         if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
-            return strongest.root_cause, strongest.fix, None, 1.0
+            return strongest.root_cause, strongest.fix, None, 1.0, sources
         notes = []
         if parsed is None:
             cause, fix = fallback.retrieval_only(work.excerpt.lines, sources)
+            sources = sources[:1]  # the one passage the fix was taken from
             notes.append("the model's answer could not be used; this is the log's key line")
         else:
             cause, fix = parsed
@@ -259,19 +259,20 @@ class AnswerEngine:
             notes.append("nothing relevant was found in the knowledge base"
                          + ("" if parsed is None else " and the model is unsure") + ": check the evidence")
         note = "; ".join(notes) or None
-        return cause, fix, note, ground
+        return cause, fix, note, ground, sources
 
     def _post_rag(self, work: _Work, parsed, sources: list[Passage]):
         if not sources:
             return ("nothing relevant was found in the knowledge base for this question",
                     "Ask the team that owns it, then add the answer as a runbook so cibot can cite it.",
-                    "nothing relevant retrieved", 0.0)
+                    "nothing relevant retrieved", 0.0, [])
         support = "\n".join(p.text for p in sources)
         ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
         if parsed is None or ground < GROUNDED:
-            cause, fix = fallback.from_passage(sources[0], work.question)
-            return cause, fix, f"quoted from \"{sources[0].title}\"", ev.grounding(cause, support)
-        return parsed[0], parsed[1], None, ground
+            best = sources[0]
+            cause, fix = fallback.from_passage(best, work.question)
+            return cause, fix, f"quoted from \"{best.title}\"", ev.grounding(cause, support), [best]
+        return parsed[0], parsed[1], None, ground, sources
 
     def _post_finetune(self, work: _Work, parsed):
         earlier = _earlier_fields(work.request.history)

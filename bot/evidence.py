@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from retrieval.logs.signals import line_weight, strip_timestamp
 from retrieval.types import LogLine, Passage
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/:@]*[A-Za-z0-9_]")
@@ -36,9 +37,14 @@ def terms(text: str) -> set[str]:
 
 
 def line_score(line: str, answer_terms: set[str]) -> float:
-    """How much a log line supports the answer: shared identifiers first, error-likeness second."""
+    """How much a log line supports the answer: shared identifiers first, failure signal second."""
     overlap = len(terms(line) & answer_terms)
-    return 2.0 * min(overlap, 4) + (1.0 if _ERRORISH.search(line) else 0.0)
+    return 2.0 * min(overlap, 4) + min(max(failure_weight(line), 0.0), 10.0) / 5
+
+
+def failure_weight(line: str) -> float:
+    """The log-intelligence layer's weight for a line (rough log-odds that it explains a failure)."""
+    return line_weight(strip_timestamp(line))
 
 
 def pick_evidence(lines: Sequence[LogLine], answer_text: str, limit: int = 12) -> list[LogLine]:
@@ -73,7 +79,7 @@ def key_line(lines: Sequence[LogLine]) -> LogLine | None:
         text = ln.text.strip()
         if not text:
             continue
-        score = (2.0 if _ERRORISH.search(text) else 0.0) + min(len(terms(text)), 6) / 6
+        score = failure_weight(text) + (1.0 if _ERRORISH.search(text) else 0.0) + min(len(terms(text)), 6) / 6
         if score > best_score:  # first of equals wins: the first real failure beats fallout
             best, best_score = ln, score
     return best

@@ -9,11 +9,17 @@ import re
 from typing import Sequence
 
 from bot.evidence import key_line, terms
+from retrieval.logs.signals import strip_timestamp
 from retrieval.types import LogLine, Passage
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# A wrapped line (one not starting a bullet, heading or numbered item) continues the one above.
+_WRAP = re.compile(r"\n(?![ \t]*(?:[-*#]|\d+\.|\n))[ \t]*")
 _FIX_WORDS = re.compile(r"(?i)\b(fix|run|set|add|pin|use|upgrade|downgrade|rotate|retry|re-?run|remove|"
                         r"install|update|ask|contact|open|raise|restart|increase)\b")
+
+
+_RESOLUTION = re.compile(r"(?is)root cause\s*:\s*(?P<cause>.*?)\s*fix\s*:\s*(?P<fix>.*)$")
 
 
 def from_excerpt(lines: Sequence[LogLine]) -> tuple[str, str]:
@@ -22,13 +28,31 @@ def from_excerpt(lines: Sequence[LogLine]) -> tuple[str, str]:
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
-    return (f"the log fails at line {line.n}: {line.text.strip()[:240]}",
+    return (f"the log fails at line {line.n}: {strip_timestamp(line.text).strip()[:240]}",
             "Fix the error on that line; the evidence below shows its context.")
+
+
+def body(passage: Passage) -> str:
+    """A passage's text without the heading line the index puts first."""
+    text = passage.text or ""
+    first, _, rest = text.partition("\n")
+    if rest and (first.strip() == passage.title.strip() or " > " in first or first.strip() in passage.heading_path):
+        text = rest
+    return _WRAP.sub(" ", text.strip())
+
+
+def resolution(passage: Passage) -> tuple[str, str] | None:
+    """(cause, fix) written in an incident's "Resolution: Root Cause: ... Fix: ..." section."""
+    _, found, tail = (passage.text or "").rpartition("Resolution:")
+    match = _RESOLUTION.search(tail if found else "")
+    if not match:
+        return None
+    return " ".join(match.group("cause").split()), " ".join(match.group("fix").split())
 
 
 def key_section(passage: Passage, question: str, max_chars: int = 320) -> str:
     """The sentences of a passage that share most words with the question, in their order."""
-    sentences = [s.strip() for s in _SENTENCE.split(passage.text or "") if s and s.strip()]
+    sentences = [s.strip() for s in _SENTENCE.split(body(passage)) if s and s.strip()]
     sentences = [s.lstrip("#-* ").strip() for s in sentences]
     sentences = [s for s in sentences if len(s) > 2]
     if not sentences:
@@ -47,7 +71,10 @@ def key_section(passage: Passage, question: str, max_chars: int = 320) -> str:
 
 def fix_section(passage: Passage, max_chars: int = 240) -> str:
     """The first sentences of a passage that read like an instruction (for the fix field)."""
-    sentences = [s.strip().lstrip("#-* ").strip() for s in _SENTENCE.split(passage.text or "") if s.strip()]
+    known = resolution(passage)
+    if known:
+        return known[1][:max_chars]
+    sentences = [s.strip().lstrip("#-* ").strip() for s in _SENTENCE.split(body(passage)) if s.strip()]
     steps = [s for s in sentences if _FIX_WORDS.search(s)]
     text = " ".join(steps or sentences[:2])
     return text[:max_chars]
@@ -55,7 +82,8 @@ def fix_section(passage: Passage, max_chars: int = 240) -> str:
 
 def from_passage(passage: Passage, question: str) -> tuple[str, str]:
     """Quote a retrieved passage's key section, citing it (the rag route's fallback)."""
-    section = key_section(passage, question) or passage.title
+    known = resolution(passage)
+    section = (known[0] if known else key_section(passage, question)) or passage.title
     return (f"{section} (from \"{passage.title}\")",
             f"See \"{passage.title}\" ({passage.uri}) for the full procedure.")
 

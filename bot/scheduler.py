@@ -94,6 +94,12 @@ def jobstore_url(settings: Any) -> str:
     return f"sqlite:///{settings.paths.scheduler}"
 
 
+def jobstore_engine(settings: Any):
+    from bot.store.store import create_store_engine
+
+    return create_store_engine(jobstore_url(settings))
+
+
 def start_scheduler(settings: Any, run: Callable[[], Any] | None = None,
                     post: Callable[[str], None] | None = None):
     """Start the retrain schedule in a background thread and return the scheduler (call
@@ -105,7 +111,8 @@ def start_scheduler(settings: Any, run: Callable[[], Any] | None = None,
     trigger = make_trigger(settings)
     _CONTEXT = _Context(settings, run or (lambda: default_run(settings, post)))
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=jobstore_url(settings), tablename="cibot_scheduler_jobs")},
+        jobstores={"default": SQLAlchemyJobStore(engine=jobstore_engine(settings),
+                                                tablename="cibot_scheduler_jobs")},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": settings.scheduler.misfire_grace_s},
         timezone=settings.scheduler.timezone,
@@ -138,10 +145,10 @@ def stored_next_run(settings: Any):
     """The next run the job store holds, read without starting a scheduler (None if never started)."""
     from datetime import datetime, timezone
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    engine = create_engine(jobstore_url(settings))
+    engine = jobstore_engine(settings)
     try:
         with engine.connect() as conn:
             ts = conn.execute(text("SELECT next_run_time FROM cibot_scheduler_jobs WHERE id = :i"),

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,7 @@ class KnowledgeIndex:
         self._embedding_function = chroma_embedding_function(embedder)
         self._lock = threading.RLock()
         self._lexical = None
-        self._generation = int((collection.metadata or {}).get("generation", 0))
+        self._generation = str((collection.metadata or {}).get("generation", ""))
         self._checked_at = time.monotonic()
 
     # -- opening ---------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class KnowledgeIndex:
                 name=name,
                 embedding_function=chroma_embedding_function(embedder),
                 configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embed_model": embedder.name, "embed_dim": embedder.dim, "generation": 0},
+                metadata={"embed_model": embedder.name, "embed_dim": embedder.dim, "generation": ""},
             )
         except Exception as exc:
             raise _unavailable(settings, location, chroma_dir, exc) from exc
@@ -305,7 +306,9 @@ class KnowledgeIndex:
         self.collection.modify(metadata=meta)
 
     def _bump_generation(self) -> None:
-        self._generation = int(self._metadata().get("generation", 0)) + 1
+        # A fresh random token rather than a counter: two processes bumping at once can never
+        # both write the same value, so no reader mistakes one change for the other.
+        self._generation = uuid.uuid4().hex[:16]
         self._set_metadata(generation=self._generation)
         self._lexical = None
 
@@ -317,7 +320,7 @@ class KnowledgeIndex:
             now = time.monotonic()
             if now - self._checked_at > STALE_CHECK_S:
                 self._checked_at = now
-                generation = int(self._metadata().get("generation", 0))
+                generation = str(self._metadata().get("generation", ""))
                 if generation != self._generation:
                     self._generation, self._lexical = generation, None
             if self._lexical is None:
@@ -326,18 +329,7 @@ class KnowledgeIndex:
                 where = self.chroma_dir / "bm25" / _safe_key(f"{self.location}-{self.collection.name}")
                 lexical = LexicalIndex.load(where, stamp)
                 if lexical is None:
-                    ids, texts, metas = [], [], []
-                    offset = 0
-                    while True:
-                        got = self.collection.get(include=["documents", "metadatas"], limit=PAGE * 5,
-                                                  offset=offset)
-                        ids += got["ids"]
-                        texts += got["documents"]
-                        metas += got["metadatas"]
-                        if len(got["ids"]) < PAGE * 5:
-                            break
-                        offset += PAGE * 5
-                    lexical = LexicalIndex.build(ids, texts, metas)
+                    lexical = LexicalIndex.from_collection(self.collection)
                     try:
                         lexical.save(where, stamp)
                     except OSError:

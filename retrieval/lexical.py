@@ -90,6 +90,18 @@ class LexicalIndex:
             retriever.index(tokens, show_progress=False)
         return cls(list(ids), retriever, ScopeMasks.from_metadatas(metas))
 
+    @classmethod
+    def from_collection(cls, collection, page: int = 10000) -> "LexicalIndex":
+        """Build from every document a Chroma collection stores (the source of truth)."""
+        ids, texts, metas = [], [], []
+        while True:
+            got = collection.get(include=["documents", "metadatas"], limit=page, offset=len(ids))
+            ids += got["ids"]
+            texts += got["documents"]
+            metas += got["metadatas"]
+            if len(got["ids"]) < page:
+                return cls.build(ids, texts, metas)
+
     def search(self, query: str, n: int, allowed: np.ndarray | None) -> list[tuple[str, float]]:
         """Top `n` (chunk id, BM25 score) among allowed rows, best first; only positive scores."""
         tokens = tokenize(query)

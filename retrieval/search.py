@@ -48,16 +48,18 @@ class Retriever:
         if scope is not None or not lexical.scopes.all_public:
             scope = scope or Scope()
             allowed = lexical.scopes.mask(scope.channel, scope.team)
-        dense = self._dense(query, n, scope, allowed, lexical) if self.mode != "lexical" else {}
+        # Embedded once: the dense half searches with it and every passage is scored with it.
+        vector = self.index.embedder.embed_one(query)
+        dense = self._dense(vector, n, scope, allowed) if self.mode != "lexical" else {}
         lex = lexical.search(query, n, allowed) if self.mode != "dense" else []
-        return self._fuse(query, dense, lex, k, lexical)
+        return self._fuse(query, vector, dense, lex, k, lexical)
 
     # -- the two halves --------------------------------------------------------------------------
-    def _dense(self, query, n, scope, allowed, lexical) -> dict[str, tuple[float, object]]:
+    def _dense(self, query_vector, n, scope, allowed) -> dict[str, tuple[float, object]]:
         """chunk id -> (cosine similarity, node), best first, restricted to what `scope` may see."""
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        vector = self.index.embedder.embed_one(query).tolist()
+        vector = query_vector.tolist()
         total = self.index.count()
         if total == 0:
             return {}
@@ -86,17 +88,13 @@ class Retriever:
         return hits
 
     # -- fusion ----------------------------------------------------------------------------------
-    def _fuse(self, query, dense, lex, k, lexical) -> list[Passage]:
-        fused: dict[str, float] = {}
-        for rank, cid in enumerate(dense, 1):
-            fused[cid] = fused.get(cid, 0.0) + self.dense_weight / (self.rrf_k + rank)
-        for rank, (cid, _) in enumerate(lex, 1):
-            fused[cid] = fused.get(cid, 0.0) + self.lexical_weight / (self.rrf_k + rank)
-        top = sorted(fused, key=lambda c: -fused[c])[:k]
+    def _fuse(self, query, vector, dense, lex, k, lexical) -> list[Passage]:
+        fused = rrf_fuse(list(dense), [cid for cid, _ in lex], self.rrf_k, self.dense_weight,
+                         self.lexical_weight)
+        top = list(fused)[:k]
         if not top:
             return []
-        missing = [c for c in top if c not in dense]
-        records = self._fetch(missing)
+        records = self._fetch([c for c in top if c not in dense])
         q_tokens = tokenize(query)
         idf = lexical.idf(sorted(set(q_tokens)))
         lex_rank = {cid: r for r, (cid, _) in enumerate(lex, 1)}
@@ -106,13 +104,11 @@ class Retriever:
                 sim, node = dense[cid]
                 text, meta = node.get_content(), dict(node.metadata)
             elif cid in records:
-                text, meta = records[cid]
-                sim = None
+                text, meta, embedding = records[cid]
+                sim = float(embedding @ vector)  # a lexical-only hit: score it the same way
             else:
                 continue  # deleted since the BM25 twin was built
             cover = coverage(q_tokens, text, idf)
-            if sim is None:  # lexical-only hit: its similarity was never computed
-                sim = self._similarity(query, text)
             score = DENSE_SHARE * max(0.0, sim) + (1 - DENSE_SHARE) * cover
             extra = {"rrf": fused[cid], "dense": sim, "lexical_coverage": cover,
                      "dense_rank": list(dense).index(cid) + 1 if cid in dense else None,
@@ -120,17 +116,25 @@ class Retriever:
             passages.append(_passage(cid, text, meta, round(min(1.0, score), 4), extra))
         return passages
 
-    def _fetch(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
-        if not ids:
-            return {}
-        got = self.index.collection.get(ids=ids, include=["documents", "metadatas"])
-        return {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
-
-    def _similarity(self, query: str, text: str) -> float:
+    def _fetch(self, ids: list[str]) -> dict[str, tuple[str, dict, object]]:
         import numpy as np
 
-        vecs = self.index.embedder.embed([query, text])
-        return float(np.dot(vecs[0], vecs[1]))
+        if not ids:
+            return {}
+        got = self.index.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        return {cid: (doc, meta, np.asarray(emb, dtype=np.float32)) for cid, doc, meta, emb
+                in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+
+
+def rrf_fuse(dense: list[str], lexical: list[str], rrf_k: int = RRF_K, dense_weight: float = DENSE_WEIGHT,
+             lexical_weight: float = LEXICAL_WEIGHT) -> dict[str, float]:
+    """Reciprocal rank fusion of two rankings: id -> fused score, best first."""
+    fused: dict[str, float] = {}
+    for rank, cid in enumerate(dense, 1):
+        fused[cid] = fused.get(cid, 0.0) + dense_weight / (rrf_k + rank)
+    for rank, cid in enumerate(lexical, 1):
+        fused[cid] = fused.get(cid, 0.0) + lexical_weight / (rrf_k + rank)
+    return dict(sorted(fused.items(), key=lambda item: -item[1]))
 
 
 def visible(meta: dict, scope: Scope) -> bool:

@@ -100,6 +100,27 @@ def test_fake_tokens_are_planted_for_redaction_but_look_fake():
     assert not any(re.search(r"ghp_[A-Za-z0-9]{36}", r["output"]) for r in train)
 
 
+def test_relevant_context_supplies_the_reference_fix():
+    train, _ = build.generate(seed=5, per_type=4, mix=build.Mix(context_rate=1.0, distractor_rate=0.0))
+    rows = [r for r in train if "context" in r]
+    assert len(rows) > 100
+    for row in rows:
+        fix = json.loads(row["output"])["fix"] if row["format"] == "json" else ANSWER.match(row["output"])["fix"]
+        assert any(fix.rstrip(".") in p["text"] for p in row["context"]), (fix, row["context"])
+
+
+def test_cli_writes_corpus_incidents_demo_logs_and_readme(tmp_path):
+    from training.corpusgen.__main__ import main
+
+    rc = main(["--out", str(tmp_path / "data"), "--seed", "3", "--per-type", "5", "--incidents-per-type", "1",
+               "--incidents", str(tmp_path / "incidents.jsonl"), "--demo-logs", str(tmp_path / "demo")])
+    assert rc == 0
+    assert len(_read(tmp_path / "data" / "heldout.jsonl")) == len(REGISTRY)  # instance 4 of each type
+    assert len(_read(tmp_path / "incidents.jsonl")) == len(REGISTRY)
+    assert "## Counts" in (tmp_path / "data" / "README.md").read_text()
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == sorted([d.filename for d in DEMOS] + ["README.md"])
+
+
 # --- the shipped files -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -137,7 +158,7 @@ def test_seed_examples_are_in_train_verbatim(shipped):
 
 def test_shipped_corpus_is_current_with_the_generator(shipped):
     train, heldout = shipped
-    fresh_train, fresh_heldout = build.generate(seed=7, per_type=28)
+    fresh_train, fresh_heldout = build.generate(seed=7, per_type=25)
     assert fresh_heldout[:20] == heldout[:20] and fresh_train[-20:] == train[-20:]
 
 
@@ -149,6 +170,7 @@ def test_incidents_file_has_titled_excerpts():
         assert ANSWER.match(row["output"])
         assert 1 <= row["input"].count("\n") + 1 <= 30
         assert not re.search(r"ghp_[A-Za-z0-9]{36}|AKIA[A-Z0-9]{16}", row["input"])
+        assert "\x1b" not in row["input"] and "\r" not in row["input"]  # pasted from the web UI
     assert len({r["url"] for r in rows}) == len(rows)
 
 

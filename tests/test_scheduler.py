@@ -1,6 +1,7 @@
 """The retrain schedule: persistent job store, misfire handling, no lost or doubled runs."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -10,6 +11,8 @@ import pytest
 from bot.scheduler import JOB_ID, make_trigger, next_run_time, start_scheduler
 from bot.settings import load_settings
 from retrieval.errors import ConfigError
+
+PG_URL = os.environ.get("CIBOT_TEST_POSTGRES_URL")  # read before the autouse fixture clears CIBOT_*
 
 
 class Runs:
@@ -39,6 +42,20 @@ def set_stored_next_run(settings, when: datetime) -> None:
         conn.execute(text("UPDATE cibot_scheduler_jobs SET job_state = :s, next_run_time = :t WHERE id = :i"),
                      {"s": pickle.dumps(state), "t": when.timestamp(), "i": JOB_ID})
     engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="set CIBOT_TEST_POSTGRES_URL to a PostgreSQL server to run this")
+def test_replicas_share_one_schedule_in_postgres(cibot_home):
+    settings = load_settings(store={"url": PG_URL}, scheduler={"cron": "15 4 * * *"})
+    first = start_scheduler(settings, run=Runs())
+    second = start_scheduler(settings, run=Runs())  # another replica, same job store
+    try:
+        assert next_run_time(first) == next_run_time(second)
+        assert [j.id for j in second.get_jobs()].count(JOB_ID) == 1
+    finally:
+        first.shutdown()
+        second.shutdown()
 
 
 @pytest.fixture

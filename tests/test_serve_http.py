@@ -196,15 +196,21 @@ def test_serve_http_answers_healthz_readyz_and_metrics(shared_home, fake_slack):
 
 
 @pytest.mark.integration
-def test_readyz_never_reports_ready_when_the_model_fails_to_load(shared_home, fake_slack, tmp_path):
+@pytest.mark.parametrize("what", ["index", "model"])
+def test_readyz_never_reports_ready_when_the_model_or_index_fails_to_load(what, shared_home, fake_slack, tmp_path):
+    # The index case is fast (nothing listens on the Chroma port); the model case reuses the index
+    # that the test above built in the shared home.
+    broken = ({"CIBOT_RETRIEVAL__MODE": "http", "CIBOT_RETRIEVAL__CHROMA_HOST": "127.0.0.1",
+               "CIBOT_RETRIEVAL__CHROMA_PORT": str(_free_port())} if what == "index"
+              else {"CIBOT_MODEL__BASE": str(tmp_path / "no-such-model")})
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _start(shared_home, port, fake_slack, CIBOT_MODEL__BASE=str(tmp_path / "no-such-model"))
+    proc = _start(shared_home, port, fake_slack, **broken)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                # Refusing to run at all is also an acceptable answer to a model that cannot load.
+                # Refusing to run at all is also an acceptable answer to a component that cannot load.
                 assert proc.returncode != 0
                 return
             try:
@@ -213,12 +219,12 @@ def test_readyz_never_reports_ready_when_the_model_fails_to_load(shared_home, fa
                 time.sleep(0.5)
                 continue
             assert status == 503, body
-            model = json.loads(body)["checks"].get("model", "")
-            if model.startswith(("failed", "error")):
+            checks = json.loads(body)["checks"]
+            if any(state.startswith(("failed", "error")) for state in checks.values()):
                 break
             time.sleep(0.5)
         else:
-            pytest.fail("the model check never reported the failure")
+            pytest.fail(f"the {what} failure was never reported")
         # And it stays not ready: a failed load is sticky.
         time.sleep(1.0)
         assert _get(f"{base}/readyz")[0] == 503

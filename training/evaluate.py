@@ -22,7 +22,7 @@ SUITES = ("heldout", "json", "real")
 # Words that look like identifiers but name nothing specific to one failure.
 _COMMON = {"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
            "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"}
-_IDENT = re.compile(r"[A-Za-z_][\w.\-/:@]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
+_IDENT = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
 
 
 def default_heldout() -> Path:

@@ -211,5 +211,13 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
 - Training: causal-LM loss, blocks of {r['block']} tokens, batch {r['batch_size']}, AdamW
   (lr {r['learning_rate']}, warmup {r['warmup']}, cosine to 10%, wd 0.1), seed {r['seed']};
   {facts['steps_done']} steps, {facts['tokens_seen']:,} tokens seen, final loss {facts['final_loss']},
-  {facts['seconds']} s on CPU (torch {facts['torch']}).
+  {facts['seconds']} s on CPU (torch {facts['torch']}).{_stopped(facts)}
 """
+
+
+def _stopped(facts: dict) -> str:
+    r = facts["recipe"]
+    if facts["steps_done"] >= r["steps"]:
+        return ""
+    return (f"\n- Stopped by the {r['max_seconds']:.0f} s guard at step {facts['steps_done']} of {r['steps']} "
+            "(the host was shared); rebuilding on an idle machine runs all steps.")

@@ -42,7 +42,7 @@ class Store(Ledger):
         """Connect and migrate to the latest schema. An unusable database is a ConfigError."""
         masked = mask_url(url)
         try:
-            engine = _create_engine(url)
+            engine = create_store_engine(url)
             migrate.upgrade(engine)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise ConfigError(f"invalid database URL {masked}: {exc}") from None
@@ -258,7 +258,7 @@ def _answer_record(row: AnswerRow) -> AnswerRecord:
     )
 
 
-def _create_engine(url: str) -> Engine:
+def create_store_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2; we ship psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -66,6 +66,8 @@ _STEP_PATTERNS = [
     re.compile(r"^> Task (?P<name>:\S+)"),                                       # Gradle
     re.compile(r"^\[INFO\] --- (?P<name>[\w.-]+:[\w.-]+:[\w.-]+)"),               # Maven plugin goal
     re.compile(r"^#!/bin/(?:ba)?sh -eo pipefail$"),                               # CircleCI step shell
+    re.compile(r"^\$ (?P<name>.{1,200})"),                                        # Travis command
+    re.compile(r"^Step \d+/\d+ : (?P<name>.{1,200})"),                            # docker build
 ]
 # A line that names the failed step outright beats the tracker's guess.
 _FAILED_STEP = [
@@ -76,9 +78,9 @@ _FAILED_STEP = [
     re.compile(r"ERROR: Job failed|ERROR: Step ‘(?P<name>[^’]+)’ failed"),                # GitLab / Jenkins
 ]
 STEP_TRIGGER = compile_bytes(
-    r"(?m)^##\[group\]|^[^\t\n]{1,120}\t[^\t\n]{1,200}\t\d{4}-|^section_start:|^travis_fold:start:|^\[Pipeline\] [{sn]"
-    r"|^> Task :|^\[INFO\] --- |^#!/bin/(?:ba)?sh -eo pipefail|The command \"|Execution failed for task"
-    r"|Failed to execute goal|ERROR: Step"
+    r"(?m)^(?:\s*\d{4}-\d\d-\d\dT[\d:.]+Z )?(?:\$ |##\[group\]|Step \d+/\d+ :|section_start:|travis_fold:start:"
+    r"|\[Pipeline\] [{sn]|> Task :|\[INFO\] --- |#!/bin/(?:ba)?sh -eo pipefail)"
+    r"|^[^\t\n]{1,120}\t[^\t\n]{1,200}\t\d{4}-|The command \"|Execution failed for task|Failed to execute goal|ERROR: Step"
 )
 
 

@@ -1,234 +1,98 @@
 """Find the lines of a CI log that explain its failure, in one streaming pass.
 
-The log is read in blocks of lines (reader.iter_blocks). A regex gate over each block's text picks
-the few lines worth scoring (signals.line_weight); scored lines seed candidate failure blocks that
-grow forward over continuation lines (traces, indented detail, diffs) and take a few lines of
-context before them. Only the candidate blocks, a short tail and bounded per-step state are kept,
-so memory does not grow with the log. At the end the blocks are ranked (strength, the failing
-command's region, first real failure over later fallout) and packed into the line budget.
+scan.Scanner reads the log once, in bounded memory, and keeps candidate failure blocks (scored
+lines grown over their traces and detail) and the output tails of commands that exited non-zero.
+Here the candidates are ranked (strength, inside the failing command, the first real failure
+over later fallout) and packed into the line budget, then redacted.
 
-With a passing log of the same job, lines whose normalised form also occurs there are treated as
-noise, as CiDiff does.
+With a passing log of the same job, lines whose normalised form also occurs there are not
+evidence, as in CiDiff (Hubner et al., ISSTA 2025).
 """
 from __future__ import annotations
 
-import heapq
-import math
-from collections import deque
-from dataclasses import dataclass, field
-
 from retrieval.logs import signals
-from retrieval.logs.classify import STEP_TRIGGER, StepTracker, classify
+from retrieval.logs.classify import classify
 from retrieval.logs.reader import Source, display_name, iter_blocks
-from retrieval.logs.redact import KeyBlockTracker, PRIVATE_KEY_BEGIN, redact
+from retrieval.logs.redact import redact
+from retrieval.logs.scan import Block, ExitTail, Scanner
 from retrieval.types import Excerpt, LogLine
 
-PRE_CONTEXT = 3          # lines kept before a block's first anchor
-MAX_BLOCK_LINES = 120    # a block stops growing here (a 10k-line trace is not an excerpt)
-GAP = 4                  # anchors at most this many lines apart join one block
-LOOKAHEAD = 200          # lines held back per window so blocks can grow across read blocks
-MAX_BLOCKS = 400         # candidate blocks kept; weaker ones are dropped as the log streams
-TAIL_LINES = 60          # the log's last lines, for logs whose end is the only evidence
-MIN_WEIGHT = 4.0
 MAX_PASS_LINES = 3_000_000
-_TRIGGER, _STEP = 1, 2  # why a line needs a look
-
-
-@dataclass
-class _Block:
-    start: int
-    lines: list[str]
-    anchors: list[tuple[int, float]] = field(default_factory=list)
-    step: str | None = None
-    seq: int = 0
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.lines) - 1
-
-    @property
-    def strength(self) -> float:
-        top = max(w for _, w in self.anchors)
-        return top + math.log1p(len(self.anchors))
 
 
 def pass_fingerprints(source: Source) -> set[int]:
     """Hashes of the normalised lines of a passing log (bounded)."""
     seen: set[int] = set()
     for block in iter_blocks(source):
-        for text in signals.normalise_block(block.text):
-            seen.add(hash(text))
+        seen.update(hash(text) for text in signals.normalise_block(block.text))
         if len(seen) > MAX_PASS_LINES:
             break
     return seen
 
 
-class _Scanner:
-    """Streams windows of lines and collects candidate failure blocks."""
-
-    def __init__(self, noise: set[int] | None):
-        self.noise = noise
-        self.blocks: list[_Block] = []
-        self.open: _Block | None = None
-        self.steps = StepTracker()
-        self.keys = KeyBlockTracker()
-        self.secret_lines: list[tuple[int, int]] = []  # private key line ranges, inclusive
-        self.tail: deque[tuple[int, str]] = deque(maxlen=TAIL_LINES)
-        self.total = 0
-        self.exit_lines: list[int] = []
-        self.retried = False
-        self._seq = 0
-
-    # -- streaming ---------------------------------------------------------------------------
-    def scan(self, source: Source) -> None:
-        carry: list[str] = []
-        carry_first, done = 1, 0  # `done`: lines of the carry already processed
-        for block in iter_blocks(source):
-            window = carry + block.lines
-            limit = max(done, len(window) - LOOKAHEAD)
-            self._process(window, carry_first, done, limit)
-            keep = max(0, min(limit, len(window) - LOOKAHEAD - PRE_CONTEXT))
-            carry, carry_first = window[keep:], carry_first + keep
-            done = limit - keep
-            self.total = block.first + len(block.lines) - 1
-        if carry:
-            self._process(carry, carry_first, done, len(carry))
-        self._close()
-
-    def _process(self, window: list[str], first: int, lo: int, hi: int) -> None:
-        if hi <= lo:
-            return
-        text = "\n".join(window[lo:hi])
-        events = self._events(text, lo, first)
-        for i, kind in events:
-            line = window[i]
-            if kind & _STEP:
-                self.steps.feed(line)
-            if kind & _TRIGGER:
-                self._consider(window, first, i, line)
-        for i in range(max(lo, hi - TAIL_LINES), hi):
-            self.tail.append((first + i, window[i]))
-
-    def _events(self, text: str, lo: int, first: int) -> list[tuple[int, int]]:
-        """Line indices (in window) that need a look: step markers and failure triggers, in order."""
-        data = text.encode("utf-8", "surrogatepass")
-        found = dict.fromkeys(signals.matching_lines(signals.GATE, data, lo), _TRIGGER)
-        for i in signals.matching_lines(STEP_TRIGGER, data, lo):
-            found[i] = found.get(i, 0) | _STEP
-        if self.keys.inside or "PRIVATE KEY" in text or "PuTTY-User-Key" in text:
-            self._mark_keys(text, first + lo)
-        return sorted(found.items())
-
-    def _mark_keys(self, text: str, n0: int) -> None:
-        # Rare: walk lines only in windows that contain a key marker (or sit inside a key).
-        for i, line in enumerate(text.split("\n")):
-            if self.keys.feed(line):
-                n = n0 + i
-                if self.secret_lines and self.secret_lines[-1][1] == n - 1:
-                    self.secret_lines[-1] = (self.secret_lines[-1][0], n)
-                else:
-                    self.secret_lines.append((n, n))
-
-    def _consider(self, window: list[str], first: int, i: int, line: str) -> None:
-        if signals.RETRY.search(line):
-            self.retried = True
-        weight = signals.line_weight(line)
-        if weight < MIN_WEIGHT:
-            return
-        if self.noise is not None and hash(signals.normalise(line)) in self.noise:
-            return
-        n = first + i
-        if signals.EXIT.search(line):
-            self.exit_lines.append(n)
-            self.exit_lines = self.exit_lines[-50:]
-        if self.open is not None and n <= self.open.end + GAP and len(self.open.lines) < MAX_BLOCK_LINES:
-            self._extend(window, first, i)
-            self.open.anchors.append((n, weight))
-            self._grow(window, first, i)
-            return
-        self._close()
-        start = i
-        while start > 0 and i - start < PRE_CONTEXT and window[start - 1].strip() \
-                and not signals.BOUNDARY.search(window[start]):
-            start -= 1
-        self._seq += 1
-        self.open = _Block(first + start, window[start : i + 1], [(n, weight)], self.steps.current, self._seq)
-        self._grow(window, first, i)
-
-    def _extend(self, window: list[str], first: int, i: int) -> None:
-        blk = self.open
-        have = blk.end - first  # window index of the block's last line
-        if i > have:
-            blk.lines.extend(window[have + 1 : i + 1])
-
-    def _grow(self, window: list[str], first: int, i: int) -> None:
-        """Adds continuation lines after index i (trace frames, indented detail, diffs)."""
-        blk = self.open
-        j = blk.end - first + 1
-        while j < len(window) and len(blk.lines) < MAX_BLOCK_LINES:
-            line = window[j]
-            body = signals.strip_timestamp(line)
-            if signals.BOUNDARY.search(body):
-                break
-            if not body.strip():
-                nxt = window[j + 1] if j + 1 < len(window) else ""
-                if not signals.CONTINUATION.search(signals.strip_timestamp(nxt)):
-                    break
-            elif not signals.CONTINUATION.search(body):
-                break
-            blk.lines.append(line)
-            j += 1
-
-    def _close(self) -> None:
-        if self.open is None:
-            return
-        self.blocks.append(self.open)
-        self.open = None
-        if len(self.blocks) > MAX_BLOCKS * 2:
-            self._prune()
-
-    def _prune(self) -> None:
-        # Keep the strongest blocks plus the earliest ones (the first failure is often the cause).
-        early = self.blocks[:50]
-        rest = heapq.nlargest(MAX_BLOCKS - 50, self.blocks[50:], key=lambda b: (b.strength, b.seq))
-        self.blocks = sorted(early + rest, key=lambda b: b.seq)
-
-
-def _rank(scanner: _Scanner) -> list[_Block]:
-    """Blocks best first: strong, near the failing command's exit, and early among equals."""
+def _rank(scanner: Scanner) -> list[Block]:
+    """Blocks best first: strong, inside a command that failed, and early among equals."""
     blocks = scanner.blocks
     if not blocks:
         return []
     total = max(scanner.total, 1)
-    last_exit = scanner.exit_lines[-1] if scanner.exit_lines else None
-    top = max(b.strength for b in blocks)
+    failing = [(e.segment, e.n) for e in scanner.exits]
+    strength = {id(b): scanner.strength(b) for b in blocks}
+    top = max(strength.values())
 
-    def score(b: _Block) -> float:
-        s = b.strength
-        s += 1.5 * (b.end / total)  # the cause is usually in the last command that ran
-        if last_exit is not None and b.start <= last_exit and last_exit - b.end < 400:
-            s += 1.0
-        if b.strength >= top - 1.0:
+    def score(b: Block) -> float:
+        s = strength[id(b)]
+        if any(lo <= b.start <= hi for lo, hi in failing):
+            s += 3.0  # the failing command's own output
+        s += 1.0 * (b.end / total)  # later commands ran last and failed the job
+        if strength[id(b)] >= top - 1.0:
             s += 0.5  # among the strongest, the first one is the real failure
         return s - 0.0005 * b.seq
 
     return sorted(blocks, key=score, reverse=True)
 
 
-def _pack(ranked: list[_Block], budget: int) -> dict[int, str]:
+def _primary_exit(scanner: Scanner, best: Block | None) -> ExitTail | None:
+    if not scanner.exits:
+        return None
+    if best is not None:
+        for e in scanner.exits:
+            if e.segment <= best.start <= e.n:
+                return e
+    return scanner.exits[0]
+
+
+def _units(scanner: Scanner, ranked: list[Block]) -> list[tuple[list[tuple[int, str]], bool]]:
+    """What to pack, in priority order: (lines, keep the end when cut)."""
+    best = ranked[0] if ranked else None
+    primary = _primary_exit(scanner, best)
+    units: list[tuple[list[tuple[int, str]], bool]] = []
+    if best is not None:
+        units.append((_block_lines(best), False))
+    if primary is not None:
+        units.append((primary.lines, True))
+    units += [(_block_lines(b), False) for b in ranked[1:]]
+    units += [(e.lines, True) for e in scanner.exits if e is not primary]
+    return units
+
+
+def _block_lines(b: Block) -> list[tuple[int, str]]:
+    lines = list(enumerate(b.lines, b.start))
+    first_anchor = b.anchors[0][0]
+    # A cut block keeps its head from just before the first anchor.
+    return lines[max(0, first_anchor - b.start - 1):] if first_anchor - b.start > 1 else lines
+
+
+def _pack(units: list[tuple[list[tuple[int, str]], bool]], budget: int) -> dict[int, str]:
     chosen: dict[int, str] = {}
-    for b in ranked:
-        if len(chosen) >= budget:
-            break
+    for lines, keep_end in units:
         room = budget - len(chosen)
-        first_anchor = b.anchors[0][0]
-        lines = list(enumerate(b.lines, b.start))
-        if len(lines) > room:
-            # Keep the block's head from just before its first anchor.
-            lo = max(0, min(first_anchor - b.start - 1, len(lines) - room))
-            lines = lines[lo : lo + room]
-        for n, text in lines:
-            chosen.setdefault(n, text)
+        if room <= 0:
+            break
+        fresh = [(n, t) for n, t in lines if n not in chosen and t.strip()]
+        if len(fresh) > room:
+            fresh = fresh[-room:] if keep_end else fresh[:room]
+        chosen.update(fresh)
     return chosen
 
 
@@ -245,21 +109,32 @@ def _finish(chosen: dict[int, str], secret: set[int]) -> tuple[list[LogLine], in
     return out, count
 
 
+def _has_failure(scanner: Scanner, ranked: list[Block]) -> bool:
+    if scanner.exits:
+        return True
+    if not ranked:
+        return False
+    if any(signals.SUCCESS.search(t) for _, t in scanner.tail):
+        # A run that says it succeeded needs strong evidence to the contrary.
+        return max(scanner.strength(b) for b in ranked) >= 8.5
+    return True
+
+
 def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None) -> Excerpt:
     """The lines that explain the log's failure (at most max_lines), with step and category."""
     noise = pass_fingerprints(pass_log) if pass_log is not None else None
-    scanner = _Scanner(noise)
-    scanner.scan(source)
+    scanner = Scanner(noise).scan(source)
     ranked = _rank(scanner)
     secret = {n for lo, hi in scanner.secret_lines for n in range(lo, hi + 1)}
     name = display_name(source)
-    if not ranked:
-        lines, count = _finish({n: t for n, t in list(scanner.tail)[-min(max_lines, 10):] if t.strip()}, secret)
-        return Excerpt(lines, scanner.steps.failed or scanner.steps.current, "unknown", count,
-                       scanner.total, has_failure=False, source=name)
-    chosen = _pack(ranked, max_lines)
+    if not _has_failure(scanner, ranked):
+        tail = [(n, t) for n, t in scanner.tail if t.strip()][-min(max_lines, 10):]
+        lines, count = _finish(dict(tail), secret)
+        return Excerpt(lines, None, "unknown", count, scanner.total, has_failure=False, source=name)
+    chosen = _pack(_units(scanner, ranked), max_lines)
     lines, count = _finish(chosen, secret)
-    best = ranked[0]
-    category = classify([t for n, t in sorted(chosen.items())], retried=scanner.retried)
-    step = scanner.steps.failed or best.step
+    category = classify([t for _, t in sorted(chosen.items())], retried=scanner.retried)
+    best = ranked[0] if ranked else None
+    primary = _primary_exit(scanner, best)
+    step = scanner.steps.failed or (best.step if best else None) or (primary.step if primary else None)
     return Excerpt(lines, step, category, count, scanner.total, has_failure=True, source=name)

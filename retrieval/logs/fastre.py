@@ -39,5 +39,5 @@ class MultiRegex:
     def matches(self, text: str) -> list[int]:
         """Indices of the patterns that match somewhere in `text` (unordered)."""
         if self._set is not None:
-            return self._set.Match(text)
+            return self._set.Match(text) or []
         return [i for i, rx in enumerate(self._compiled) if rx.search(text)]

@@ -42,6 +42,7 @@ GATE = compile_bytes(GATE_PATTERN)
 
 _RULES: list[tuple[float, str]] = [
     # Test frameworks
+    (8, r"^(?:FAIL|fail|Fail)\b|stack traceback:|^\s*\*\* \("),
     (9, r"^\s*(?:---|===) FAIL:|^FAIL\s+\S+|^FAIL:|^\s*FAILED\s|\bFAILED\b|\bFAILURES?!|^\s*not ok\b"),
     (8, r"^\s*E\s{2,}\S|^_{3,} .* _{3,}$|AssertionError|AssertError|assert(?:ion)? failed|Assertion failed"),
     (8, r"expected:? ?<.*> but was:? ?<|[Ee]xpected .{0,80} (?:to (?:equal|be|have|contain)|but (?:got|was|received))"),
@@ -113,9 +114,21 @@ _GHA_TS = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?")
 _GHA_TS_M = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?", re.M)
 # The end of a failing command: its cause is in the lines just above.
 EXIT = re.compile(
-    r"exited with [1-9]|exit (?:code|status) [1-9]|Process completed with exit code [1-9]|ERROR: Job failed"
-    r"|failed with exit code|BUILD FAILURE|BUILD FAILED|FAILURE: Build failed|npm ERR! code ELIFECYCLE"
+    r"(?<!Your build )exited with [1-9]|exit (?:code|status) [1-9]|Process completed with exit code [1-9]"
+    r"|ERROR: Job failed|failed with exit code|BUILD FAILURE|BUILD FAILED|FAILURE: Build failed"
+    r"|npm ERR! code ELIFECYCLE|Exited with code|returned (?:a )?non-zero exit"
 )
+# A run that reports success at its end.
+SUCCESS = re.compile(
+    r"BUILD SUCCESS|BUILD SUCCESSFUL|exited with 0\.|Job succeeded|Finished: SUCCESS|Process completed with exit code 0"
+    r"|\b\d+ passed\b(?!.*\b(?:failed|error))|^OK\b|^ok\s+\S|All tests passed|Tests passed"
+)
+# The first line of a command or step: a failure's output never reaches back past one.
+SEGMENT_START = re.compile(
+    r"^\$ |^##\[group\]|^section_start:|^\[Pipeline\] \{ \(|^travis_fold:start:|^> Task :|^Step \d+/\d+ :"
+)
+# Scaffolding lines that carry no evidence (Travis timers and folds, GitLab sections, group ends).
+SCAFFOLD = re.compile(r"^travis_(?:time|fold):|^section_(?:start|end):|^##\[endgroup\]|^\s*$")
 
 
 def normalise(text: str) -> str:

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training.corpusgen", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("training/data"))
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--per-type", type=int, default=28, help="instances generated per failure type")
+    ap.add_argument("--per-type", type=int, default=25, help="instances generated per failure type")
     ap.add_argument("--incidents", type=Path, help="also write past incidents JSONL here")
     ap.add_argument("--incident-seed", type=int, default=1009)
     ap.add_argument("--incidents-per-type", type=int, default=5)

@@ -41,7 +41,7 @@ def pick_answer(v: Vocab, case: Case, fix_override: str | None = None) -> tuple[
     if _words(cause, fix) > MAX_WORDS and not fix_override:
         fix = _sentence(min(case.fixes, key=len))
     tail = v.pick(_FIX_TAILS)
-    if tail and "rerun" not in fix.lower() and "re-run" not in fix.lower() and _words(cause, fix, tail) <= MAX_WORDS - 6:
+    if tail and not fix_override and "rerun" not in fix.lower() and "re-run" not in fix.lower() and _words(cause, fix, tail) <= MAX_WORDS - 6:
         fix += tail
     return cause, fix
 

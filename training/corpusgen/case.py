@@ -6,7 +6,7 @@ whole CI job; the builder (build.py) turns it into corpus rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from .vocab import Vocab
@@ -46,6 +46,7 @@ class Case:
     summary: str  # short title, as an incident would be named
     setup: str = "none"  # which install noise precedes the failing step (see logs.SETUPS)
     exit_code: int = 1
+    image: str | None = None  # base image the failing build uses, when there is one
     type: str = ""
     category: str = ""
     ecosystem: str = ""

@@ -44,10 +44,15 @@ def _npm_pad(v: Vocab, case: Case) -> list[str]:
 
 
 def _docker_pad(v: Vocab, case: Case) -> list[str]:
-    out = []
-    for n in range(v.int(25, 40)):
-        out.append(f"#4 sha256:{v.hex(64)} {v.int(1, 40)}.{v.int(0, 99)}MB / {v.int(41, 80)}.{v.int(0, 99)}MB {v.rng.uniform(0.1, 3):.1f}s")
-    return out + ["#4 extracting sha256:" + v.hex(64) + " done", "#4 DONE 4.2s"] + noise.misleading(v)
+    base = case.image or "python:3.11-slim"
+    out = [f"#5 [builder 1/{v.int(8, 12)}] FROM docker.io/library/{base}@sha256:{v.hex(64)}", f"#5 resolve docker.io/library/{base} done"]
+    layers = [(v.hex(64), v.int(3, 80)) for _ in range(v.int(4, 6))]
+    for _ in range(v.int(5, 7)):
+        for digest, size in layers:
+            out.append(f"#5 sha256:{digest} {v.rng.uniform(0, size):.2f}MB / {size}.{v.int(10, 99)}MB {v.rng.uniform(0.1, 3):.1f}s")
+    out += [f"#5 extracting sha256:{digest} done" for digest, _ in layers]
+    return out + ["#5 DONE 6.1s", "", "#6 [internal] load build context", f"#6 transferring context: {v.int(2, 90)}.{v.int(1, 9)}kB done", "#6 DONE 0.0s",
+                  "", "debconf: delaying package configuration, since apt-utils is not installed"]
 
 
 def _pytest_pad(v: Vocab, case: Case) -> list[str]:
@@ -72,8 +77,9 @@ def render_demo(demo: Demo) -> tuple[str, str, list[str]]:
         case, p = make_case(REGISTRY[demo.type_id], v, demo.system)
         if any(demo.key in k for k in case.key_ids) and (demo.type_id != "docker_copy_missing" or "checksum" in " ".join(case.lines)):
             break
-    case.lines = demo.pad(v, case) + case.lines
-    text = logs.render(v, case, p, noisy=1.0)
+    at = 5 if case.lines[0].startswith("[INFO] Scanning for projects") else 0
+    case.lines = case.lines[:at] + demo.pad(v, case) + case.lines[at:]
+    text = logs.render(v, case, p, noisy=1.0).replace("\r\n", "\n")
     cause, fix = pick_answer(v, case)
     return text + "\n", f"Root Cause: {cause} Fix: {fix}", case.key_ids
 

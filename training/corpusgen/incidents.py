@@ -60,7 +60,7 @@ def generate(seed: int = 1009, per_type: int = 5) -> list[dict]:
             cause, generic_fix = answers.pick_answer(v, case)
             fix = answers._sentence(v.pick(case.runbook)) if v.chance(0.6) else generic_fix
             note = v.pick(_NOTES).format(m=v.int(10, 120))
-            log_lines = [x for x in map(_pasted, logs.render(v, case, p, noisy=0.3).split("\n")) if x is not None]
+            log_lines = [x for x in map(_pasted, logs.render(v, case, p, noisy=0.3).replace("\r\n", "\n").split("\n")) if x is not None]
             excerpt = _excerpt(v, log_lines, case.key_ids[0])
             row = {
                 "input": excerpt,

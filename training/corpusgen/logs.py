@@ -47,8 +47,11 @@ def render_github(v: Vocab, steps: list[Step], p: Project, image: str) -> list[s
         out.extend(st.lines)
         if st.exit_code:
             out.append(f"##[error]Process completed with exit code {st.exit_code}.")
+            if st.soft_fail:  # continue-on-error: the job goes on to the step that really fails
+                continue
             break
-    out += ["Post job cleanup.", "[command]/usr/bin/git version", f"git version 2.{v.int(39, 45)}.{v.int(0, 3)}",
+    git = next((line for st in steps for line in st.lines if line.startswith("git version ")), f"git version 2.{v.int(39, 45)}.{v.int(0, 3)}")
+    out += ["Post job cleanup.", "[command]/usr/bin/git version", git,
             "Cleaning up orphan processes"]
     stamped = v.chance(0.7)
     clock = _Clock(v)
@@ -149,7 +152,27 @@ def render_circleci(v: Vocab, steps: list[Step], p: Project, image: str) -> list
 RENDERERS = {"github": render_github, "gitlab": render_gitlab, "jenkins": render_jenkins, "travis": render_travis, "circleci": render_circleci}
 
 
+_RED = re.compile(r"(npm ERR!|^E  |\bFAILED\b|\bFAIL\b|^\[ERROR\]|\berror\b|^Error)")
+_GREEN = re.compile(r"(\bPASSED\b|^ok |\bPASS\b|✔|✓)")
+
+
+def _colour(v: Vocab, lines: list[str]) -> list[str]:
+    """Tools run with FORCE_COLOR print ANSI colours; a faithful corpus keeps some of them."""
+    out = []
+    for line in lines:
+        if _RED.search(line):
+            line = f"\x1b[31m{line}\x1b[0m" if v.chance(0.8) else f"\x1b[1m\x1b[31m{line}\x1b[39m\x1b[22m"
+        elif _GREEN.search(line):
+            line = f"\x1b[32m{line}\x1b[0m"
+        out.append(line)
+    return out
+
+
 def render(v: Vocab, case: Case, p: Project, noisy: float = 0.5) -> str:
     steps = build_job(v, case, p, noisy)
+    if v.chance(0.12):
+        steps[-1].lines = _colour(v, steps[-1].lines)
     image = job_image(v, case)
-    return "\n".join(RENDERERS[p.system](v, steps, p, image))
+    text = "\n".join(RENDERERS[p.system](v, steps, p, image))
+    # Logs saved from Windows runners or downloaded through some UIs end lines with CRLF.
+    return text.replace("\n", "\r\n") if v.chance(0.02) else text

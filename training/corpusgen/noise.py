@@ -74,10 +74,10 @@ def maven_downloads(v: Vocab) -> list[str]:
     return out
 
 
-def maven_header(v: Vocab, artifact: str, org: str | None = None) -> list[str]:
+def maven_header(v: Vocab, artifact: str, org: str | None = None, version: str | None = None) -> list[str]:
     return ["[INFO] Scanning for projects...", "[INFO] ",
             f"[INFO] {'-' * 20}< com.{(org or v.org()).replace('-', '')}:{artifact} >{'-' * 20}",
-            f"[INFO] Building {artifact} {v.version(4)}-SNAPSHOT",
+            f"[INFO] Building {artifact} {version or v.version(4)}-SNAPSHOT",
             "[INFO] --------------------------------[ jar ]---------------------------------"]
 
 

@@ -21,8 +21,9 @@ The knowledge base's incidents use another seed (1009), so they never repeat cor
 ## Files
 
 - `train.jsonl`: training rows, including the two seed-note examples verbatim (first two rows).
-- `heldout.jsonl`: the fixed held-out split: every 10th generated instance of each failure type (indices 4, 14, 24)
-  (so every type is represented), never trained on. No input appears in both files.
+- `heldout.jsonl`: the fixed held-out split, never trained on: instances 4, 14 and 24 of every
+  failure type (every 10th instance, so each type is represented; about 12% of rows). No input
+  appears in both files.
 
 ## Row format
 
@@ -35,13 +36,20 @@ The knowledge base's incidents use another seed (1009), so they never repeat cor
 
 - `format: json` rows have `output` as compact JSON `{"root_cause": "...", "fix": "..."}`.
 - `context` is a retrieved runbook section or past incident. When it is relevant, the reference fix
-  is the team-specific fix it prescribes (so the model learns to use retrieved knowledge); about
-  10% of context rows carry an irrelevant passage and the reference ignores it.
+  is the team-specific fix it prescribes (so the model learns to use retrieved knowledge). About
+  30% of those rows also carry an irrelevant passage (before or after the relevant one), and about
+  10% of context rows carry only an irrelevant passage, which the reference ignores.
 - Some logs contain fake, credential-shaped strings (`ghp_…`, `npm_…`, `AKIA…`); training redacts
   inputs before use. No real secret is anywhere in the data.
 - Logs are rendered in the style of GitHub Actions (timestamps, `##[group]`, `##[error]`), GitLab
   (section markers), Jenkins (`[Pipeline]`), Travis (`travis_fold`) and CircleCI, with download
-  progress, dependency spam and misleading "error" lines before the real failure.
+  progress, dependency spam and misleading "error" lines before the real failure. About 12% of
+  logs keep ANSI colours in the failing step and about 2% use CRLF line ends, as raw logs do.
+- About 8% of GitHub Actions logs have an earlier `continue-on-error` step that failed (npm audit,
+  coverage upload, license check): a red herring the answer must ignore.
+- About 5% of inputs are questions (a short snippet or a single error line) instead of a whole log.
+- The held-out split depends only on the instance index, so it stays the same when `--per-type`
+  changes (as long as it is at least 25).
 """
 
 

@@ -29,6 +29,7 @@ class Step:
     shell: str | None = None  # what a non-GitHub system runs instead of an action; None: skip there
     shell_lines: list[str] | None = None  # what that shell command prints (None: same as `lines`)
     boilerplate: bool = False  # checkout, which every system prints its own way
+    soft_fail: bool = False  # failed but allowed to (continue-on-error): a red herring before the real failure
 
 
 def _toolchain(v: Vocab, s: str) -> Step | None:
@@ -91,7 +92,7 @@ def _install(v: Vocab, s: str, p: Project) -> Step | None:
     return None
 
 
-def _tool_noise(v: Vocab, s: str, noisy: float) -> list[str]:
+def _tool_noise(v: Vocab, s: str, noisy: float, image: str | None = None) -> list[str]:
     """Output the failing tool itself prints before the failure (downloads, compiles)."""
     if s == "maven":
         return noise.maven_downloads(v) if noisy > 0.3 else []
@@ -102,8 +103,24 @@ def _tool_noise(v: Vocab, s: str, noisy: float) -> list[str]:
     if s == "cargo":
         return noise.cargo_noise(v)
     if s == "docker":
-        return noise.docker_noise(v, v.pick(["python:3.11-slim", "node:20-alpine", "golang:1.22"]))
+        return noise.docker_noise(v, image or v.pick(["python:3.11-slim", "node:20-alpine", "golang:1.22"]))
     return []
+
+
+def _soft_failure(v: Vocab, p: Project) -> Step:
+    """A step that fails but is allowed to (continue-on-error), so its errors are not the cause."""
+    name, cmd, lines = v.pick([
+        ("Audit dependencies", "npm audit --audit-level=high",
+         [f"# npm audit report", "", f"{v.pick(['semver', 'axios', 'braces', 'ws'])}  <{v.version(3)}", "Severity: high",
+          f"{v.int(2, 9)} high severity vulnerabilities", "", "To address all issues, run:", "  npm audit fix"]),
+        ("Upload coverage", "codecov/codecov-action@v4",
+         ["[error] There was an error running the uploader: Error uploading to https://codecov.io: Error: There was an error fetching the storage URL during POST: 429 - Rate limit reached"]),
+        ("Check licenses", "./scripts/check-licenses.sh",
+         [f"error: package {v.npm_package()}@{v.version(4)} has license UNKNOWN (not on the allow list)"]),
+        ("Lint (advisory)", "npm run lint -- --max-warnings=0",
+         [f"{p.root}/src/{v.word()}.js", f"  {v.line()}:{v.col()}  error  Unexpected console statement  no-console", "", "✖ 1 problem (1 error, 0 warnings)"]),
+    ])
+    return Step(name, cmd, lines, exit_code=1, shell=None if "@" in cmd else cmd, soft_fail=True)
 
 
 def build_job(v: Vocab, case: Case, p: Project, noisy: float = 0.5) -> list[Step]:
@@ -127,9 +144,14 @@ def build_job(v: Vocab, case: Case, p: Project, noisy: float = 0.5) -> list[Step
     if noisy > 0.4 and case.category != "configuration" and steps:
         # Misleading "error" lines sit in earlier, successful steps.
         steps[-1].lines = steps[-1].lines + noise.misleading(v, setup)
+    if p.system == "github" and not bare and v.chance(0.08):
+        steps.append(_soft_failure(v, p))
     lines = list(case.lines)
     if case.setup == setup:  # a prelude toolchain's own noise would not belong to this failing tool
-        lines = _tool_noise(v, setup, noisy) + lines
+        extra = _tool_noise(v, setup, noisy, case.image)
+        # Maven prints its project header first and downloads plugins and dependencies after it.
+        at = 5 if lines and lines[0].startswith("[INFO] Scanning for projects") else 0
+        lines = lines[:at] + extra + lines[at:]
     steps.append(Step(case.step, case.command, lines, case.exit_code, shell=case.command))
     return steps
 

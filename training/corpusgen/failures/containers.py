@@ -9,14 +9,20 @@ BASES = ["python:3.11-slim", "python:3.12-slim", "node:20-alpine", "node:18-bull
          "mcr.microsoft.com/dotnet/sdk:8.0", "nginx:1.25-alpine", "ubuntu:22.04", "debian:bookworm-slim"]
 
 
-def _dockerfile_window(v: Vocab, instr: str, at: int) -> list[str]:
-    before = [f"FROM {v.pick(BASES)} AS builder", "WORKDIR /app", "ENV PYTHONDONTWRITEBYTECODE=1",
-              "ARG BUILD_VERSION", "RUN apt-get update"]
+def _dockerfile_window(v: Vocab, instr: str, at: int, base: str) -> list[str]:
+    """Buildkit's excerpt of the Dockerfile: two lines before the failing instruction, one after."""
+    before = ["WORKDIR /app", "ENV PYTHONDONTWRITEBYTECODE=1", "ARG BUILD_VERSION", "RUN apt-get update && apt-get install -y --no-install-recommends curl",
+              "ENV NODE_ENV=production", "USER app"]
+    first = [f"FROM {base} AS builder"] if at == 3 else []
+    chosen = v.sample(before, 2)
+    picked = first + [line for line in before if line in chosen][: 2 - len(first)]
     out = ["Dockerfile:%d" % at, "--------------------"]
-    for i, text in enumerate(v.sample(before, 2)):
-        out.append(f"{at - 2 + i:>4} |     {text}")
+    for i, text in enumerate(picked):
+        out.append(f"{at - len(picked) + i:>4} |     {text}")
     out.append(f"{at:>4} | >>> {instr}")
-    out.append(f"{at + 1:>4} |     RUN {v.pick(['make build', 'npm run build', 'pip install -r requirements.txt', 'go build ./...'])}")
+    after = {"python": "pip install --no-cache-dir -r requirements.txt", "node": "npm ci", "golang": "go mod download",
+             "ruby": "bundle install", "maven": "mvn -B -q package -DskipTests"}.get(base.split(":")[0].split("/")[-1], "make build")
+    out.append(f"{at + 1:>4} |     RUN {after}")
     out.append("--------------------")
     return out
 
@@ -26,13 +32,16 @@ def docker_copy_missing(v: Vocab, p: Project) -> Case:
     src = v.pick(["requirements.txt", "package.json", "go.sum", "target/app.jar", "dist/", "config/nginx.conf",
                   "poetry.lock", "Gemfile.lock", "build/libs/app.jar", "scripts/entrypoint.sh", "yarn.lock"])
     instr = f"COPY {src} {v.pick(['.', './', '/app/', '/usr/src/app/'])}"
-    n, at, total = v.int(4, 9), v.int(5, 30), v.int(6, 12)
+    base = {"requirements.txt": "python:3.11-slim", "poetry.lock": "python:3.12-slim", "package.json": "node:20-alpine", "yarn.lock": "node:18-bullseye",
+            "go.sum": "golang:1.22", "Gemfile.lock": "ruby:3.2"}.get(src) or v.pick(BASES)
+    n, at, total = v.int(7, 9), v.int(3, 30), v.int(6, 12)
+    stage = v.int(2, 4)
     ref = v.hex(12)
     if v.chance(0.75):
-        lines = [f"#{n} [builder {v.int(2, 4)}/{total}] {instr}",
+        lines = [f"#{n} [builder {stage}/{total}] {instr}",
                  f"#{n} ERROR: failed to calculate checksum of ref {ref}::{v.alnum(25).lower()}: \"/{src.rstrip('/')}\": not found",
-                 "------", f" > [builder {v.int(2, 4)}/{total}] {instr}:", "------"]
-        lines += _dockerfile_window(v, instr, at)
+                 "------", f" > [builder {stage}/{total}] {instr}:", "------"]
+        lines += _dockerfile_window(v, instr, at, base)
         lines.append(f"ERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref {ref}: \"/{src.rstrip('/')}\": not found")
     else:
         lines = [f"Step {v.int(3, 6)}/{total} : {instr}",
@@ -51,7 +60,7 @@ def docker_copy_missing(v: Vocab, p: Project) -> Case:
         fixes=fixes,
         runbook=[f"Run `make docker-context` before the build so {src.rstrip('/')} is staged into the context, as the container runbook requires.",
                  f"Build with `docker build -f docker/Dockerfile .` from the repo root; our images expect the root as context, where {src.rstrip('/')} lives."],
-        summary=f"docker build: COPY {src.rstrip('/')} not found in build context", setup="docker")
+        summary=f"docker build: COPY {src.rstrip('/')} not found in build context", setup="docker", image=base)
 
 
 @failure("docker_base_image_missing", "container", "docker")

@@ -27,7 +27,8 @@ def tf_invalid(v: Vocab, p: Project) -> Case:
         arg = var
     return Case(
         step="Terraform validate", command=v.pick(["terraform validate", "terraform plan -input=false"]), lines=lines, key_ids=keys,
-        causes=[cause], fixes=[f"Fix {f} line {ln} ({'remove or rename the argument per the provider docs' if kind == 'unsupported' else 'declare the variable in variables.tf'}) and run `terraform validate` locally."],
+        causes=[cause], fixes=[f"Fix {f} line {ln} ({'remove or rename the argument per the provider docs' if kind == 'unsupported' else 'declare the variable in variables.tf'}) and run `terraform validate` locally.",
+                               f"Correct {f} at line {ln} and run `terraform validate` before pushing."],
         runbook=[f"Fix {f} line {ln} and run `make tf-check` (fmt, validate, tflint with the locked provider versions)."],
         summary=f"terraform: {lines[1][9:]} {arg}", setup="terraform")
 

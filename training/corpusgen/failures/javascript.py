@@ -69,7 +69,8 @@ def npm_e404(v: Vocab, p: Project) -> Case:
     else:
         cause = f"The package {pkg} does not exist on the npm registry (likely a typo in package.json)."
         fix = f"Fix the name {pkg} in package.json to the real package and regenerate the lockfile."
-    return Case(step="Install dependencies", command="npm ci", lines=lines, key_ids=[pkg], causes=[cause], fixes=[fix],
+    return Case(step="Install dependencies", command="npm ci", lines=lines, key_ids=[pkg],
+                causes=[cause, f"npm gets 404 Not Found for {pkg}, so the install fails."], fixes=[fix],
                 runbook=[f"Private @{p.org} packages come from https://npm.{p.org}.internal; use actions/setup-node with registry-url and the NPM_READ_TOKEN secret."],
                 summary=f"npm E404 for {pkg}", setup="node")
 
@@ -189,7 +190,9 @@ def mocha_failure(v: Vocab, p: Project) -> Case:
                   "      + expected - actual", "", f"      at Context.<anonymous> ({path}:{v.line()}:{v.col()})"]
         cause = f"The mocha test \"{test}\" in {path} fails with an AssertionError."
         fix = f"Run `npx mocha {path}` locally and fix the code or the assertion that changed."
-    return Case(step="Test", command="npm test", lines=lines, key_ids=[path, test], causes=[cause], fixes=[fix],
+    return Case(step="Test", command="npm test", lines=lines, key_ids=[path, test],
+                causes=[cause, f"\"{test}\" fails in {path}."],
+                fixes=[fix, f"Reproduce with `npx mocha {path} --grep \"{test}\"` and fix the failing behaviour."],
                 runbook=[f"Run `npm run test:unit -- --grep \"{test}\"` (integration specs need `docker compose up -d db`) and fix the failing behaviour."],
                 summary=f"mocha: {test}", setup="node")
 

@@ -25,9 +25,10 @@ def maven_dependency(v: Vocab, p: Project) -> Case:
     ver = v.version(6) + v.pick(["", "", "-SNAPSHOT", ".RELEASE"])
     coord = f"{group}:{art}:jar:{ver}"
     repo_url = v.pick(["https://repo.maven.apache.org/maven2", f"https://nexus.{p.org}.internal/repository/maven-public"])
-    lines = maven_header(v, p.repo, p.org) + BUILD_FAILURE + [
+    own = v.version(3)
+    lines = maven_header(v, p.repo, p.org, own) + BUILD_FAILURE + [
         f"[INFO] Total time:  {v.int(5, 90)}.{v.int(100, 999)} s",
-        f"[ERROR] Failed to execute goal on project {p.repo}: Could not resolve dependencies for project com.{p.org.replace('-', '')}:{p.repo}:jar:{v.version(3)}-SNAPSHOT: "
+        f"[ERROR] Failed to execute goal on project {p.repo}: Could not resolve dependencies for project com.{p.org.replace('-', '')}:{p.repo}:jar:{own}-SNAPSHOT: "
         f"Could not find artifact {coord} in central ({repo_url}) -> [Help 1]"] + MVN_HELP
     return Case(
         step="Build", command="mvn -B verify", lines=lines, key_ids=[f"{group}:{art}"],
@@ -54,7 +55,13 @@ def maven_compile(v: Vocab, p: Project) -> Case:
         f"[ERROR] {p.root}/{path}:[{ln},{col}] {msg}"]
     if msg == "cannot find symbol":
         lines += [f"  symbol:   {sym}", f"  location: class {pkg}.{cls}"]
-    lines += ["[INFO] 1 error", "[INFO] -------------------------------------------------------------"] + BUILD_FAILURE + [
+    errors = 1
+    if v.chance(0.4):  # follow-on errors: other classes that use the broken one
+        for _ in range(v.int(1, 3)):
+            _, other, other_path = _java_file(v, p)
+            lines += [f"[ERROR] {p.root}/{other_path}:[{v.line()},{v.col()}] cannot find symbol", f"  symbol:   class {cls}", f"  location: class {other}"]
+            errors += 1
+    lines += [f"[INFO] {errors} error{'s' if errors > 1 else ''}", "[INFO] -------------------------------------------------------------"] + BUILD_FAILURE + [
         f"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project {p.repo}: Compilation failure",
         f"[ERROR] {p.root}/{path}:[{ln},{col}] {msg}"] + MVN_HELP
     return Case(
@@ -112,7 +119,8 @@ def checkstyle(v: Vocab, p: Project) -> Case:
     return Case(
         step="Build", command="mvn -B verify", lines=lines, key_ids=[f"{cls}.java", rule],
         causes=[f"Checkstyle fails the build: {cls}.java line {ln} violates {rule}.", f"A {rule} Checkstyle violation in {cls}.java:{ln} stops mvn verify."],
-        fixes=[f"Fix the {rule} violation at {cls}.java:{ln} ({msg}) and run `mvn checkstyle:check` locally."],
+        fixes=[f"Fix the {rule} violation at {cls}.java:{ln} ({msg}) and run `mvn checkstyle:check` locally.",
+               f"Apply the {rule} rule at {cls}.java:{ln}, then run `mvn -B checkstyle:check` before pushing."],
         runbook=[f"Run `./mvnw spotless:apply` to fix the {rule} violation in {cls}.java and commit; import config/checkstyle.xml into the IDE formatter."],
         summary=f"Checkstyle {rule} in {cls}.java", setup="maven")
 
@@ -150,8 +158,10 @@ def kotlin_compile(v: Vocab, p: Project) -> Case:
              "   > Compilation error. See log for more details", "", f"BUILD FAILED in {v.int(20, 200)}s"]
     return Case(
         step="Build", command="./gradlew assemble", lines=lines, key_ids=[path.rsplit("/", 1)[1]],
-        causes=[f"Kotlin compilation fails in {path.rsplit('/', 1)[1]} at line {ln}: {msg}."],
-        fixes=[f"Fix line {ln} of {path.rsplit('/', 1)[1]} to match the current API and run `./gradlew compileKotlin` locally."],
+        causes=[f"Kotlin compilation fails in {path.rsplit('/', 1)[1]} at line {ln}: {msg}.",
+                f"compileKotlin fails: {path.rsplit('/', 1)[1]}:{ln} has {msg}."],
+        fixes=[f"Fix line {ln} of {path.rsplit('/', 1)[1]} to match the current API and run `./gradlew compileKotlin` locally.",
+               f"Correct {path.rsplit('/', 1)[1]} line {ln} and rerun `./gradlew compileKotlin`."],
         runbook=[f"Fix {path.rsplit('/', 1)[1]}:{ln} and run `./gradlew check --offline` (shared build cache) to confirm before pushing."],
         summary=f"Kotlin compile error in {path.rsplit('/', 1)[1]}", setup="gradle")
 
@@ -170,8 +180,10 @@ def gradle_test(v: Vocab, p: Project) -> Case:
              f"file://{p.root}/build/reports/tests/test/index.html", "", f"BUILD FAILED in {v.int(30, 400)}s"]
     return Case(
         step="Test", command="./gradlew test", lines=lines, key_ids=[cls, meth[:-2]],
-        causes=[f"The test {cls} > {meth} fails with an AssertionError at {cls}.java:{ln}."],
-        fixes=[f"Run `./gradlew test --tests '{pkg}.{cls}'` locally and fix the regression or the expectation."],
+        causes=[f"The test {cls} > {meth} fails with an AssertionError at {cls}.java:{ln}.",
+                f"{cls} > {meth} FAILED: AssertionError at {cls}.java:{ln}."],
+        fixes=[f"Run `./gradlew test --tests '{pkg}.{cls}'` locally and fix the regression or the expectation.",
+               f"Reproduce with `./gradlew test --tests '*{cls}'` and fix the regression at {cls}.java:{ln}."],
         runbook=[f"Read the `test-report` artifact for the full trace, then fix {cls}.{meth[:-2]} with `./gradlew test --tests {cls}` locally."],
         summary=f"Gradle test {cls}.{meth[:-2]} failed", setup="gradle")
 
@@ -188,8 +200,10 @@ def javadoc(v: Vocab, p: Project) -> Case:
         f"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-javadoc-plugin:3.6.3:jar (attach-javadocs) on project {p.repo}: MavenReportException: Error while generating Javadoc:"]
     return Case(
         step="Build", command="mvn -B deploy -DskipTests", lines=lines, key_ids=[f"{cls}.java"],
-        causes=[f"maven-javadoc-plugin fails on a Javadoc {msg} in {cls}.java at line {ln}."],
-        fixes=[f"Fix the Javadoc comment at {cls}.java:{ln} (correct the @param name / escape HTML) and run `mvn javadoc:javadoc` locally."],
+        causes=[f"maven-javadoc-plugin fails on a Javadoc {msg} in {cls}.java at line {ln}.",
+                f"Javadoc generation fails on {cls}.java:{ln} ({msg})."],
+        fixes=[f"Fix the Javadoc comment at {cls}.java:{ln} (correct the @param name / escape HTML) and run `mvn javadoc:javadoc` locally.",
+               f"Correct the Javadoc comment in {cls}.java at line {ln} and check it with `mvn javadoc:javadoc`."],
         runbook=[f"Fix the Javadoc in {cls}.java and run `./mvnw -Prelease javadoc:jar` before tagging (release builds run doclint)."],
         summary=f"Javadoc error in {cls}.java", setup="maven")
 

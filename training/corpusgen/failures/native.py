@@ -17,8 +17,10 @@ def cpp_compile(v: Vocab, p: Project) -> Case:
              f"gmake[1]: *** [CMakeFiles/Makefile2:{v.int(80, 200)}: CMakeFiles/{p.repo}.dir/all] Error 2", "gmake: *** [Makefile:146: all] Error 2"]
     return Case(
         step="Build", command="cmake --build build -j4", lines=lines, key_ids=[f"{f}:{ln}"],
-        causes=[f"The C++ compiler fails at {f}:{ln}: {msg}."],
-        fixes=[f"Fix {f}:{ln} (missing include/declaration or wrong signature) and rebuild with the same compiler and -std as CI."],
+        causes=[f"The C++ compiler fails at {f}:{ln}: {msg}.",
+                f"{f}:{ln} does not compile ({msg}), so the CMake build fails."],
+        fixes=[f"Fix {f}:{ln} (missing include/declaration or wrong signature) and rebuild with the same compiler and -std as CI.",
+               f"Correct {f}:{ln}: add the missing include or declaration or match the function signature, then rebuild."],
         runbook=[f"Fix {f}:{ln} and rebuild with `make docker-build` (the cpp-toolchain container with CI's gcc 13 and -std=c++20)."],
         summary=f"C++ compile error in {f}", setup="none")
 
@@ -32,8 +34,10 @@ def linker(v: Vocab, p: Project) -> Case:
              f"gmake[2]: *** [CMakeFiles/{p.repo}.dir/build.make:{v.int(100, 300)}: {p.repo}] Error 1"]
     return Case(
         step="Build", command="cmake --build build", lines=lines, key_ids=["undefined reference", sym.split("(")[0]],
-        causes=[f"Linking fails with an undefined reference to {sym}: the object or library that defines it is not linked."],
-        fixes=[f"Add the source/library that defines {sym.split('(')[0]} to the target (target_link_libraries / add_executable sources) in CMakeLists.txt."],
+        causes=[f"Linking fails with an undefined reference to {sym}: the object or library that defines it is not linked.",
+                f"ld cannot resolve {sym}: undefined reference while linking {p.repo}."],
+        fixes=[f"Add the source/library that defines {sym.split('(')[0]} to the target (target_link_libraries / add_executable sources) in CMakeLists.txt.",
+               f"Link the library that defines {sym.split('(')[0]} (target_link_libraries in CMakeLists.txt) or add its source file to the target."],
         runbook=[f"Add the library that defines {sym.split('(')[0]} to cmake/Targets.cmake and link it to the {p.repo} target."],
         summary=f"Undefined reference to {sym.split('(')[0]}", setup="none")
 
@@ -144,8 +148,10 @@ def repo_lint(v: Vocab, p: Project) -> Case:
         cmd = "yamllint -s ."
     return Case(
         step="Lint", command=cmd, lines=lines, key_ids=[f, code],
-        causes=[f"{tool} reports {code} in {f} at line {ln}, failing the lint job."],
-        fixes=[f"Fix {code} at {f}:{ln} as the message says and run `{cmd}` locally."],
+        causes=[f"{tool} reports {code} in {f} at line {ln}, failing the lint job.",
+                f"The {tool} check fails on {f} line {ln} ({code})."],
+        fixes=[f"Fix {code} at {f}:{ln} as the message says and run `{cmd}` locally.",
+               f"Correct {f}:{ln} for {code} and rerun `{cmd}`."],
         runbook=[f"Fix {code} in {f} and run `pre-commit run --all-files` (CI uses the same pinned hook versions)."],
         summary=f"{tool} {code} in {f}", setup="none")
 

@@ -17,8 +17,10 @@ def sphinx(v: Vocab, p: Project) -> Case:
              f"{p.root}/{doc}:{ln}: {warn}", "", "Warning, treated as error:", f"{p.root}/{doc}:{ln}:{warn.split(':', 1)[1].strip()}"]
     return Case(
         step="Build docs", command="sphinx-build -W -b html docs docs/_build/html", lines=lines, key_ids=[doc],
-        causes=[f"The Sphinx build runs with -W and {doc} line {ln} emits a warning ({warn.split(': ', 1)[1]}), which fails the docs job."],
-        fixes=[f"Fix the reference or markup at {doc}:{ln} and run `make -C docs html SPHINXOPTS=-W` locally."],
+        causes=[f"The Sphinx build runs with -W and {doc} line {ln} emits a warning ({warn.split(': ', 1)[1]}), which fails the docs job.",
+                f"{doc}:{ln} produces a Sphinx warning, and -W turns warnings into errors."],
+        fixes=[f"Fix the reference or markup at {doc}:{ln} and run `make -C docs html SPHINXOPTS=-W` locally.",
+               f"Fix the markup or reference at {doc}:{ln} and rebuild the docs with -W locally."],
         runbook=[f"Fix {doc}:{ln} and run `tox -e docs`, which reproduces CI exactly (-W --keep-going)."],
         summary=f"Sphinx warning in {doc}", setup="python")
 
@@ -32,8 +34,10 @@ def mkdocs(v: Vocab, p: Project) -> Case:
              "", "Aborted with 1 warnings in strict mode!"]
     return Case(
         step="Build docs", command="mkdocs build --strict", lines=lines, key_ids=[page, target],
-        causes=[f"mkdocs --strict aborts because {page} links to {target}, which does not exist."],
-        fixes=[f"Fix or remove the link to {target} in docs/{page} (or add the missing page) and rerun `mkdocs build --strict`."],
+        causes=[f"mkdocs --strict aborts because {page} links to {target}, which does not exist.",
+                f"{page} links to {target}, which is missing, so mkdocs --strict aborts."],
+        fixes=[f"Fix or remove the link to {target} in docs/{page} (or add the missing page) and rerun `mkdocs build --strict`.",
+               f"Correct the link to {target} in {page} (or add the page) and run `mkdocs build --strict`."],
         runbook=["Renamed pages need an entry in mkdocs.yml `redirects` so old links keep working."],
         summary=f"mkdocs: broken link {target}", setup="python")
 
@@ -131,8 +135,10 @@ def script_perm(v: Vocab, p: Project) -> Case:
     lines = [f"/bin/bash: line 1: {script}: Permission denied" if v.chance(0.6) else f"/home/runner/work/_temp/{v.hex(8)}.sh: line 1: {script}: Permission denied"]
     return Case(
         step="Build", command=f"{script} build", lines=lines, key_ids=[script], exit_code=126,
-        causes=[f"{script} is not executable in the repository (missing the +x bit), so the shell refuses to run it."],
-        fixes=[f"Commit the executable bit: `git update-index --chmod=+x {script.lstrip('./')}` (or call it via `bash {script}`)."],
+        causes=[f"{script} is not executable in the repository (missing the +x bit), so the shell refuses to run it.",
+                f"Running {script} fails with Permission denied: the file is not executable."],
+        fixes=[f"Commit the executable bit: `git update-index --chmod=+x {script.lstrip('./')}` (or call it via `bash {script}`).",
+               f"Make {script} executable in git (`git update-index --chmod=+x`) or run it through bash."],
         runbook=["Scripts created on Windows lose +x; .gitattributes marks *.sh eol=lf, but the mode still needs git update-index --chmod=+x."],
         summary=f"{script}: Permission denied", setup="none")
 
@@ -219,8 +225,10 @@ def cmd_not_found(v: Vocab, p: Project) -> Case:
                      f"sh: 1: {cmd}: not found"])]
     return Case(
         step="Build", command=f"{cmd} {v.pick(['install', 'build', '--version', 'run ci'])}", lines=lines, key_ids=[cmd], exit_code=127,
-        causes=[f"{cmd} is not installed on the runner image, so the step exits 127 (command not found)."],
-        fixes=[f"Install or set up {cmd} in an earlier step (a setup action or package install) before using it."],
+        causes=[f"{cmd} is not installed on the runner image, so the step exits 127 (command not found).",
+                f"The shell cannot find {cmd}: it is not installed in this job's image (exit 127)."],
+        fixes=[f"Install or set up {cmd} in an earlier step (a setup action or package install) before using it.",
+               f"Add a setup step that installs {cmd} (or use an image that has it) before this step."],
         runbook=[f"Tools come from .tool-versions via `asdf install`; add {cmd} there instead of ad-hoc installs."],
         summary=f"{cmd}: command not found", setup="none")
 

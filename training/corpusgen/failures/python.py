@@ -121,8 +121,10 @@ def unittest_failure(v: Vocab, p: Project) -> Case:
              f"Ran {v.int(20, 400)} tests in {v.secs()}s", "", f"FAILED ({'failures' if err.startswith('Assert') else 'errors'}=1)"]
     return Case(
         step="Test", command=v.pick(["python -m unittest discover -s tests", "python manage.py test"]), lines=lines, key_ids=[meth, cls],
-        causes=[f"The unittest {cls}.{meth} in {mod} fails at line {ln} with {err.split(':')[0]}."],
-        fixes=[f"Run `python -m unittest {mod}.{cls}.{meth}` locally and fix the code path it exercises."],
+        causes=[f"The unittest {cls}.{meth} in {mod} fails at line {ln} with {err.split(':')[0]}.",
+                f"{mod}.{cls}.{meth} fails at line {ln} ({err.split(':')[0]})."],
+        fixes=[f"Run `python -m unittest {mod}.{cls}.{meth}` locally and fix the code path it exercises.",
+               f"Reproduce with `python -m unittest {mod}.{cls}.{meth}` and fix the code or the assertion."],
         runbook=[f"Reproduce with `python manage.py test {mod} --settings=config.settings.ci` (CI's SQLite settings) and fix {meth}."],
         summary=f"unittest {cls}.{meth} failing", setup="python")
 
@@ -198,7 +200,8 @@ def mypy_errors(v: Vocab, p: Project) -> Case:
     return Case(
         step="Type check", command="mypy .", lines=lines, key_ids=[path, code],
         causes=[f"mypy reports a [{code}] error in {path} at line {ln}.", f"Type checking fails: {path}:{ln} has {code}: {msg}"],
-        fixes=[f"Fix the types at {path}:{ln} (guard the Optional or correct the argument) and rerun `mypy .`."],
+        fixes=[f"Fix the types at {path}:{ln} (guard the Optional or correct the argument) and rerun `mypy .`.",
+               f"Correct the types at {path}:{ln} ([{code}]) and rerun `mypy .`."],
         runbook=[f"Fix the [{code}] error in {path} (no `# type: ignore` without an issue link) and run `make typecheck`."],
         summary=f"mypy {code} in {path}", setup="python")
 

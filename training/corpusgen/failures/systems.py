@@ -20,7 +20,8 @@ def go_build(v: Vocab, p: Project) -> Case:
     return Case(
         step="Build", command=v.pick(["go build ./...", "go vet ./... && go build ./...", "make build"]), lines=lines, key_ids=[f"{f}:{ln}"],
         causes=[f"The Go build fails at {f}:{ln}: {msg}.", f"go build reports a compile error at {f}:{ln} ({msg})."],
-        fixes=[f"Fix {f}:{ln} and run `go build ./...` and `go vet ./...` locally before pushing."],
+        fixes=[f"Fix {f}:{ln} and run `go build ./...` and `go vet ./...` locally before pushing.",
+               f"Correct {f}:{ln} ({msg}) and check with `go vet ./...` and `go build ./...`."],
         runbook=[f"Fix {f}:{ln} and run `make check` (gofumpt, go vet, golangci-lint, go build), the same target the CI job uses."],
         summary=f"go build: {msg}", setup="go")
 
@@ -41,8 +42,10 @@ def go_test(v: Vocab, p: Project) -> Case:
              f"ok  	{mod}/internal/{v.word()}	0.{v.int(10, 999)}s", "FAIL"]
     return Case(
         step="Test", command="go test -race ./...", lines=lines, key_ids=[test, f"{f}:{ln}"],
-        causes=[f"The Go test {test}{sub} in {d} fails at {f}:{ln}: the values are not equal."],
-        fixes=[f"Run `go test ./{d} -run '{test}' -v` locally and fix the code or expectation at {f}:{ln}."],
+        causes=[f"The Go test {test}{sub} in {d} fails at {f}:{ln}: the values are not equal.",
+                f"{test}{sub} fails at {f}:{ln}: expected and actual values differ."],
+        fixes=[f"Run `go test ./{d} -run '{test}' -v` locally and fix the code or expectation at {f}:{ln}.",
+               f"Reproduce with `go test -run '{test}' -v ./{d}` and fix the code or the expectation at {f}:{ln}."],
         runbook=[f"Reproduce with `make test` (it starts the TEST_DATABASE_URL service; plain go test skips DB tests) and fix {f}:{ln}."],
         summary=f"go test: {test} failing", setup="go")
 
@@ -63,8 +66,10 @@ def go_mod(v: Vocab, p: Project) -> Case:
         key = "go.mod" if "go.mod needed" in lines[0] else "go.sum"
     return Case(
         step="Build", command="go build ./...", lines=lines, key_ids=[key],
-        causes=[f"{key} is not up to date with the imports, so the Go toolchain refuses to build with -mod=readonly."],
-        fixes=["Run `go mod tidy` locally and commit the updated go.mod and go.sum."],
+        causes=[f"{key} is not up to date with the imports, so the Go toolchain refuses to build with -mod=readonly.",
+                f"The build refuses to change {key}: it does not match the imports (run with -mod=readonly)."],
+        fixes=["Run `go mod tidy` locally and commit the updated go.mod and go.sum.",
+               "Run `go mod tidy`, commit go.mod and go.sum, and rerun the build."],
         runbook=["The `go-mod-tidy` pre-commit hook keeps go.mod/go.sum in sync; private modules need GOPRIVATE=github.com/" + p.org + "/*."],
         summary=f"Go: {key} out of date", setup="go")
 
@@ -82,8 +87,10 @@ def golangci(v: Vocab, p: Project) -> Case:
              "Error: issues found", "Ran golangci-lint in " + f"{v.int(3000, 90000)}ms"]
     return Case(
         step="Lint", command="golangci-lint run", lines=lines, key_ids=[f, linter],
-        causes=[f"golangci-lint reports a {linter} issue in {f} at line {ln}: {msg}."],
-        fixes=[f"Fix the {linter} finding at {f}:{ln} and run `golangci-lint run` locally with the repo's .golangci.yml."],
+        causes=[f"golangci-lint reports a {linter} issue in {f} at line {ln}: {msg}.",
+                f"The {linter} linter flags {f}:{ln} ({msg})."],
+        fixes=[f"Fix the {linter} finding at {f}:{ln} and run `golangci-lint run` locally with the repo's .golangci.yml.",
+               f"Address the {linter} finding at {f}:{ln}, then run `golangci-lint run ./...` locally."],
         runbook=[f"Fix the {linter} finding in {f} using the golangci-lint version pinned in .tool-versions (newer versions enable extra linters)."],
         summary=f"golangci-lint {linter} in {f}", setup="go")
 
@@ -102,8 +109,10 @@ def go_race(v: Vocab, p: Project) -> Case:
              f"    testing.go:1465: race detected during execution of test", f"--- FAIL: {test} (0.0{v.int(1, 9)}s)", "FAIL"]
     return Case(
         step="Test", command="go test -race ./...", lines=lines, key_ids=["DATA RACE", f"{f}:{ln}"],
-        causes=[f"The race detector found a DATA RACE in {fn} ({d}/{f}:{ln}) during {test}."],
-        fixes=[f"Protect the shared state in {f} with a mutex or channel (or atomic) and rerun `go test -race ./{d}`."],
+        causes=[f"The race detector found a DATA RACE in {fn} ({d}/{f}:{ln}) during {test}.",
+                f"go test -race reports a DATA RACE in {fn} at {d}/{f}:{ln} while running {test}."],
+        fixes=[f"Protect the shared state in {f} with a mutex or channel (or atomic) and rerun `go test -race ./{d}`.",
+               f"Synchronize access to the shared state in {f} (sync.Mutex, channel or atomic) and verify with `go test -race -count=20 ./{d}`."],
         runbook=[f"Guard the shared field in {f} with a mutex and confirm with `go test -race -count=50 -run {test}`; never drop -race from CI."],
         summary=f"Data race in {fn}", setup="go")
 
@@ -122,8 +131,10 @@ def cargo_compile(v: Vocab, p: Project) -> Case:
              f"error: could not compile `{crate}` (lib) due to 1 previous error"]
     return Case(
         step="Build", command="cargo build --locked", lines=lines, key_ids=[code, f"{f}:{ln}"],
-        causes=[f"rustc error {code} ({msg}) at {f}:{ln} stops the cargo build."],
-        fixes=[f"Fix {f}:{ln} per `rustc --explain {code}` and run `cargo check` locally."],
+        causes=[f"rustc error {code} ({msg}) at {f}:{ln} stops the cargo build.",
+                f"cargo build stops on {code} at {f}:{ln}: {msg}."],
+        fixes=[f"Fix {f}:{ln} per `rustc --explain {code}` and run `cargo check` locally.",
+               f"Correct the code at {f}:{ln} ({code}: {msg}), then confirm with `cargo build --locked`."],
         runbook=[f"Fix {f}:{ln}, then run `cargo xtask ci` locally (fmt, clippy, build with the toolchain pinned in rust-toolchain.toml) before pushing."],
         summary=f"rustc {code} in {f}", setup="cargo")
 
@@ -141,8 +152,10 @@ def cargo_test(v: Vocab, p: Project) -> Case:
              "", "error: test failed, to rerun pass `--lib`"]
     return Case(
         step="Test", command="cargo test --all-features", lines=lines, key_ids=[test, f"{f}:{ln}"],
-        causes=[f"The Rust test {test} panics at {f}:{ln}: assertion left == right failed ({a} vs {b})."],
-        fixes=[f"Run `cargo test {test.split('::')[-1]}` locally and fix the logic or assertion at {f}:{ln}."],
+        causes=[f"The Rust test {test} panics at {f}:{ln}: assertion left == right failed ({a} vs {b}).",
+                f"{test} fails: the assertion at {f}:{ln} compared {a} with {b}."],
+        fixes=[f"Run `cargo test {test.split('::')[-1]}` locally and fix the logic or assertion at {f}:{ln}.",
+               f"Reproduce with `cargo test {test.split('::')[-1]} -- --nocapture` and fix the code under test or the expected value at {f}:{ln}."],
         runbook=[f"Reproduce with `RUST_BACKTRACE=1 cargo nextest run {test}` as CI does and fix the logic; if it is a snapshot test, accept the change with `cargo insta review`."],
         summary=f"cargo test {test} failed", setup="cargo")
 
@@ -168,8 +181,10 @@ def clippy(v: Vocab, p: Project) -> Case:
              f"error: could not compile `{p.repo.replace('-', '_')}` (lib) due to 1 previous error"]
     return Case(
         step="Lint", command="cargo clippy --all-targets -- -D warnings", lines=lines, key_ids=[lint.split("::")[1], f"{f}:{ln}"],
-        causes=[f"cargo clippy with -D warnings fails on {lint} at {f}:{ln}."],
-        fixes=[f"Fix the {lint} finding at {f}:{ln} (`cargo clippy --fix` can apply it) and rerun clippy."],
+        causes=[f"cargo clippy with -D warnings fails on {lint} at {f}:{ln}.",
+                f"The clippy lint {lint} fires at {f}:{ln}, and -D warnings turns it into an error."],
+        fixes=[f"Fix the {lint} finding at {f}:{ln} (`cargo clippy --fix` can apply it) and rerun clippy.",
+               f"Rewrite {f}:{ln} as clippy suggests for {lint}, then run `cargo clippy --all-targets -- -D warnings`."],
         runbook=[f"Fix the {lint} finding at {f}:{ln} in the same PR (run clippy with the toolchain from rust-toolchain.toml); do not add a blanket #[allow]."],
         summary=f"clippy {lint} in {f}", setup="cargo")
 
@@ -188,7 +203,8 @@ def dotnet_build(v: Vocab, p: Project) -> Case:
     return Case(
         step="Build", command="dotnet build --configuration Release --no-restore", lines=lines, key_ids=[code, f.rsplit("/", 1)[1]],
         causes=[f"The C# compiler reports {code} in {f.rsplit('/', 1)[1]} at line {ln}.", f"dotnet build fails with {code} in {f.rsplit('/', 1)[1]}: {msg}"],
-        fixes=[f"Fix {f}({ln},{col}) ({code}: add the missing using/reference or correct the type) and run `dotnet build` locally."],
+        fixes=[f"Fix {f}({ln},{col}) ({code}: add the missing using/reference or correct the type) and run `dotnet build` locally.",
+               f"Correct {f.rsplit('/', 1)[1]} line {ln} ({code}) and rebuild with `dotnet build -c Release`."],
         runbook=[f"Fix {code} in {f.rsplit('/', 1)[1]} and build with `dotnet build -c Release` locally; Directory.Build.props treats warnings as errors there."],
         summary=f"dotnet {code} in {f.rsplit('/', 1)[1]}", setup="dotnet")
 
@@ -206,8 +222,10 @@ def dotnet_test(v: Vocab, p: Project) -> Case:
              f"Failed!  - Failed:     1, Passed:   {v.int(20, 500)}, Skipped:     0, Total:   {v.int(21, 501)}, Duration: {v.int(1, 40)} s - {proj}.Tests.dll (net8.0)"]
     return Case(
         step="Test", command="dotnet test --no-build", lines=lines, key_ids=[f"{cls}.{meth}"],
-        causes=[f"The xUnit test {cls}.{meth} fails: Assert.Equal() at {cls}.cs line {ln}."],
-        fixes=[f"Run `dotnet test --filter FullyQualifiedName~{cls}.{meth}` locally and fix the code or the expected value."],
+        causes=[f"The xUnit test {cls}.{meth} fails: Assert.Equal() at {cls}.cs line {ln}.",
+                f"{cls}.{meth} fails with Assert.Equal() at {cls}.cs:line {ln}."],
+        fixes=[f"Run `dotnet test --filter FullyQualifiedName~{cls}.{meth}` locally and fix the code or the expected value.",
+               f"Reproduce {cls}.{meth} with `dotnet test --filter {meth}` and fix the regression or the expected value."],
         runbook=[f"Start the test services with `docker compose -f tests/compose.yml up -d`, reproduce {cls}.{meth} locally and fix the regression."],
         summary=f"dotnet test {cls}.{meth} failed", setup="dotnet")
 
@@ -224,8 +242,10 @@ def nuget(v: Vocab, p: Project) -> Case:
              f"  Failed to restore /home/runner/work/{p.repo}/{p.repo}/src/{proj}/{proj}.csproj (in {v.int(1, 9)}.{v.int(0, 99)} sec)."]
     return Case(
         step="Restore", command="dotnet restore", lines=lines, key_ids=[code, pkg],
-        causes=[f"dotnet restore fails with {code}: package {pkg} ({ver}) is not available from the configured NuGet sources."],
-        fixes=[f"Add the private feed that hosts {pkg} to nuget.config with credentials, or fix the package id/version in {proj}.csproj."],
+        causes=[f"dotnet restore fails with {code}: package {pkg} ({ver}) is not available from the configured NuGet sources.",
+                f"NuGet restore fails with {code} for {pkg}."],
+        fixes=[f"Add the private feed that hosts {pkg} to nuget.config with credentials, or fix the package id/version in {proj}.csproj.",
+               f"Point nuget.config at the feed that publishes {pkg} (with credentials), or correct its id/version."],
         runbook=["Private packages are on the Azure Artifacts feed; CI authenticates with the NUGET_AUTH_TOKEN secret via actions/setup-dotnet source-url."],
         summary=f"NuGet {code}: {pkg}", setup="dotnet")
 
@@ -243,8 +263,10 @@ def rspec(v: Vocab, p: Project) -> Case:
              "Failed examples:", "", f"rspec ./{spec}:{ln} # {desc}"]
     return Case(
         step="Test", command="bundle exec rspec", lines=lines, key_ids=[f"{spec}:{ln}"],
-        causes=[f"The RSpec example \"{desc}\" at {spec}:{ln} fails its expectation."],
-        fixes=[f"Run `bundle exec rspec {spec}:{ln}` locally (with the same seed) and fix the code or the expectation."],
+        causes=[f"The RSpec example \"{desc}\" at {spec}:{ln} fails its expectation.",
+                f"RSpec example {spec}:{ln} fails: expected and got values differ."],
+        fixes=[f"Run `bundle exec rspec {spec}:{ln}` locally (with the same seed) and fix the code or the expectation.",
+               f"Reproduce with `bundle exec rspec {spec}:{ln}` and fix the code or the expectation."],
         runbook=[f"Rerun `bundle exec rspec {spec}` with the seed from the log and `--bisect` to find an order-dependent polluter, then fix it."],
         summary=f"RSpec failure in {spec}", setup="ruby")
 
@@ -263,8 +285,10 @@ def bundler(v: Vocab, p: Project) -> Case:
         key = gem
     return Case(
         step="Install dependencies", command="bundle install --jobs 4 --retry 3", lines=lines, key_ids=[key],
-        causes=[f"Bundler cannot find the gem {key} required by the Gemfile.lock." if key != gem else f"Bundler cannot find the gem {gem} ({ver}) required by the Gemfile.lock."],
-        fixes=[f"Update Gemfile.lock to an existing {gem} version (`bundle update {gem}`) and commit it; check the Ruby version matches."],
+        causes=[f"Bundler cannot find the gem {key} required by the Gemfile.lock." if key != gem else f"Bundler cannot find the gem {gem} ({ver}) required by the Gemfile.lock.",
+                f"bundle install fails: {key} is not available."],
+        fixes=[f"Update Gemfile.lock to an existing {gem} version (`bundle update {gem}`) and commit it; check the Ruby version matches.",
+               f"Run `bundle update {gem}` to pick an existing version, commit Gemfile.lock, and rerun bundle install."],
         runbook=[f"Run `bin/setup` (it honours .ruby-version), then `bundle update --conservative {gem}` and commit Gemfile.lock; the cache is keyed on the lockfile, so clearing it will not help."],
         summary=f"Bundler cannot find {gem} {ver}", setup="ruby")
 
@@ -279,7 +303,9 @@ def rubocop(v: Vocab, p: Project) -> Case:
              "", f"{v.int(100, 900)} files inspected, 1 offense detected, 1 offense autocorrectable"]
     return Case(
         step="Lint", command="bundle exec rubocop", lines=lines, key_ids=[f, cop],
-        causes=[f"RuboCop reports a {cop} offense in {f} at line {ln}."],
-        fixes=[f"Run `bundle exec rubocop -a {f}` and commit the correction."],
+        causes=[f"RuboCop reports a {cop} offense in {f} at line {ln}.",
+                f"{f}:{ln} violates {cop}, failing `rubocop`."],
+        fixes=[f"Run `bundle exec rubocop -a {f}` and commit the correction.",
+               f"Autocorrect with `bundle exec rubocop -a {f}` (or fix {cop} by hand) and commit."],
         runbook=[f"Run `bin/lint --fix` to correct {cop} in {f}; new code must not be added to .rubocop_todo.yml."],
         summary=f"RuboCop {cop} in {f}", setup="ruby")

@@ -37,8 +37,10 @@ def go_test_timeout(v: Vocab, p: Project) -> Case:
              f"FAIL	github.com/{p.org}/{p.repo}/{d}	{mins[:-2]}.{v.int(10, 99)}s"]
     return Case(
         step="Test", command=f"go test -timeout {mins} ./...", lines=lines, key_ids=[test, f"{f}:{ln}"],
-        causes=[f"{test} blocks on a channel receive at {f}:{ln} and the test binary panics after {mins} (test timed out)."],
-        fixes=[f"Fix the deadlock in {test} ({f}:{ln}): make sure something sends on the channel or use a context with a deadline."],
+        causes=[f"{test} blocks on a channel receive at {f}:{ln} and the test binary panics after {mins} (test timed out).",
+                f"The test binary panics after {mins}: {test} is stuck on a channel receive at {f}:{ln}."],
+        fixes=[f"Fix the deadlock in {test} ({f}:{ln}): make sure something sends on the channel or use a context with a deadline.",
+               f"Remove the deadlock in {test}: make sure the goroutine sends on the channel, or select on a context deadline at {f}:{ln}."],
         runbook=[f"Pass a context with a deadline into the code under {test} so it cannot block forever, and add goleak to catch leaked goroutines."],
         summary=f"go test timeout in {test}", setup="go")
 
@@ -55,8 +57,10 @@ def jest_snapshot(v: Vocab, p: Project) -> Case:
              f"Snapshot Summary", " › 1 snapshot failed from 1 test suite."]
     return Case(
         step="Test", command="npm test -- --ci", lines=lines, key_ids=[path],
-        causes=[f"The snapshot `{name}` in {path} no longer matches the rendered {comp} (markup changed)."],
-        fixes=[f"If the {comp} change is intended, run `npx jest {path} -u` and commit the updated snapshot; otherwise fix the component."],
+        causes=[f"The snapshot `{name}` in {path} no longer matches the rendered {comp} (markup changed).",
+                f"{path} fails because the stored snapshot `{name}` differs from what {comp} renders now."],
+        fixes=[f"If the {comp} change is intended, run `npx jest {path} -u` and commit the updated snapshot; otherwise fix the component.",
+               f"Update the snapshot with `npx jest {path} -u` if the new markup is intended; otherwise revert the {comp} change."],
         runbook=[f"Run `npx jest {path} -u` locally, commit the snapshot, and add a screenshot of {comp} to the PR description."],
         summary=f"Snapshot mismatch in {comp}", setup="node")
 
@@ -75,8 +79,10 @@ def playwright(v: Vocab, p: Project) -> Case:
              "  1 failed", f"    [chromium] › {spec}:{ln}:{v.col()} › {title} ", f"  {v.int(20, 199)} passed ({v.int(1, 9)}.{v.int(0, 9)}m)"]
     return Case(
         step="E2E tests", command="npx playwright test", lines=lines, key_ids=[spec, title],
-        causes=[f"The Playwright test \"{title}\" ({spec}) fails: the element {sel} never becomes visible."],
-        fixes=[f"Open the trace (`npx playwright show-trace`) for {spec}; update the selector if the UI changed, or fix the page so the element renders."],
+        causes=[f"The Playwright test \"{title}\" ({spec}) fails: the element {sel} never becomes visible.",
+                f"In {spec}, \"{title}\" times out waiting for {sel} to be visible."],
+        fixes=[f"Open the trace (`npx playwright show-trace`) for {spec}; update the selector if the UI changed, or fix the page so the element renders.",
+               f"Check the Playwright trace for {spec}: update the locator if the UI changed, otherwise fix the page so it renders the element."],
         runbook=[f"Download the `playwright-report` artifact, check the trace for {spec}, and switch the locator to a data-testid selector."],
         summary=f"Playwright: {title}", setup="node")
 
@@ -114,8 +120,12 @@ def service_refused(v: Vocab, p: Project) -> Case:
     lines += [f"ERROR {t} - {err.split(':')[0]}" for t in tests] + [f"==== {v.int(20, 300)} passed, {len(tests)} error{'s' if len(tests) > 1 else ''} in {v.secs()}s ===="]
     return Case(
         step="Integration tests", command="pytest tests/integration", lines=lines, key_ids=[str(port)],
-        causes=[f"The integration tests cannot connect to {svc} on port {port}: the service container is not running or not ready yet."],
-        fixes=[f"Declare {svc} as a service container with a health check and port mapping {port}:{port}, and wait for it before the tests start."],
+        causes=[f"The integration tests cannot connect to {svc} on port {port}: the service container is not running or not ready yet.",
+                f"{tests[0].split('::')[1]} and {len(tests) - 1} other test(s) error at setup: nothing listens on {svc}'s port {port} (connection refused).",
+                f"{svc} was not reachable on port {port} when the integration tests started, so their setup fails."],
+        fixes=[f"Declare {svc} as a service container with a health check and port mapping {port}:{port}, and wait for it before the tests start.",
+               f"Add {svc} to the job's services with a health check, and make the tests wait until port {port} accepts connections.",
+               f"Start {svc} before the tests (service container or docker compose) and gate the test step on its health check for port {port}."],
         runbook=[f"Copy the `{svc}` service block from ci-templates/services.yml; it includes the health check and the CI credentials."],
         summary=f"{svc} connection refused in integration tests", setup="python")
 
@@ -210,7 +220,8 @@ def junit_exception(v: Vocab, p: Project) -> Case:
         step="Test", command="mvn -B test", lines=lines, key_ids=[f"{cls}.{meth}", f"{target}.java:{ln}"],
         causes=[f"{cls}.{meth} errors with {name} thrown in {target}.java:{ln}.",
                 f"The JUnit test {cls}.{meth} fails because {target}.java:{ln} throws {name}."],
-        fixes=[f"Fix {target}.java line {ln} to handle the case the test exercises (null/empty input), then rerun `mvn -Dtest={cls}#{meth} test`."],
+        fixes=[f"Fix {target}.java line {ln} to handle the case the test exercises (null/empty input), then rerun `mvn -Dtest={cls}#{meth} test`.",
+               f"Handle the edge case in {target}.java:{ln} that throws {name}, then rerun `mvn -Dtest={cls}#{meth} test`."],
         runbook=[f"Fix {target}.java:{ln} and add a unit test for the edge case; reproduce with `./mvnw -Dtest={cls} test`."],
         summary=f"{name} in {target} breaks {cls}.{meth}", setup="maven")
 
@@ -228,7 +239,9 @@ def jest_runtime_error(v: Vocab, p: Project) -> Case:
              f"      at Object.<anonymous> ({test_path}:{v.line()}:{v.col()})", "", f"Tests:       1 failed, {v.int(20, 400)} passed"]
     return Case(
         step="Test", command=v.pick(["npm test -- --ci", "yarn test --ci"]), lines=lines, key_ids=[f"{src}:{ln}", prop],
-        causes=[f"A TypeError at {src}:{ln} (reading '{prop}' of undefined) fails {test_path}."],
-        fixes=[f"Guard the undefined value at {src}:{ln} (optional chaining or a default) or fix the caller that passes it."],
+        causes=[f"A TypeError at {src}:{ln} (reading '{prop}' of undefined) fails {test_path}.",
+                f"{src}:{ln} reads '{prop}' of undefined, throwing a TypeError in {test_path}."],
+        fixes=[f"Guard the undefined value at {src}:{ln} (optional chaining or a default) or fix the caller that passes it.",
+               f"Handle the undefined value at {src}:{ln} (optional chaining or a default), or pass the missing prop from the caller."],
         runbook=[f"Fix {src}:{ln} with optional chaining and a default, and turn on strictNullChecks for that folder to catch the rest."],
         summary=f"TypeError reading '{prop}' in {src}", setup="node")
