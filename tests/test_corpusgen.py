@@ -140,6 +140,11 @@ def test_shipped_corpus_size_and_mix(shipped):
     assert any("\n" not in r["input"] or r["input"].startswith(("Why", "How", "Our", "CI is")) for r in rows)
 
 
+def test_shipped_corpus_stays_small():
+    size = sum((DATA / name).stat().st_size for name in ("train.jsonl", "heldout.jsonl"))
+    assert size < 8_500_000  # the repo ships it; the embedded model's pretraining reads all of it
+
+
 def test_shipped_rows_keep_the_contract(shipped):
     train, heldout = shipped
     for row in train + heldout:
@@ -171,7 +176,7 @@ def test_incidents_file_has_titled_excerpts():
         assert 1 <= row["input"].count("\n") + 1 <= 30
         assert not re.search(r"ghp_[A-Za-z0-9]{36}|AKIA[A-Z0-9]{16}", row["input"])
         assert "\x1b" not in row["input"] and "\r" not in row["input"]  # pasted from the web UI
-    assert len({r["url"] for r in rows}) == len(rows)
+    assert len({r["url"] for r in rows}) == len({r["id"] for r in rows}) == len({r["input"] for r in rows}) == len(rows)
 
 
 def test_incidents_use_another_seed_than_the_corpus(shipped):

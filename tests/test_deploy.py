@@ -71,7 +71,8 @@ def test_every_yaml_parses_and_passes_yamllint(path):
 
     assert _docs(path), f"{path} is empty"
     config = YamlLintConfig(file=str(REPO / ".yamllint"))
-    problems = [f"{p.line}:{p.column} {p.level} {p.message} ({p.rule})" for p in linter.run(path.read_text(), config)]
+    problems = [f"{p.line}:{p.column} {p.level} {p.message} ({p.rule})"
+                for p in linter.run(path.read_text(), config)]
     assert problems == [], f"{path.name}: " + "; ".join(problems)
 
 
@@ -181,7 +182,8 @@ def test_every_configmap_secret_and_pvc_reference_resolves():
                     assert ref["key"] in secrets[ref["name"]], (owner, ref)
             mounted = {m["name"] for m in container.get("volumeMounts", [])}
             declared = {v["name"] for v in spec.get("volumes", [])}
-            templates = {t["metadata"]["name"] for t in _by_kind("StatefulSet").get(owner, {}).get("spec", {}).get("volumeClaimTemplates", [])}
+            claim_templates = _by_kind("StatefulSet").get(owner, {}).get("spec", {}).get("volumeClaimTemplates", [])
+            templates = {t["metadata"]["name"] for t in claim_templates}
             assert mounted <= declared | templates, owner
         for volume in spec.get("volumes", []):
             if "persistentVolumeClaim" in volume:
@@ -213,7 +215,8 @@ def _hadolint() -> str:
 
 @pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.cuda"])
 def test_dockerfiles_pass_hadolint(name):
-    result = subprocess.run([_hadolint(), "--no-color", str(DEPLOY / name)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([_hadolint(), "--no-color", str(DEPLOY / name)],
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -358,3 +361,42 @@ def test_scaling_doc_covers_each_scale_out_path():
     for needle in ("Store.claim", "CIBOT_RETRIEVAL__MODE", "postgresql+psycopg", "vLLM",
                    "CIBOT_MODEL__BACKEND", "accelerate launch", "TBD(bench)"):
         assert needle in text, needle
+
+
+# --- the claim SCALING.md rests on -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_retry_reaching_another_replica_is_claimed_once(backend, tmp_path):
+    """Two replicas (two Store instances on one database) race for the same Slack event id."""
+    import os
+    import threading
+    import uuid
+
+    from bot.store import Store
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    else:
+        url = os.environ.get("CIBOT_TEST_POSTGRES_URL") or pytest.skip("CIBOT_TEST_POSTGRES_URL not set")
+    replicas = [Store.open(url), Store.open(url)]
+    key = f"slack:event:Ev{uuid.uuid4().hex[:10]}"
+    wins: list[bool] = []
+    lock = threading.Lock()
+
+    def deliver(store) -> None:
+        won = store.claim(key)
+        with lock:
+            wins.append(won)
+
+    try:
+        threads = [threading.Thread(target=deliver, args=(replicas[i % 2],)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(wins) == [False] * 5 + [True]
+        assert replicas[1].claim(key) is False  # a later retry, too
+    finally:
+        for store in replicas:
+            store.close()

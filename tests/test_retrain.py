@@ -401,26 +401,34 @@ def test_real_retrain_end_to_end_with_the_embedded_model(cibot_home):
     assert retrainer.registry.meta(result.candidate)["retrain_run"] == result.run_id
 
 
+def _tiny_adapter(registry, settings, seed: int) -> str:
+    """A real (untrained) LoRA adapter on the embedded base, written through the registry."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from training.base import load_causal_lm
+
+    torch.manual_seed(seed)
+    model, _, _ = load_causal_lm("embedded", settings.paths.models, device="cpu")
+    model = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    with registry.staging() as stage:
+        model.save_pretrained(str(stage.path))
+        stage.meta["base"] = "embedded"
+    return stage.version
+
+
 @pytest.mark.slow
 def test_watcher_hot_swaps_a_real_generator_without_failing_requests(env, cibot_home):
     _embedded_base_or_skip()
     import threading as th
 
     from bot.hotswap import AdapterWatcher
-    from bot.trainer import SubprocessTrainer
-    from bot.retrain import TrainJob
     from training.generate import LocalGenerator
     from training.prompt import build_messages
 
-    starter = env[3]
-    settings = load_settings(train={"max_seq_len": 128, "batch_size": 2})
-    trainer = SubprocessTrainer(settings, {"max_steps": 1})
-    run_dir = cibot_home / "job"
-    run_dir.mkdir()
-    (run_dir / "train.jsonl").write_text(starter.read_text())
-    versions = [trainer(TrainJob(i, run_dir, run_dir / "train.jsonl", run_dir / "h.jsonl", None), lambda: None)
-                for i in range(2)]
+    settings = env[0]
     registry = AdapterRegistry(settings.paths.adapters)
+    versions = [_tiny_adapter(registry, settings, seed=i) for i in range(2)]
     registry.promote(versions[0])
     gen = LocalGenerator("embedded", registry.path(versions[0]), versions[0], device="cpu",
                          models_dir=settings.paths.models, max_new_tokens=8)

@@ -142,7 +142,8 @@ def _stop(proc: subprocess.Popen) -> int:
 @pytest.mark.integration
 @pytest.mark.parametrize(
     "given, missing",
-    [({}, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]), ({"SLACK_BOT_TOKEN": "xoxb-1-test"}, ["SLACK_SIGNING_SECRET"])],
+    [({}, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]),
+     ({"SLACK_BOT_TOKEN": "xoxb-1-test"}, ["SLACK_SIGNING_SECRET"])],
 )
 def test_serve_http_without_slack_secrets_names_each_and_exits_before_binding(given, missing, tmp_path):
     # Hold the port ourselves: a server that bound before checking would fail with "address in use".
@@ -197,7 +198,8 @@ def test_serve_http_answers_healthz_readyz_and_metrics(shared_home, fake_slack):
 
 @pytest.mark.integration
 @pytest.mark.parametrize("what", ["index", "model"])
-def test_readyz_never_reports_ready_when_the_model_or_index_fails_to_load(what, shared_home, fake_slack, tmp_path):
+def test_readyz_never_reports_ready_when_the_model_or_index_fails_to_load(what, shared_home, fake_slack,
+                                                                         tmp_path):
     # The index case is fast (nothing listens on the Chroma port); the model case reuses the index
     # that the test above built in the shared home.
     broken = ({"CIBOT_RETRIEVAL__MODE": "http", "CIBOT_RETRIEVAL__CHROMA_HOST": "127.0.0.1",

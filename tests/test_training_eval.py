@@ -15,7 +15,9 @@ class ScriptedGenerator:
 
     def generate(self, messages, *, max_new_tokens=None, json_schema=None):
         self.prompts.append(messages)
-        return Generation(text=self.answers.pop(0), new_tokens=10, seconds=0.01)
+        answer = self.answers.pop(0)
+        text, meta = answer if isinstance(answer, tuple) else (answer, {})
+        return Generation(text=text, new_tokens=10, seconds=0.01, meta=meta)
 
     def swap_adapter(self, adapter_dir, version=None):
         self.adapter = version if adapter_dir else None
@@ -48,6 +50,12 @@ def test_metrics_count_format_json_and_identifier_recall():
     assert m["json_valid"] == 0.0
     assert m["id_recall"] == 0.75  # (1/2 + 1/1) / 2
     assert "[1] npm: pin versions" in gen.prompts[0][1]["content"]
+
+
+def test_json_the_generator_had_to_repair_counts_as_a_format_failure():
+    fixed = '{"root_cause": "requirements.txt missing", "fix": "add it"}'
+    m = evaluate(ScriptedGenerator([fixed, (fixed, {"json_repaired": True})]), [EXAMPLES[1], EXAMPLES[1]])
+    assert m["json_valid"] == 0.5 and m["format_compliance"] == 0.5
 
 
 def test_identifier_helpers():

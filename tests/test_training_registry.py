@@ -108,3 +108,21 @@ def test_ensure_default_refuses_a_tampered_asset(tmp_path):
     (asset / "adapter_config.json").write_text('{"evil": 1}')
     with pytest.raises(ConfigError, match="checksum"):
         AdapterRegistry(tmp_path / "adapters").ensure_default(asset)
+
+
+def test_adapters_cli_lists_promotes_and_rolls_back(cibot_home, capsys):
+    from bot.cli import main
+
+    reg = AdapterRegistry(cibot_home / "adapters")
+    a, b = _add(reg, meta={"base": "embedded", "metrics": {"id_recall": 0.5}}), _add(reg)
+    assert main(["adapters", "promote", a]) == 0
+    assert main(["adapters", "promote", b]) == 0
+    capsys.readouterr()
+    assert main(["adapters", "list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["current"] == b
+    assert next(r for r in listing["versions"] if r["version"] == a)["metrics"] == {"id_recall": 0.5}
+    assert main(["adapters", "rollback"]) == 0
+    assert reg.current() == a
+    assert main(["adapters", "promote", "v9999"]) == 2
+    assert "no adapter version v9999" in capsys.readouterr().err

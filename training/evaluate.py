@@ -83,7 +83,8 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
         gen = generator.generate(messages, json_schema=_schema() if ex.fmt == "json" else None)
         scores["seconds"] += time.time() - started
         scores["tokens"] += gen.new_tokens
-        _score(scores, ex, gen.text, samples)
+        # A JSON answer the generator had to repair counts against the model, not for it.
+        _score(scores, ex, gen.text, samples, repaired=bool(gen.meta.get("json_repaired")))
     return _summary(scores, samples)
 
 
@@ -101,13 +102,13 @@ def _notes(ex: Example, retriever, context: str) -> list:
     return ex.context
 
 
-def _score(scores: dict, ex: Example, text: str, samples: list) -> None:
+def _score(scores: dict, ex: Example, text: str, samples: list, repaired: bool = False) -> None:
     scores["n"] += 1
     parsed = parse_answer(text)
     ok = parsed is not None
     if ex.fmt == "json":
         scores["json_asked"] += 1
-        valid = _valid_json(text)
+        valid = _valid_json(text) and not repaired
         scores["json_ok"] += valid
         ok = ok and valid
     scores["format_ok"] += ok

@@ -45,7 +45,12 @@ def register(app: typer.Typer) -> None:
         # The shipped default becomes v0001 first, so a rollback from the new adapter has a target.
         AdapterRegistry(settings.paths.adapters).ensure_default()
         with progress("training", None) as advance:
-            result = main(cfg, on_step=lambda done, total, loss: advance(1))
+            def on_step(done: int, total: int, loss: float) -> None:
+                advance(1)
+                if done % 25 == 0 or done == total:  # a loss log when stderr is not a terminal
+                    print(f"batch {done}/{total} loss {loss:.4f}", file=sys.stderr, flush=True)
+
+            result = main(cfg, on_step=on_step)
         if as_json:
             emit_json({"version": result.version, "train_examples": result.train_examples,
                        "eval": {k: v for k, v in result.eval.items() if k != "samples"},

@@ -18,6 +18,8 @@ from retrieval.logs.scan import Block, ExitTail, Scanner
 from retrieval.types import Excerpt, LogLine
 
 MAX_PASS_LINES = 3_000_000
+FIRST_FAILURE_MARGIN = 1.5   # how much weaker the first failure may be and still lead
+STRONG_MARGIN = 3.0          # blocks this close to the best are packed before exit tails
 
 
 def pass_fingerprints(source: Source) -> set[int]:
@@ -30,26 +32,25 @@ def pass_fingerprints(source: Source) -> set[int]:
     return seen
 
 
-def _rank(scanner: Scanner) -> list[Block]:
-    """Blocks best first: strong, inside a command that failed, and early among equals."""
+def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
+    """(score, block), best first: strong, inside a command that failed, early among equals."""
     blocks = scanner.blocks
     if not blocks:
         return []
     total = max(scanner.total, 1)
     failing = [(e.segment, e.n) for e in scanner.exits]
-    strength = {id(b): scanner.strength(b) for b in blocks}
-    top = max(strength.values())
-
-    def score(b: Block) -> float:
-        s = strength[id(b)]
+    scores = {}
+    for b in blocks:
+        s = scanner.strength(b)
         if any(lo <= b.start <= hi for lo, hi in failing):
             s += 3.0  # the failing command's own output
-        s += 1.0 * (b.end / total)  # later commands ran last and failed the job
-        if strength[id(b)] >= top - 1.0:
-            s += 0.5  # among the strongest, the first one is the real failure
-        return s - 0.0005 * b.seq
-
-    return sorted(blocks, key=score, reverse=True)
+        scores[id(b)] = s + 1.0 * (b.end / total)  # later commands ran last and failed the job
+    top = max(scores.values())
+    for b in blocks:  # blocks are in log order: the first near-top one is the real failure
+        if scores[id(b)] >= top - FIRST_FAILURE_MARGIN:
+            scores[id(b)] += FIRST_FAILURE_MARGIN + 0.01
+            break
+    return sorted(((scores[id(b)], b) for b in blocks), key=lambda sb: (-sb[0], sb[1].seq))
 
 
 def _primary_exit(scanner: Scanner, best: Block | None) -> ExitTail | None:
@@ -62,16 +63,17 @@ def _primary_exit(scanner: Scanner, best: Block | None) -> ExitTail | None:
     return scanner.exits[0]
 
 
-def _units(scanner: Scanner, ranked: list[Block]) -> list[tuple[list[tuple[int, str]], bool]]:
+def _units(scanner: Scanner, ranked: list[tuple[float, Block]]) -> list[tuple[list[tuple[int, str]], bool]]:
     """What to pack, in priority order: (lines, keep the end when cut)."""
-    best = ranked[0] if ranked else None
+    best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
-    units: list[tuple[list[tuple[int, str]], bool]] = []
-    if best is not None:
-        units.append((_block_lines(best), False))
+    top = ranked[0][0] if ranked else 0.0
+    strong = [b for s, b in ranked if s >= top - STRONG_MARGIN]
+    weak = [b for s, b in ranked if s < top - STRONG_MARGIN]
+    units = [(_block_lines(b), False) for b in strong]
     if primary is not None:
         units.append((primary.lines, True))
-    units += [(_block_lines(b), False) for b in ranked[1:]]
+    units += [(_block_lines(b), False) for b in weak]
     units += [(e.lines, True) for e in scanner.exits if e is not primary]
     return units
 
@@ -116,7 +118,7 @@ def _has_failure(scanner: Scanner, ranked: list[Block]) -> bool:
         return False
     if any(signals.SUCCESS.search(t) for _, t in scanner.tail):
         # A run that says it succeeded needs strong evidence to the contrary.
-        return max(scanner.strength(b) for b in ranked) >= 8.5
+        return max(scanner.strength(b) for _, b in ranked) >= 8.5
     return True
 
 
@@ -134,7 +136,7 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
     chosen = _pack(_units(scanner, ranked), max_lines)
     lines, count = _finish(chosen, secret)
     category = classify([t for _, t in sorted(chosen.items())], retried=scanner.retried)
-    best = ranked[0] if ranked else None
+    best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
     step = scanner.steps.failed or (best.step if best else None) or (primary.step if primary else None)
     return Excerpt(lines, step, category, count, scanner.total, has_failure=True, source=name)

@@ -88,8 +88,19 @@ NOISE = re.compile(
     r"|Requirement already|Already installed|Using cached|Get:\d+|Hit:\d+|Ign:\d+|Selecting previously|Preparing to unpack"
     r"|Setting up|Processing triggers|\bok\b\s*$|\bPASS(?:ED)?\b|\bpassed\b|✓|✔|BUILD SUCCESS|Tests run:.*Failures: 0, Errors: 0"
 )
+# Summaries that a tool prints after the real failure ("BUILD FAILED", "FAILURES!", "1 failing"):
+# evidence that something failed, but the detail above them explains it better.
+SUMMARY = re.compile(
+    r"BUILD FAIL|Build failed|What went wrong|Execution failed for task|There were failing tests|FAILURES!"
+    r"|^> Task \S+ FAILED|^:\S+ FAILED$|tests? completed, \d+ failed|Tests run:.*Failures|\d+ failing\b|\d+ failed\b"
+    r"|ERR! code ELIFECYCLE|ERR! errno|exited with \d|make: \*\*\*|Process completed with exit code|Error: Process completed"
+    r"|Tests: +\d+ failed|^FAILED \(|^Ran \d+ tests?|Test Suites: \d+ failed|^ERROR: Job failed|Your build exited"
+    r"|To see the full stack trace|Re-run Maven|For more information about the errors|\[Help 1\]|See the report at"
+)
+SUMMARY_WEIGHT = 5.0
 _NOISE_INDEX = len(_RULES)
-_LINE_SET = MultiRegex([p for _, p in _RULES] + [NOISE.pattern])
+_SUMMARY_INDEX = len(_RULES) + 1
+_LINE_SET = MultiRegex([p for _, p in _RULES] + [NOISE.pattern, SUMMARY.pattern])
 
 # Lines that carry on a failure block (traces, indented detail, diffs), so a block keeps them whole.
 CONTINUATION = re.compile(
@@ -154,8 +165,9 @@ def line_weight(text: str) -> float:
     hits = _LINE_SET.matches(body)
     if not hits:
         return 0.0
-    noisy = _NOISE_INDEX in hits
-    best = max((WEIGHTS[i] for i in hits if i != _NOISE_INDEX), default=0.0)
-    if best and noisy:
+    best = max((WEIGHTS[i] for i in hits if i < _NOISE_INDEX), default=0.0)
+    if best and _NOISE_INDEX in hits:
         best = best * 0.3 if best < 8 else best * 0.6
+    if _SUMMARY_INDEX in hits:
+        best = min(best, SUMMARY_WEIGHT)
     return best

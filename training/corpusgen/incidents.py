@@ -10,12 +10,12 @@ import re
 from . import answers, logs
 from .build import make_case
 from .case import REGISTRY
-from .vocab import Vocab
+from .vocab import TEAMS, Vocab
 
 # Shipped files carry no credential-shaped strings, fake or not.
 _TOKENS = re.compile(r"\b(ghp_[A-Za-z0-9]{36}|npm_[A-Za-z0-9]{36}|AKIA[A-Z0-9]{16}|xoxb-[0-9-]+-[A-Za-z0-9]+)")
 
-_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z (00O )?|\[\d{4}-\d\d-\d\dT[\d:.]+Z\] )")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -25,6 +25,9 @@ def _pasted(line: str) -> str | None:
     if line.startswith(("section_start:", "section_end:", "travis_fold:", "travis_time:", "##[group]", "##[endgroup]")):
         return None
     return line
+
+# Slack channel ids of the teams that keep private incidents (scopes match channel ids).
+TEAM_CHANNELS = {team: f"C0{team.upper()[:4]}{n:04d}" for n, team in enumerate(TEAMS, 1)}
 
 _NOTES = [
     "", "", "Took {m} minutes to find; the first red herring was the deprecation warnings above it.",
@@ -37,20 +40,17 @@ _AFTER_FAILURE = ("Post job cleanup.", "Cleaning up project directory", "[Pipeli
 
 
 def _excerpt(v: Vocab, lines: list[str], key: str) -> str:
-    """A window around the first line naming the key, ending where the job's cleanup starts."""
-    end = next((i for i, line in enumerate(lines) if line.startswith(_AFTER_FAILURE) and i > 0), len(lines))
-    hit = next((i for i, line in enumerate(lines) if key in line), end - 1)
-    before = v.int(3, 12)
-    total = v.int(before + 4, 30)
-    start = max(0, hit - before)
-    chunk = lines[start:min(start + total, max(end, hit + 1))]
-    if len(chunk) < 10:  # short tool outputs: pad with the lines that preceded them
-        chunk = lines[max(0, start - (10 - len(chunk))):start + total]
-    return _TOKENS.sub("[REDACTED]", "\n".join(chunk).strip("\n"))
+    """10-30 lines around the first line naming the key, stopping where the job's cleanup starts."""
+    hit = next((i for i, line in enumerate(lines) if key in line), len(lines) - 1)
+    stop = next((i for i in range(hit + 1, len(lines)) if lines[i].startswith(_AFTER_FAILURE)), len(lines))
+    stop = min(stop, hit + v.int(3, 12))
+    start = max(0, stop - v.int(10, 30))
+    return _TOKENS.sub("[REDACTED]", "\n".join(lines[start:stop]).strip("\n"))
 
 
 def generate(seed: int = 1009, per_type: int = 5) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
+    seen: set[str] = set()
     number = 1000
     for name in sorted(REGISTRY):
         for i in range(per_type):
@@ -66,12 +66,16 @@ def generate(seed: int = 1009, per_type: int = 5) -> list[dict]:
                 "input": excerpt,
                 "output": answers.render(cause, fix, "text") + (f" {note}" if note else ""),
                 "title": f"{case.summary} ({p.repo})",
+                "id": f"INC-{number}",
                 "url": f"https://ci.example.com/incidents/INC-{number}",
                 "tags": [case.category, case.ecosystem, case.type],
                 "type": case.type,
                 "key_ids": [k for k in case.key_ids if k in excerpt],
             }
-            if v.chance(0.1):  # a few team-private incidents exercise channel scoping
-                row["channel"] = f"#team-{v.team()}"
+            if v.chance(0.1):  # a few team-private incidents (Slack channel ids) exercise channel scoping
+                row["channel"] = TEAM_CHANNELS[v.team()]
+            if excerpt in seen:  # the knowledge base keys incidents by content: no twins
+                continue
+            seen.add(excerpt)
             rows.append(row)
     return rows

@@ -32,6 +32,8 @@ def render_github(v: Vocab, steps: list[Step], p: Project, image: str) -> list[s
     out = [f"Current runner version: '2.3{v.int(10, 20)}.{v.int(0, 3)}'", "Operating System", "  Ubuntu", f"  22.04.{v.int(1, 4)}", "  LTS",
            f"Runner Image", f"  Image: ubuntu-22.04", f"  Version: 2024{v.int(1, 12):02d}{v.int(1, 28):02d}.1.0",
            "GITHUB_TOKEN Permissions", "  Contents: read", "  Metadata: read", f"Secret source: Actions"]
+    if v.chance(0.4):  # a log copied from the UI or downloaded per step has no "Set up job" preamble
+        out = []
     if steps[-1].command == "(workflow parse)":  # an invalid workflow never starts a job
         return list(steps[-1].lines)
     for st in steps:
@@ -91,7 +93,11 @@ def render_gitlab(v: Vocab, steps: list[Step], p: Project, image: str) -> list[s
     code = next((s.exit_code for s in steps if s.exit_code), 1)
     out += [section("step_script", False), section("cleanup_file_variables", True) + "Cleaning up project directory and file based variables",
             section("cleanup_file_variables", False), f"ERROR: Job failed: exit code {code}"]
-    return [line for line in out if line != ""]
+    out = [line for line in out if line != ""]
+    if v.chance(0.3):  # GitLab 17 raw logs prefix every line with a timestamp and stream marker
+        clock = _Clock(v)
+        out = [f"{clock.tick()[:-2]}Z 00O {line}" for line in out]
+    return out
 
 
 def render_jenkins(v: Vocab, steps: list[Step], p: Project, image: str) -> list[str]:
@@ -109,6 +115,9 @@ def render_jenkins(v: Vocab, steps: list[Step], p: Project, image: str) -> list[
                     f"ERROR: script returned exit code {st.exit_code}", "Finished: FAILURE"]
             break
         out += ["[Pipeline] }", "[Pipeline] // stage"]
+    if v.chance(0.4):  # the Timestamper plugin
+        clock = _Clock(v)
+        out = [f"[{clock.tick()[:23]}Z] {line}" for line in out]
     return out
 
 

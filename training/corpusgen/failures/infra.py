@@ -142,24 +142,33 @@ def git_submodule(v: Vocab, p: Project) -> Case:
 def runner_oom(v: Vocab, p: Project) -> Case:
     proc = v.pick(["java", "node", "python", "cc1plus", "rustc", "dotnet"])
     pid = v.int(1000, 60000)
-    variant = v.pick(["killed", "137", "java"])
+    variant = v.pick(["killed", "137", "java", "gradle"])
     if variant == "java":
+        proc = "java"
         lines = [f"[ERROR] {v.camel()}Test  Time elapsed: {v.secs()} s  <<< ERROR!", "java.lang.OutOfMemoryError: Java heap space",
                  f"\tat java.base/java.util.Arrays.copyOf(Arrays.java:{v.int(3000, 3600)})", "[ERROR] Crashed tests:",
                  "[ERROR] ExecutionException The forked VM terminated without properly saying goodbye. VM crash or System.exit called?"]
         key, code = "OutOfMemoryError", 1
+    elif variant == "gradle":
+        proc = "Gradle daemon"
+        lines = [f"> Task :{v.pick(['compileKotlin', 'compileJava', 'test', 'lintDebug'])}", "",
+                 "Gradle build daemon disappeared unexpectedly (it may have been killed or may have crashed)",
+                 "", "FAILURE: Build failed with an exception.", "* What went wrong:", "Gradle build daemon disappeared unexpectedly (it may have been killed or may have crashed)"]
+        key, code = "daemon disappeared unexpectedly", 1
     elif variant == "killed":
         lines = [f"./scripts/build.sh: line {v.int(5, 40)}: {pid} Killed                  {proc} {v.pick(['-Xmx8g', 'build.js', 'train.py', ''])}",
                  f"[{v.int(10000, 99999)}.{v.int(100000, 999999)}] Out of memory: Killed process {pid} ({proc}) total-vm:{v.int(4, 16)}000000kB, anon-rss:{v.int(3, 15)}000000kB"]
         key, code = "Killed", 137
     else:
-        lines = [f"{v.pick(['make: ***', 'npm ERR!'])} [build] Error 137", "Error: The operation was canceled.",
-                 "##[error]Process completed with exit code 137." if p.system == "github" else "ERROR: Job failed: exit code 137"]
-        key, code = "137", 137
+        proc = v.pick(["cc1plus", "node", "webpack"])
+        lines = [f"{proc}: fatal error: Killed signal terminated program {proc}" if proc == "cc1plus" else f"{proc} exited with signal SIGKILL (out of memory?)",
+                 f"make: *** [Makefile:{v.int(20, 200)}: build] Error 137"]
+        key, code = "Error 137", 137
     return Case(
         step="Build", command=v.pick(["make build", "./scripts/build.sh", "mvn -B verify"]), lines=lines, key_ids=[key], exit_code=code,
         causes=[f"The job ran out of memory: the process was OOM-killed ({key}).", f"{proc} exhausted the runner's memory ({key}), so the step was killed."],
-        fixes=["Reduce memory use (lower parallelism, set -Xmx/--max-old-space-size below the runner's RAM) or move the job to a larger runner."],
+        fixes=["Reduce memory use (lower parallelism, set -Xmx/--max-old-space-size below the runner's RAM) or move the job to a larger runner.",
+               f"Cap {proc}'s memory (heap flags, fewer parallel workers) below the runner's RAM, or run the job on a larger runner."],
         runbook=["Use the `linux-x64-large` (32 GB) runner label for builds over 7 GB; cap Gradle/Maven forks with -Dmaven.test.forkCount=2."],
         summary=f"OOM killed ({key})", setup="none")
 
