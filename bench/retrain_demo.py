@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(home=home, scheduler={
         "min_new_examples": args.feedback, "eval_limit": args.eval_limit, "gate_margin": args.margin,
         "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2},
-        train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len, "learning_rate": args.lr})
+        train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len, "learning_rate": args.lr},
+        model={"max_new_tokens": args.max_new_tokens, "device": "cpu"})
     overrides = {"max_steps": args.steps}
     print(f"CIBOT_HOME={home}", file=sys.stderr)
     timings, figures = {}, {}
@@ -81,6 +82,7 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-seq-len", type=int, default=512)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--max-new-tokens", type=int, default=96, help="answer length cap when scoring")
     p.add_argument("--eval-limit", type=int, default=40, help="examples per gate suite")
     p.add_argument("--margin", type=float, default=0.05, help="gate margin")
     p.add_argument("--seed", type=int, default=7)
@@ -168,11 +170,11 @@ def score(settings, version: str | None, rows: list[dict]) -> dict:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     code = ("import json,sys\nfrom bot.settings import load_settings\nfrom bot.trainer import evaluate_versions\n"
             "s = load_settings(home=sys.argv[1], scheduler={'eval_suites': [], 'eval_limit': 1000},"
-            " train={'max_seq_len': int(sys.argv[4])})\n"
+            " train={'max_seq_len': int(sys.argv[4])}, model={'max_new_tokens': int(sys.argv[5])})\n"
             "m = evaluate_versions(s, None, sys.argv[2], __import__('pathlib').Path(sys.argv[3]))\n"
             "print(json.dumps(m['candidate']['feedback']))\n")
     out = subprocess.run([sys.executable, "-c", code, str(settings.home), version, str(path),
-                          str(settings.train.max_seq_len)], capture_output=True, text=True, check=True)
+                          str(settings.train.max_seq_len), str(settings.model.max_new_tokens)], capture_output=True, text=True, check=True)
     metrics = json.loads(out.stdout.strip().splitlines()[-1])
     return {k: metrics.get(k) for k in ("n", "format_compliance", "id_recall")}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from retrieval.types import Excerpt, Passage
 STAGES = ("excerpt", "route", "retrieve", "prompt", "generate", "post")
 # Below this share of its identifiers found in the log/context, an answer counts as unsure.
 GROUNDED = 0.2
+# Terminal escapes and control bytes a model may copy from logs; never worth showing in Slack.
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
 JSON_RETRY = "That was not valid JSON. Reply with one JSON object with the keys root_cause and fix."
 
 
@@ -302,7 +305,7 @@ class AnswerEngine:
         """Model output is untrusted: redact secrets and configured secret values it may repeat."""
         from retrieval.logs.redact import redact
 
-        text = redact(" ".join((text or "").split())).text
+        text = redact(" ".join(_CONTROL.sub("", text or "").split())).text
         for secret in self.config.never_echo:
             if secret and len(secret) >= 6:
                 text = text.replace(secret, "[REDACTED:config]")

@@ -109,6 +109,7 @@ class Retrainer:
             return RetrainResult(False, f"dry run: would train on the starter corpus plus "
                                         f"{len(split.train)} thumbs-up example(s)", current=current,
                                  data=data, review=split.review)
+        self._reconcile(current)
         run_id = self.store.start_run(current, until)
         run_dir = self.settings.paths.reports / "runs" / f"run-{run_id:04d}"
         job = TrainJob(run_id, run_dir, run_dir / "train.jsonl", run_dir / "heldout.jsonl", current)
@@ -117,6 +118,7 @@ class Retrainer:
         result = RetrainResult(True, "", current=current, run_id=run_id, data=data, review=split.review)
         try:
             result.candidate = self.trainer(job, lease.beat)
+            self.store.set_run_candidate(run_id, result.candidate)
             result.metrics = self.evaluator(current, result.candidate, split.heldout)
             gate = decide(result.metrics["current"], result.metrics["candidate"], self.sched.gate_margin,
                           self.sched.gate_metrics)
@@ -134,6 +136,14 @@ class Retrainer:
                               report=result.to_json())
         self._announce(result, status)
         return result
+
+    def _reconcile(self, current: str | None) -> None:
+        """A run killed after promoting its candidate did promote it: record that, not a failure.
+        start_run marks every other unfinished run as failed."""
+        for run in self.store.runs(limit=5):
+            if run.status == "running" and run.candidate and run.candidate == current:
+                self.store.finish_run(run.run_id, "promoted", candidate=run.candidate, report=run.report,
+                                      reason="promoted; the process ended before recording it")
 
     def _write_data(self, job: TrainJob, split) -> int:
         starter = _read_lines(self.starter, self.starter_limit)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.errors import IndexUnavailable, InputError
+from retrieval.errors import ConfigError, IndexUnavailable, InputError
 from retrieval.settings import RetrievalSettings
 from retrieval.sources import Chunk, Document, incident_chunk, iter_files, load_file
 from retrieval.types import Scope
@@ -26,6 +26,7 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
 BUILTIN = "builtin:"
 FEEDBACK = "feedback:"
 PAGE = 2000
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
 # How often a long-lived process checks whether another process changed the collection.
 STALE_CHECK_S = 2.0
 
@@ -97,8 +98,11 @@ class KnowledgeIndex:
              collection: str | None = None) -> "KnowledgeIndex":
         from retrieval.embed import chroma_embedding_function, load_embedder
 
-        embedder = embedder or load_embedder(settings.embed_model)
         name = collection or settings.collection
+        if not _COLLECTION_NAME.fullmatch(name):
+            raise ConfigError(f"invalid collection name {name!r}",
+                              hint="use 3-512 characters from a-z A-Z 0-9 . _ -, starting and ending alphanumeric")
+        embedder = embedder or load_embedder(settings.embed_model)
         client, location = _connect(settings, Path(chroma_dir))
         try:
             coll = client.get_or_create_collection(

@@ -351,7 +351,7 @@ FAKE_LORA = textwrap.dedent("""
 
 
 def test_subprocess_trainer_runs_the_child_and_reads_its_version(env, tmp_path):
-    from bot.trainer import SubprocessTrainer, TrainingFailed
+    from bot.trainer import SubprocessTrainer
 
     settings, store, registry, starter = env
     seed(store, 10)
@@ -461,3 +461,22 @@ def test_watcher_hot_swaps_a_real_generator_without_failing_requests(env, cibot_
         watcher.stop()
     assert errors == []
     assert gen.info().adapter == versions[1] and versions[1] in seen
+
+
+def test_a_run_killed_right_after_promoting_is_recorded_as_promoted(env):
+    _, store, registry, _ = env
+    seed(store, 10)
+    run_id = store.start_run(registry.current(), datetime_now())
+    promoted = stage_version(registry, 0.9)
+    store.set_run_candidate(run_id, promoted)
+    registry.promote(promoted)  # ... and the process died here
+    retrainer, _ = make(env, 0.95)
+    assert retrainer.run(force=True).promoted
+    first = [r for r in store.runs() if r.run_id == run_id][0]
+    assert first.status == "promoted" and "ended before recording" in first.reason
+
+
+def datetime_now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)

@@ -83,6 +83,11 @@ class Ledger:
             s.flush()
             return row.id
 
+    def set_run_candidate(self, run_id: int, candidate: str) -> None:
+        """Recorded before promotion, so a run killed right after promoting can be recognised."""
+        with self._tx() as s:
+            s.get(RetrainRunRow, run_id).candidate = candidate
+
     def finish_run(self, run_id: int, status: str, *, reason: str | None = None,
                    candidate: str | None = None, report: dict | None = None) -> None:
         with self._tx() as s:

@@ -89,6 +89,23 @@ def _clean(name: str) -> str:
     return name[4:].strip() if name.startswith("Run ") else name
 
 
+def _combine(patterns: list[re.Pattern]) -> re.Pattern:
+    """One alternation with numbered groups, so a line costs one search, not one per format."""
+    parts = []
+    for i, rx in enumerate(patterns):
+        parts.append(f"(?P<p{i}>{rx.pattern.replace('(?P<name>', f'(?P<name{i}>').replace('(?P<job>', f'(?P<job{i}>')})")
+    return re.compile("|".join(parts))
+
+
+_STEP_RX = _combine(_STEP_PATTERNS)
+_FAILED_RX = _combine(_FAILED_STEP)
+
+
+def _name(m: re.Match) -> str | None:
+    i = m.lastgroup[1:] if m.lastgroup else ""
+    return m.groupdict().get(f"name{i}")
+
+
 class StepTracker:
     """Knows the step a line belongs to, from the markers seen so far."""
 
@@ -98,18 +115,16 @@ class StepTracker:
 
     def feed(self, text: str) -> None:
         body = strip_timestamp(text)
-        for rx in _FAILED_STEP:
-            m = rx.search(body)
-            if m and self.failed is None:
-                name = m.groupdict().get("name")
+        if self.failed is None:
+            m = _FAILED_RX.search(body)
+            if m:
+                name = _name(m)
                 self.failed = _clean(name) if name else self.current
                 return
-        for rx in _STEP_PATTERNS:
-            m = rx.search(text if rx.pattern.startswith("^(?P<job>") else body)
-            if m:
-                name = m.groupdict().get("name")
-                self.current = _clean(name) if name else "CircleCI step"
-                return
+        m = _STEP_RX.search(body) or _STEP_RX.match(text)
+        if m:
+            name = _name(m)
+            self.current = _clean(name) if name else "CircleCI step"
 
 
 def classify(lines: Iterable[str], retried: bool = False) -> str:

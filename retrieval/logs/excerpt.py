@@ -19,6 +19,7 @@ from retrieval.types import Excerpt, LogLine
 
 MAX_PASS_LINES = 3_000_000
 FIRST_FAILURE_MARGIN = 1.5   # how much weaker the first failure may be and still lead
+FIRST_FAILURE_MIN = 7.0     # only a clear failure can claim to be the first one
 STRONG_MARGIN = 3.0          # blocks this close to the best are packed before exit tails
 
 
@@ -47,7 +48,7 @@ def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
         scores[id(b)] = s + 1.0 * (b.end / total)  # later commands ran last and failed the job
     top = max(scores.values())
     for b in blocks:  # blocks are in log order: the first near-top one is the real failure
-        if scores[id(b)] >= top - FIRST_FAILURE_MARGIN:
+        if scores[id(b)] >= top - FIRST_FAILURE_MARGIN and scanner.strength(b) >= FIRST_FAILURE_MIN:
             scores[id(b)] += FIRST_FAILURE_MARGIN + 0.01
             break
     return sorted(((scores[id(b)], b) for b in blocks), key=lambda sb: (-sb[0], sb[1].seq))

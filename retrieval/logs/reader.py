@@ -43,14 +43,17 @@ class LineBlock:
 
 
 def _looks_binary(head: bytes) -> bool:
+    """NUL-heavy, control-heavy or mostly-invalid-UTF-8 data is not a log."""
     if not head:
         return False
-    nul = head.count(b"\x00")
-    if nul > max(8, len(head) // 100):
+    if head.count(b"\x00") > max(8, len(head) // 100):
         return True
-    # Control bytes other than whitespace and ESC (ANSI colours) are rare in real logs.
+    # Control bytes other than whitespace, BEL/BS (spinners) and ESC (ANSI colours) are rare in logs.
     ctrl = sum(head.count(bytes([c])) for c in range(1, 32) if c not in (7, 8, 9, 10, 11, 12, 13, 27))
-    return ctrl > len(head) // 10
+    if ctrl > len(head) // 20:
+        return True
+    bad = head.decode("utf-8", "replace").count("\ufffd")
+    return bad > len(head) // 10
 
 
 def _name_of(source: Source) -> str:

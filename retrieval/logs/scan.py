@@ -131,11 +131,10 @@ class Scanner:
     # -- blocks ------------------------------------------------------------------------------
     def _consider(self, window: list[str], first: int, i: int, line: str) -> None:
         n = first + i
-        if signals.RETRY.search(line):
-            self.retried = True
-        if signals.EXIT.search(line):
+        weight, is_exit, is_retry = signals.analyse(line)
+        self.retried = self.retried or is_retry
+        if is_exit:
             self._exit(window, first, i)
-        weight = signals.line_weight(line)
         if weight < MIN_WEIGHT:
             return
         key = hash(signals.normalise(line))

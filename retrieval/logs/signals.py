@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.logs.fastre import MultiRegex, compile_bytes
+from retrieval.logs.fastre import MultiRegex, compile_bytes, matching_lines  # noqa: F401
 
 # A cheap gate run over whole blocks of text (as UTF-8 bytes, with RE2 when installed, whose DFA
 # scans at hundreds of MB/s where Python's backtracking engine manages a few): lines it misses get
@@ -22,20 +22,6 @@ GATE_PATTERN = (
     r"|unsatisf|incompatible|unresolved|mismatch|required but|not installed|issues|severity|wrong"
     r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!"
 )
-
-
-def matching_lines(rx, data: bytes, first: int = 0) -> list[int]:
-    """Indices (counted from `first`) of the "\n"-separated lines of `data` that `rx` matches."""
-    out: list[int] = []
-    idx, pos, last = first, 0, -1
-    for m in rx.finditer(data):
-        start = m.start()
-        idx += data.count(b"\n", pos, start)
-        pos = start
-        if idx != last:
-            out.append(idx)
-            last = idx
-    return out
 
 
 GATE = compile_bytes(GATE_PATTERN)
@@ -66,7 +52,8 @@ _RULES: list[tuple[float, str]] = [
         r"|ImportError|No module named|Package .* (?:not found|required but not available)|requires .* but"),
     (6, r"command not found|No such file or directory|[Pp]ermission denied|[Aa]ccess denied|not permitted"
         r"|Connection (?:refused|reset|timed out)|Could not resolve host|unable to access|returned error: \d{3}"),
-    (6, r"[Oo]ut of memory|OutOfMemoryError|No space left on device|[Kk]illed|[Tt]imed? ?out|timeout after"
+    (6, r"[Oo]ut of memory|OutOfMemoryError|No space left on device|\b[Kk]illed\b|[Tt]imed out|[Tt]ime ?out(?:Exception|Error)"
+        r"|[Tt]ime ?out(?: after| exceeded| while| waiting|!|:\s*\D)|TIMEOUT|deadline exceeded"
         r"|exceeded the maximum|took longer than|no output has been received"),
     (5, r"rake aborted|Aborting|aborted!|Problem \d+|Your requirements could not be resolved|conflicts? with"),
     (5, r"^\s*\d+:\d+\s+error\s|\(Severity: \d\)|\berror\s{2,}|^\s*✘|issues? found|[1-9]\d* (?:errors?|problems?|failures?)\b"),
@@ -100,7 +87,8 @@ SUMMARY = re.compile(
 SUMMARY_WEIGHT = 5.0
 _NOISE_INDEX = len(_RULES)
 _SUMMARY_INDEX = len(_RULES) + 1
-_LINE_SET = MultiRegex([p for _, p in _RULES] + [NOISE.pattern, SUMMARY.pattern])
+_EXIT_INDEX = len(_RULES) + 2
+_RETRY_INDEX = len(_RULES) + 3
 
 # Lines that carry on a failure block (traces, indented detail, diffs), so a block keeps them whole.
 CONTINUATION = re.compile(
@@ -125,7 +113,7 @@ _GHA_TS = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?")
 _GHA_TS_M = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?", re.M)
 # The end of a failing command: its cause is in the lines just above.
 EXIT = re.compile(
-    r"(?<!Your build )exited with [1-9]|exit (?:code|status) [1-9]|Process completed with exit code [1-9]"
+    r"exited with [1-9]|exit (?:code|status) [1-9]|Process completed with exit code [1-9]"
     r"|ERROR: Job failed|failed with exit code|BUILD FAILURE|BUILD FAILED|FAILURE: Build failed"
     r"|npm ERR! code ELIFECYCLE|Exited with code|returned (?:a )?non-zero exit"
 )
@@ -154,20 +142,32 @@ def normalise_block(text: str) -> list[str]:
 
 
 def strip_timestamp(text: str) -> str:
+    """The line without a leading GitHub Actions timestamp."""
+    if not text or not (text[0].isdigit() or text[0].isspace()):
+        return text  # the common case, without a regex call
     return _GHA_TS.sub("", text, count=1)
 
 
-def line_weight(text: str) -> float:
-    """How strongly one line suggests the failure's cause (0 = not at all)."""
+_LINE_SET = MultiRegex([p for _, p in _RULES] + [NOISE.pattern, SUMMARY.pattern, EXIT.pattern, RETRY.pattern])
+
+
+def analyse(text: str) -> tuple[float, bool, bool]:
+    """(weight, ends a failing command, shows a retry) for one line, in one multi-pattern pass."""
     body = strip_timestamp(text)
     if not body.strip() or len(body) > 5000:
-        return 0.0
+        return 0.0, False, False
     hits = _LINE_SET.matches(body)
     if not hits:
-        return 0.0
+        return 0.0, False, False
     best = max((WEIGHTS[i] for i in hits if i < _NOISE_INDEX), default=0.0)
     if best and _NOISE_INDEX in hits:
         best = best * 0.3 if best < 8 else best * 0.6
     if _SUMMARY_INDEX in hits:
         best = min(best, SUMMARY_WEIGHT)
-    return best
+    is_exit = _EXIT_INDEX in hits and "Your build exited" not in body
+    return best, is_exit, _RETRY_INDEX in hits
+
+
+def line_weight(text: str) -> float:
+    """How strongly one line suggests the failure's cause (0 = not at all)."""
+    return analyse(text)[0]
