@@ -23,6 +23,7 @@ class SlackDeps:
     user_limit: RateLimiter | None = None
     channel_limit: RateLimiter | None = None
     readiness: Any = None  # bot.observability.Readiness
+    watcher: Any = None  # bot.hotswap.AdapterWatcher, once the engine has loaded
 
     def __post_init__(self) -> None:
         slack = self.settings.slack

@@ -57,6 +57,22 @@ def engine_loader(settings, readiness: Readiness, on_loaded=lambda engine: None)
     return lambda: future.result(timeout=ENGINE_WAIT_S)
 
 
+def start_adapter_watcher(settings, generator):
+    """Publish the serving adapter, then follow the registry's `current` pointer (hot swap)."""
+    if generator is None:
+        return None
+    from bot.observability import set_adapter
+
+    info = generator.info()
+    set_adapter(info.adapter, info.base)
+    if not hasattr(generator, "swap_adapter"):  # a remote backend swaps adapters itself
+        return None
+    from bot.hotswap import AdapterWatcher
+    from training.registry import AdapterRegistry
+
+    return AdapterWatcher(AdapterRegistry(settings.paths.adapters), generator).start()
+
+
 def start_scheduler(settings):
     try:
         from bot.scheduler import start_scheduler as start
@@ -76,6 +92,7 @@ def build_deps(settings, readiness: Readiness, engine=None) -> SlackDeps:
     def index_feedback(loaded) -> None:
         # Thumbs-up answers become incidents in the same index the engine retrieves from.
         deps.feedback.index = getattr(getattr(loaded, "retriever", None), "index", None)
+        deps.watcher = start_adapter_watcher(settings, getattr(loaded, "generator", None))
 
     if engine is None:
         deps.engine = engine_loader(settings, readiness, index_feedback)
@@ -113,6 +130,8 @@ def serve(settings, mode: str, host: str, port: int, *, scheduler: bool = True, 
         socket_handler.close()
     if job is not None and hasattr(job, "shutdown"):
         job.shutdown(wait=False)
+    if getattr(deps, "watcher", None) is not None:
+        deps.watcher.stop()
     deps.pool.shutdown(wait=False)
     deps.store.close()
 
