@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2},
         train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len, "learning_rate": args.lr},
         model={"max_new_tokens": args.max_new_tokens, "device": "cpu"})
-    overrides = {"max_steps": args.steps}
+    overrides = {"max_steps": args.steps, "epochs": args.epochs}
     print(f"CIBOT_HOME={home}", file=sys.stderr)
     timings, figures = {}, {}
 
@@ -79,6 +79,7 @@ def parse_args(argv):
     p.add_argument("--feedback", type=int, default=50, help="thumbs-up Flyway answers seeded")
     p.add_argument("--heldout", type=int, default=30, help="held-out Flyway examples scored")
     p.add_argument("--steps", type=int, default=80, help="optimizer steps per training run")
+    p.add_argument("--epochs", type=float, default=4.0, help="upper bound; --steps usually stops first")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-seq-len", type=int, default=512)
     p.add_argument("--lr", type=float, default=2e-3)

@@ -78,3 +78,8 @@ def test_ingest_collection_and_prune(kb, capsys):
     assert capsys.readouterr().out.splitlines()[-1].startswith("added 0, updated 0, unchanged 1, removed 1")
     main(["search", "exit code 137", "--json"])
     assert json.loads(capsys.readouterr().out)["results"] == []  # the default collection stayed empty
+
+
+def test_invalid_collection_name_is_a_config_error(kb, capsys):
+    assert main(["ingest", str(kb), "--collection", "x"]) == 1
+    assert "invalid collection name 'x'" in capsys.readouterr().err

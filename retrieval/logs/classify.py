@@ -39,7 +39,7 @@ _RULES: list[tuple[str, float, str]] = [
                 r"|black would reformat|would reformat|isort|mypy|clippy|shellcheck|lint|code style|style (?:check|violation)"
                 r"|formatting|\[checkstyle\]|\(Severity: \d\)|not properly formatted|spotless|perlcritic|trailing whitespace"
                 r"|no-missing-eof-newline|line longer than"),
-    ("docs", 6, r"(?i)javadoc|sphinx|docstring|documentation|mkdocs|jekyll|readme|broken link|\b404\b.*http|dead link"
+    ("docs", 8, r"(?i)javadoc|sphinx|docstring|documentation|mkdocs|jekyll|readme|broken link|\b404\b.*http|dead link"
                 r"|doc(?:s)? build|rustdoc|spelling|markdown"),
     ("configuration", 6, r"(?i)invalid (?:configuration|config|yaml|option|workflow)|unknown (?:option|flag|property|argument)"
                          r"|yaml|\.travis\.yml|workflow is not valid|no such option|unrecognized (?:option|arguments)"

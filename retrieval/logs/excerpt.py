@@ -20,7 +20,8 @@ from retrieval.types import Excerpt, LogLine
 MAX_PASS_LINES = 3_000_000
 FIRST_FAILURE_MARGIN = 1.5   # how much weaker the first failure may be and still lead
 FIRST_FAILURE_MIN = 7.0     # only a clear failure can claim to be the first one
-STRONG_MARGIN = 3.0          # blocks this close to the best are packed before exit tails
+STRONG_MARGIN = 3.0
+NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output          # blocks this close to the best are packed before exit tails
 
 
 def pass_fingerprints(source: Source) -> set[int]:
@@ -43,8 +44,7 @@ def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
     scores = {}
     for b in blocks:
         s = scanner.strength(b)
-        if any(lo <= b.start <= hi for lo, hi in failing):
-            s += 3.0  # the failing command's own output
+        s += _exit_bonus(b, failing)
         scores[id(b)] = s + 1.0 * (b.end / total)  # later commands ran last and failed the job
     top = max(scores.values())
     for b in blocks:  # blocks are in log order: the first near-top one is the real failure
@@ -52,6 +52,16 @@ def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
             scores[id(b)] += FIRST_FAILURE_MARGIN + 0.01
             break
     return sorted(((scores[id(b)], b) for b in blocks), key=lambda sb: (-sb[0], sb[1].seq))
+
+
+def _exit_bonus(b: Block, failing: list[tuple[int, int]]) -> float:
+    """Output of the command that failed, above all just above its exit line, is the evidence."""
+    bonus = 0.0
+    for lo, hi in failing:
+        if lo <= b.start <= hi:
+            near = hi - b.end <= NEAR_EXIT
+            bonus = max(bonus, 3.0 if near else 1.5)
+    return bonus
 
 
 def _primary_exit(scanner: Scanner, best: Block | None) -> ExitTail | None:
@@ -80,13 +90,13 @@ def _units(scanner: Scanner, ranked: list[tuple[float, Block]]) -> list[tuple[li
 
 
 def _block_lines(b: Block) -> list[tuple[int, str]]:
-    lines = list(enumerate(b.lines, b.start))
-    first_anchor = b.anchors[0][0]
-    # A cut block keeps its head from just before the first anchor.
-    return lines[max(0, first_anchor - b.start - 1):] if first_anchor - b.start > 1 else lines
+    return list(enumerate(b.lines, b.start))
 
 
-def _pack(units: list[tuple[list[tuple[int, str]], bool]], budget: int) -> dict[int, str]:
+def _pack(units: list[tuple[list[tuple[int, str]], bool]], anchors: dict[int, int],
+          budget: int) -> dict[int, str]:
+    """Fills the budget unit by unit. A cut block keeps its head from one line above its first
+    anchor (its title line), or from the anchor itself when only a few lines are left."""
     chosen: dict[int, str] = {}
     for lines, keep_end in units:
         room = budget - len(chosen)
@@ -94,7 +104,13 @@ def _pack(units: list[tuple[list[tuple[int, str]], bool]], budget: int) -> dict[
             break
         fresh = [(n, t) for n, t in lines if n not in chosen and t.strip()]
         if len(fresh) > room:
-            fresh = fresh[-room:] if keep_end else fresh[:room]
+            if keep_end:
+                fresh = fresh[-room:]
+            else:
+                first = anchors.get(lines[0][0], lines[0][0])
+                lead = 1 if room >= 4 else 0
+                at = next((k for k, (n, _) in enumerate(fresh) if n >= first), 0)
+                fresh = fresh[max(0, at - lead):][:room]
         chosen.update(fresh)
     return chosen
 
@@ -134,7 +150,8 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
         tail = [(n, t) for n, t in scanner.tail if t.strip()][-min(max_lines, 10):]
         lines, count = _finish(dict(tail), secret)
         return Excerpt(lines, None, "unknown", count, scanner.total, has_failure=False, source=name)
-    chosen = _pack(_units(scanner, ranked), max_lines)
+    anchors = {b.start: b.anchors[0][0] for _, b in ranked}
+    chosen = _pack(_units(scanner, ranked), anchors, max_lines)
     lines, count = _finish(chosen, secret)
     category = classify([t for _, t in sorted(chosen.items())], retried=scanner.retried)
     best = ranked[0][1] if ranked else None

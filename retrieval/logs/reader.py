@@ -53,7 +53,7 @@ def _looks_binary(head: bytes) -> bool:
     if ctrl > len(head) // 20:
         return True
     bad = head.decode("utf-8", "replace").count("\ufffd")
-    return bad > len(head) // 10
+    return bad > max(32, len(head) // 10)
 
 
 def _name_of(source: Source) -> str:

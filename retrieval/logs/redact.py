@@ -53,7 +53,7 @@ def _detect_secrets_patterns() -> list[tuple[str, re.Pattern]]:
 
 # Formats detect-secrets lacks. A group named `v` marks the part to hide; otherwise the whole match.
 _SECRET_NAME = (
-    r"(?:[A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
+    r"(?i:[A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|client[_-]?secret|credentials?|auth[_-]?key|signing[_-]?key|encryption[_-]?key"
     r"|session[_-]?key|account[_-]?key|sas[_-]?key)[A-Za-z0-9_.-]*)"
 )
@@ -97,7 +97,7 @@ PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----
 PRIVATE_KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 # Cheap gate: a line that matches none of these cannot hold any secret recognised here.
 _PREFILTER = re.compile(
-    r"(?i)passw|passwd|pwd|secret|token|key|auth|bearer|://[^\s/]*@|sig=|AKIA|ASIA|A3T|ABIA|ACCA|gh[pousr]_"
+    r"(?i)passw|passwd|pwd|secret|token|key|auth|bearer|hooks\.slack|login|://[^\s/]*@|sig=|AKIA|ASIA|A3T|ABIA|ACCA|gh[pousr]_"
     r"|github_pat|gl[a-z]*-|GR1348941|xox|xapp|eyJ|npm_|pypi-|AIza|ya29\.|sk_live|rk_live|SG\.|hf_|dckr_"
     r"|sq0|AC[a-z0-9]{32}|SK[a-z0-9]{32}|-us\d|\d{8,10}:|[MNO][a-zA-Z\d_-]{23,25}\.|AKC|AP[\dA-F]|T3BlbkFJ"
 )
@@ -140,7 +140,9 @@ def _spans_in_line(line: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     for kind, rx in _patterns():
         for m in rx.finditer(line):
-            if "v" in rx.groupindex and m.group("v") is not None:
+            if kind == "npm-token" and rx.groups:
+                s, e = m.span(1)
+            elif "v" in rx.groupindex and m.group("v") is not None:
                 s, e = m.span("v")
             elif rx.groups and m.lastindex and kind in ("url-password",):
                 s, e = m.span(1)

@@ -1,0 +1,262 @@
+"""Excerpt extraction: formats, tools, whole blocks, first failure, pass-log diff, bad input."""
+from __future__ import annotations
+
+import gzip
+import io
+
+import pytest
+
+from retrieval.errors import InputError
+from retrieval.logs.classify import classify
+from retrieval.logs.excerpt import extract
+from retrieval.logs.reader import MAX_LINE_CHARS, iter_lines
+from retrieval.logs.taxonomy import IDS
+
+
+def _noise(n: int, prefix: str = "[INFO] Downloading artifact") -> str:
+    return "".join(f"{prefix} lib{i}-1.{i % 7}.jar\n" for i in range(n))
+
+
+def _texts(ex) -> str:
+    return "\n".join(ln.text for ln in ex.lines)
+
+
+# -- reader -----------------------------------------------------------------------------------
+def test_line_numbers_follow_crlf_cr_and_lf_like_the_scorer():
+    raw = "one\r\ntwo\rthree\nfour\r\n\r\nsix"
+    lines = list(iter_lines(raw.encode()))
+    assert [(ln.n, ln.text) for ln in lines] == [(1, "one"), (2, "two"), (3, "three"), (4, "four"), (5, ""), (6, "six")]
+
+
+def test_reader_accepts_gzip_paths_streams_and_text(tmp_path):
+    p = tmp_path / "log.gz"
+    p.write_bytes(gzip.compress(b"a\nb\n"))
+    assert [ln.text for ln in iter_lines(p)] == ["a", "b"]
+    assert [ln.text for ln in iter_lines(str(p))] == ["a", "b"]
+    assert [ln.text for ln in iter_lines(io.BytesIO(b"x\r\ny"))] == ["x", "y"]
+    assert [ln.text for ln in iter_lines("first line\nsecond")] == ["first line", "second"]
+
+
+def test_reader_strips_ansi_and_replaces_invalid_utf8():
+    lines = list(iter_lines(b"\x1b[31mred\x1b[0m \xff\xfe ok\n"))
+    assert lines[0].text == "red \ufffd\ufffd ok"
+
+
+def test_ten_megabyte_line_is_cut_and_counted_once():
+    raw = b"start\n" + b"x" * (10 * 1024 * 1024) + b"\nerror: after the long line\n"
+    lines = list(iter_lines(raw))
+    assert [ln.n for ln in lines] == [1, 2, 3]
+    assert len(lines[1].text) == MAX_LINE_CHARS
+    assert lines[2].text == "error: after the long line"
+
+
+def test_binary_junk_is_an_input_error_naming_the_file(tmp_path):
+    p = tmp_path / "core.bin"
+    p.write_bytes(b"\x00\x01\x02\x03" * 5000)
+    with pytest.raises(InputError, match="core.bin"):
+        extract(p)
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="nope.log"):
+        extract(tmp_path / "nope.log")
+
+
+# -- bad input and no failure -------------------------------------------------------------
+def test_empty_log_has_no_failure():
+    ex = extract(b"")
+    assert ex.has_failure is False and ex.lines == [] and ex.category == "unknown"
+
+
+def test_passing_log_says_no_failure():
+    log = _noise(200) + "[INFO] Tests run: 12, Failures: 0, Errors: 0, Skipped: 0\n[INFO] BUILD SUCCESS\n"
+    ex = extract(log)
+    assert ex.has_failure is False
+    assert ex.category == "unknown"
+
+
+def test_invalid_utf8_and_crlf_failure_keeps_scorer_line_numbers():
+    raw = b"setup\r\nok\r" + b"\xff\xfe garbage\n" + b"Traceback (most recent call last):\r\n" \
+        b'  File "app.py", line 3, in <module>\r\nZeroDivisionError: division by zero\r\n'
+    ex = extract(raw)
+    got = {ln.n: ln.text for ln in ex.lines}
+    assert got[4] == "Traceback (most recent call last):"
+    assert got[6] == "ZeroDivisionError: division by zero"
+
+
+# -- tools and formats ------------------------------------------------------------------------
+CASES = {
+    "pytest": (
+        "============================= FAILURES =============================\n"
+        "___________________________ test_total ___________________________\n\n"
+        "    def test_total():\n>       assert total([1, 2]) == 4\nE       assert 3 == 4\n"
+        "E        +  where 3 = total([1, 2])\n\ntests/test_cart.py:12: AssertionError\n"
+        "=========================== short test summary info ===========================\n"
+        "FAILED tests/test_cart.py::test_total - assert 3 == 4\n",
+        ["E       assert 3 == 4", "tests/test_cart.py:12: AssertionError"], "test"),
+    "maven-surefire": (
+        "[INFO] Running com.acme.CartTest\n"
+        "[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.1 s <<< FAILURE! - in com.acme.CartTest\n"
+        "[ERROR] totalIncludesTax(com.acme.CartTest)  Time elapsed: 0.01 s  <<< FAILURE!\n"
+        "java.lang.AssertionError: expected:<107> but was:<100>\n\tat org.junit.Assert.fail(Assert.java:88)\n"
+        "\tat com.acme.CartTest.totalIncludesTax(CartTest.java:42)\n",
+        ["java.lang.AssertionError: expected:<107> but was:<100>", "CartTest.java:42"], "test"),
+    "gradle-compile": (
+        "> Task :compileJava\n/src/main/java/App.java:12: error: cannot find symbol\n        Foo.bar();\n"
+        "        ^\n  symbol:   variable Foo\n1 error\n\n> Task :compileJava FAILED\n\nFAILURE: Build failed with an exception.\n",
+        ["App.java:12: error: cannot find symbol", "symbol:   variable Foo"], "compilation"),
+    "npm": (
+        "> app@1.0.0 build\n> tsc -p .\n\nsrc/index.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.\n"
+        "npm ERR! code ELIFECYCLE\nnpm ERR! errno 2\nnpm ERR! app@1.0.0 build: `tsc -p .`\n",
+        ["error TS2322: Type 'string' is not assignable"], "compilation"),
+    "pip": (
+        "Collecting requests==99.0\n"
+        "ERROR: Could not find a version that satisfies the requirement requests==99.0 (from versions: 2.31.0)\n"
+        "ERROR: No matching distribution found for requests==99.0\n",
+        ["No matching distribution found for requests==99.0"], "dependency"),
+    "go-test": (
+        "=== RUN   TestParse\n    parse_test.go:21: got \"a\", want \"b\"\n--- FAIL: TestParse (0.00s)\nFAIL\n"
+        "FAIL\tgithub.com/acme/parse\t0.012s\n",
+        ["--- FAIL: TestParse (0.00s)", 'parse_test.go:21: got "a", want "b"'], "test"),
+    "cargo": (
+        "   Compiling app v0.1.0 (/work)\nerror[E0308]: mismatched types\n --> src/main.rs:4:18\n  |\n"
+        "4 |     let x: u32 = \"five\";\n  |            ---   ^^^^^^ expected `u32`, found `&str`\n\n"
+        "error: could not compile `app` due to previous error\n",
+        ["error[E0308]: mismatched types", "--> src/main.rs:4:18"], "compilation"),
+    "jest": (
+        " FAIL  src/sum.test.js\n  ● sum › adds numbers\n\n    expect(received).toBe(expected) // Object.is equality\n\n"
+        "    Expected: 4\n    Received: 3\n\n      at Object.<anonymous> (src/sum.test.js:4:19)\n\n"
+        "Tests:       1 failed, 3 passed, 4 total\n",
+        ["FAIL  src/sum.test.js", "Expected: 4"], "test"),
+    "docker-buildkit": (
+        "#7 [3/5] RUN pip install -r requirements.txt\n#7 1.2 ERROR: Could not open requirements file: [Errno 2] "
+        "No such file or directory: 'requirements.txt'\n#7 ERROR: process \"/bin/sh -c pip install -r requirements.txt\" "
+        "did not complete successfully: exit code: 1\n------\nERROR: failed to solve: process \"/bin/sh -c pip install\" "
+        "did not complete successfully: exit code: 1\n",
+        ["No such file or directory: 'requirements.txt'"], None),
+    "terraform": (
+        "Terraform v1.5.0\n\x1b[31m╷\x1b[0m\n\x1b[31m│\x1b[0m \x1b[1m\x1b[31mError: \x1b[0mInvalid reference\n"
+        "│ \n│   on main.tf line 12, in resource \"aws_s3_bucket\" \"b\":\n│   12:   bucket = var.nme\n╵\n",
+        ["Error: Invalid reference", "on main.tf line 12"], None),
+    "kubectl": (
+        "$ kubectl apply -f deploy.yaml\n"
+        "error: error validating \"deploy.yaml\": error validating data: ValidationError(Deployment.spec): "
+        "unknown field \"replica\" in io.k8s.api.apps.v1.DeploymentSpec\n",
+        ["unknown field \"replica\""], None),
+    "dotnet": (
+        "  Determining projects to restore...\n/src/App/Program.cs(10,13): error CS0103: The name 'foo' does not "
+        "exist in the current context [/src/App/App.csproj]\nBuild FAILED.\n",
+        ["error CS0103: The name 'foo' does not exist"], "compilation"),
+    "rspec": (
+        "Failures:\n\n  1) Cart#total includes tax\n     Failure/Error: expect(cart.total).to eq(107)\n\n"
+        "       expected: 107\n            got: 100\n     # ./spec/cart_spec.rb:8:in `block (3 levels) in <top (required)>'\n\n"
+        "Finished in 0.01 seconds\n1 example, 1 failure\n",
+        ["Failure/Error: expect(cart.total).to eq(107)", "expected: 107"], "test"),
+    "unittest": (
+        "======================================================================\nFAIL: test_add (test_math.TestMath)\n"
+        "----------------------------------------------------------------------\nTraceback (most recent call last):\n"
+        '  File "test_math.py", line 6, in test_add\n    self.assertEqual(add(1, 2), 4)\nAssertionError: 3 != 4\n',
+        ["FAIL: test_add (test_math.TestMath)", "AssertionError: 3 != 4"], "test"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(CASES))
+def test_tool_failure_block_is_found(tool):
+    body, wanted, category = CASES[tool]
+    log = _noise(300) + body + "The command \"make ci\" exited with 1.\n" + _noise(20, "uploading cache")
+    ex = extract(log)
+    text = _texts(ex)
+    assert ex.has_failure
+    for w in wanted:
+        assert w in text, (w, text)
+    if category:
+        assert ex.category == category
+    assert ex.category in IDS
+    assert [ln.n for ln in ex.lines] == sorted(ln.n for ln in ex.lines)
+
+
+def test_github_actions_step_and_timestamps():
+    log = (
+        "2024-05-01T10:00:00.0000000Z ##[group]Run actions/checkout@v4\n2024-05-01T10:00:01.0000000Z ok\n"
+        "2024-05-01T10:00:02.0000000Z ##[endgroup]\n2024-05-01T10:00:03.0000000Z ##[group]Run npm test\n"
+        + "".join(f"2024-05-01T10:00:04.0000000Z   ✓ case {i}\n" for i in range(50))
+        + "2024-05-01T10:00:05.0000000Z   ● api › returns 200\n"
+        "2024-05-01T10:00:05.0000000Z     Expected: 200\n2024-05-01T10:00:05.0000000Z     Received: 500\n"
+        "2024-05-01T10:00:06.0000000Z ##[error]Process completed with exit code 1.\n"
+    )
+    ex = extract(log)
+    assert ex.step == "npm test"
+    assert "Received: 500" in _texts(ex)
+
+
+def test_gitlab_travis_jenkins_steps():
+    gitlab = "section_start:1700000000:build_script\r\x1b[0KRunning build\nerror: foo.c:3:1: expected ';'\nmake: *** [all] Error 2\n"
+    assert extract(gitlab).step == "build_script"
+    travis = "$ pytest -q\nE   assert 1 == 2\nFAILED t.py::test_x\nThe command \"pytest -q\" exited with 1.\n"
+    assert extract(travis).step == "pytest -q"
+    jenkins = "[Pipeline] stage\n[Pipeline] { (Unit tests)\n+ ./gradlew test\nFAILED: tests failed\n"
+    assert extract(jenkins).step == "Unit tests"
+
+
+def test_whole_block_keeps_assertion_and_top_of_trace():
+    trace = "".join(f"\tat com.acme.Frame{i}.call(Frame{i}.java:{i})\n" for i in range(40))
+    log = _noise(100) + "java.lang.IllegalStateException: cart is empty\n" + trace + "[INFO] BUILD FAILURE\n"
+    ex = extract(log, max_lines=10)
+    text = _texts(ex)
+    assert "IllegalStateException: cart is empty" in text
+    assert "Frame0.call" in text and "Frame1.call" in text
+
+
+def test_first_real_failure_beats_the_noise_that_follows():
+    log = (_noise(100) + "src/db.c:42:7: error: 'conn' undeclared (first use in this function)\n"
+           + _noise(50, "make[1]: Leaving directory")
+           + "".join(f"warning: cascading failure {i}: skipped target\n" for i in range(40))
+           + "make: *** [all] Error 1\n")
+    ex = extract(log, max_lines=5)
+    assert "'conn' undeclared" in _texts(ex)
+
+
+def test_pass_log_removes_lines_that_also_fail_in_passing_runs():
+    common = "WARNING: deprecated API used in build.gradle line 3\nerror: flaky network probe failed (ignored)\n"
+    fail = _noise(50) + common + _noise(50) + "ERROR: migration 0042 failed: column \"email\" already exists\n"
+    passing = _noise(50) + common.replace("3", "7") + _noise(50) + "migrations applied\n"
+    ex = extract(fail, max_lines=2, pass_log=passing)
+    text = _texts(ex)
+    assert "migration 0042 failed" in text
+    assert "flaky network probe" not in text
+
+
+def test_excerpt_lines_are_redacted_including_multiline_keys():
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    log = (_noise(20) + f"fatal: could not push with GITHUB_TOKEN={token}\n"
+           "-----BEGIN RSA PRIVATE KEY-----\n  MIIEowIBAAKCAQEA7x\n-----END RSA PRIVATE KEY-----\n"
+           "error: key rejected\n")
+    ex = extract(log)
+    text = _texts(ex)
+    assert token not in text and "MIIEowIBAAKCAQEA7x" not in text
+    assert ex.redactions >= 2
+
+
+def test_budget_is_respected_and_lines_are_in_log_order():
+    log = "".join(f"ERROR: failure number {i}\n{_noise(5)}" for i in range(100))
+    ex = extract(log, max_lines=30)
+    assert 0 < len(ex.lines) <= 30
+    assert [ln.n for ln in ex.lines] == sorted({ln.n for ln in ex.lines})
+
+
+@pytest.mark.parametrize("lines,expected", [
+    (["java.lang.OutOfMemoryError: Java heap space"], "resources"),
+    (["No space left on device"], "resources"),
+    (["The job exceeded the maximum time limit for jobs, and has been terminated."], "timeout"),
+    (["remote: Permission to org/repo.git denied to bot.", "fatal: unable to access: The requested URL returned error: 403"], "auth"),
+    (["[ERROR] src/Foo.java:[3,1] (imports) UnusedImports: Unused import - java.util.List. [checkstyle]"], "lint"),
+    (["ERROR: failed to solve: dockerfile parse error line 3: unknown instruction: RUNN"], "container"),
+    (["fatal: unable to access 'https://github.com/x/y.git/': Could not resolve host: github.com"], "infrastructure"),
+    (["Could not resolve dependencies for project com.acme:app: Could not find artifact com.acme:lib:jar:1.0"], "dependency"),
+    (["[ERROR] javadoc: error - invalid flag: -Xdoclint:none"], "docs"),
+    (["Error: .travis.yml: invalid configuration: unknown key 'scipt'"], "configuration"),
+    (["test_api FAILED", "Retrying, 2 of 3", "rerun failed test: passed on retry"], "flaky"),
+    ([], "unknown"),
+])
+def test_classify_maps_evidence_to_taxonomy(lines, expected):
+    assert classify(lines, retried=any("Retrying" in x for x in lines)) == expected
