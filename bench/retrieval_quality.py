@@ -69,7 +69,7 @@ def rankings(index, qs: list[tuple[dict, str]], n: int) -> list[tuple[dict, list
     out = []
     for row, text in qs:
         vector = index.embedder.embed_one(text)
-        dense = list(retriever._dense(vector, n, None, None))
+        dense = list(retriever._dense(vector, n, None, None, len(lexical.ids)))
         lex = [cid for cid, _ in lexical.search(text, n, None)]
         out.append((row, dense, lex))
     return out

@@ -38,7 +38,7 @@ class EngineConfig:
     context_tokens: int = 768
     max_new_tokens: int = 160
     excerpt_lines: int = 30
-    evidence_lines: int = 12
+    evidence_lines: int = 30  # the excerpt's budget: labelled failure chunks are often long
     channel_routes: dict[str, str] = field(default_factory=dict)
     never_echo: tuple[str, ...] = ()  # configured secret values; masked if a model repeats one
     model_base: str = "none"

@@ -47,28 +47,28 @@ def failure_weight(line: str) -> float:
     return line_weight(strip_timestamp(line))
 
 
-def pick_evidence(lines: Sequence[LogLine], answer_text: str, limit: int = 12) -> list[LogLine]:
-    """The excerpt lines most relevant to the answer, in log order, with their line numbers.
+def pick_evidence(lines: Sequence[LogLine], answer_text: str, limit: int = 30) -> list[LogLine]:
+    """The excerpt lines that support the answer, in log order, with their line numbers.
 
-    The best-supported lines are kept together with their neighbours, so a trace or a compiler
-    message keeps its context; lines that support nothing are dropped first.
+    Blank lines and scaffolding that supports nothing (negative failure weight, no shared
+    identifier) are dropped; past `limit`, the best-supported lines are kept together with their
+    neighbours, so a trace or a compiler message keeps its context.
     """
-    if not lines:
-        return []
-    if len(lines) <= limit:
-        return list(lines)
     answer_terms = terms(answer_text)
     scores = [line_score(ln.text, answer_terms) for ln in lines]
-    order = sorted(range(len(lines)), key=lambda i: (-scores[i], i))
+    useful = [i for i, ln in enumerate(lines)
+              if ln.text.strip() and not (failure_weight(ln.text) < 0 and not terms(ln.text) & answer_terms)]
+    if len(useful) <= limit:
+        return [lines[i] for i in useful]
+    order = sorted(useful, key=lambda i: (-scores[i], i))
     keep: set[int] = set()
+    allowed = set(useful)
     for i in order:
-        if len(keep) >= limit or scores[i] <= 0:
+        if len(keep) >= limit:
             break
         for j in (i, i + 1, i - 1):  # a supporting line and its immediate neighbours
-            if 0 <= j < len(lines) and len(keep) < limit:
+            if j in allowed and len(keep) < limit:
                 keep.add(j)
-    if not keep:  # nothing scores: the excerpt's tail is where failures usually end up
-        keep = set(range(len(lines) - limit, len(lines)))
     return [lines[i] for i in sorted(keep)]
 
 

@@ -50,19 +50,18 @@ class Retriever:
             allowed = lexical.scopes.mask(scope.channel, scope.team)
         # Embedded once: the dense half searches with it and every passage is scored with it.
         vector = self.index.embedder.embed_one(query)
-        dense = self._dense(vector, n, scope, allowed) if self.mode != "lexical" else {}
+        dense = self._dense(vector, n, scope, allowed, len(lexical.ids)) if self.mode != "lexical" else {}
         lex = lexical.search(query, n, allowed) if self.mode != "dense" else []
         return self._fuse(query, vector, dense, lex, k, lexical)
 
     # -- the two halves --------------------------------------------------------------------------
-    def _dense(self, query_vector, n, scope, allowed) -> dict[str, tuple[float, object]]:
+    def _dense(self, query_vector, n, scope, allowed, total: int) -> dict[str, tuple[float, object]]:
         """chunk id -> (cosine similarity, node), best first, restricted to what `scope` may see."""
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
         vector = query_vector.tolist()
-        total = self.index.count()
-        if total == 0:
-            return {}
+        # `total` comes from the BM25 twin (free) rather than a Chroma round trip per search.
+        total = max(1, total)
         filtered = allowed is not None and not bool(allowed.all())
         # Most chunks are public: over-fetch without a filter and drop what the scope may not see;
         # only when too few survive ask Chroma for a filtered search.

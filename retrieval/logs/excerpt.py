@@ -18,9 +18,12 @@ from retrieval.logs.scan import Block, ExitTail, Scanner
 from retrieval.types import Excerpt, LogLine
 
 MAX_PASS_LINES = 3_000_000
-FIRST_FAILURE_MARGIN = 1.5   # how much weaker the first failure may be and still lead
+FIRST_FAILURE_MARGIN = 0.3   # how much weaker the first failure may be and still lead
 FIRST_FAILURE_MIN = 7.0     # only a clear failure can claim to be the first one
 STRONG_MARGIN = 3.0
+BEST_SHARE = 0.5             # of the budget, for the best block before the exit tail gets its share
+EXIT_SHARE = 0.4
+RECENCY = 4.0                # bonus for the last block of the log over the first
 NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output          # blocks this close to the best are packed before exit tails
 
 
@@ -34,6 +37,9 @@ def pass_fingerprints(source: Source) -> set[int]:
     return seen
 
 
+_Unit = tuple[list[tuple[int, str]], bool, int]
+
+
 def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
     """(score, block), best first: strong, inside a command that failed, early among equals."""
     blocks = scanner.blocks
@@ -45,7 +51,7 @@ def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
     for b in blocks:
         s = scanner.strength(b)
         s += _exit_bonus(b, failing)
-        scores[id(b)] = s + 1.0 * (b.end / total)  # later commands ran last and failed the job
+        scores[id(b)] = s + RECENCY * (b.end / total)  # later commands ran last and failed the job
     top = max(scores.values())
     for b in blocks:  # blocks are in log order: the first near-top one is the real failure
         if scores[id(b)] >= top - FIRST_FAILURE_MARGIN and scanner.strength(b) >= FIRST_FAILURE_MIN:
@@ -74,18 +80,30 @@ def _primary_exit(scanner: Scanner, best: Block | None) -> ExitTail | None:
     return scanner.exits[0]
 
 
-def _units(scanner: Scanner, ranked: list[tuple[float, Block]]) -> list[tuple[list[tuple[int, str]], bool]]:
-    """What to pack, in priority order: (lines, keep the end when cut)."""
+def _units(scanner: Scanner, ranked: list[tuple[float, Block]], budget: int) -> list[_Unit]:
+    """What to pack, in priority order: (lines, keep the end when cut, most lines to take).
+
+    The best block leads, but part of the budget is held for the tail of the failing command's
+    output (the lines just above its exit), which is where a failure without a recognisable
+    block (a link checker's report, a deploy's last words) explains itself.
+    """
     best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
     top = ranked[0][0] if ranked else 0.0
-    strong = [b for s, b in ranked if s >= top - STRONG_MARGIN]
-    weak = [b for s, b in ranked if s < top - STRONG_MARGIN]
-    units = [(_block_lines(b), False) for b in strong]
+    strong = [b for s, b in ranked[1:] if s >= top - STRONG_MARGIN]
+    weak = [b for s, b in ranked[1:] if s < top - STRONG_MARGIN]
+    units: list[_Unit] = []
+    if best is not None:
+        units.append((_block_lines(best), False, int(budget * BEST_SHARE) if primary else budget))
     if primary is not None:
-        units.append((primary.lines, True))
-    units += [(_block_lines(b), False) for b in weak]
-    units += [(e.lines, True) for e in scanner.exits if e is not primary]
+        units.append((primary.lines, True, max(1, int(budget * EXIT_SHARE))))
+    if best is not None:
+        units.append((_block_lines(best), False, budget))
+    units += [(_block_lines(b), False, budget) for b in strong]
+    if primary is not None:
+        units.append((primary.lines, True, budget))
+    units += [(_block_lines(b), False, budget) for b in weak]
+    units += [(e.lines, True, budget) for e in scanner.exits if e is not primary]
     return units
 
 
@@ -93,15 +111,16 @@ def _block_lines(b: Block) -> list[tuple[int, str]]:
     return list(enumerate(b.lines, b.start))
 
 
-def _pack(units: list[tuple[list[tuple[int, str]], bool]], anchors: dict[int, int],
-          budget: int) -> dict[int, str]:
+def _pack(units: list[_Unit], anchors: dict[int, int], budget: int) -> dict[int, str]:
     """Fills the budget unit by unit. A cut block keeps its head from one line above its first
     anchor (its title line), or from the anchor itself when only a few lines are left."""
     chosen: dict[int, str] = {}
-    for lines, keep_end in units:
-        room = budget - len(chosen)
-        if room <= 0:
+    for lines, keep_end, cap in units:
+        room = min(cap, budget - len(chosen))
+        if budget - len(chosen) <= 0:
             break
+        if room <= 0:
+            continue
         fresh = [(n, t) for n, t in lines if n not in chosen and t.strip()]
         if len(fresh) > room:
             if keep_end:
@@ -151,7 +170,7 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
         lines, count = _finish(dict(tail), secret)
         return Excerpt(lines, None, "unknown", count, scanner.total, has_failure=False, source=name)
     anchors = {b.start: b.anchors[0][0] for _, b in ranked}
-    chosen = _pack(_units(scanner, ranked), anchors, max_lines)
+    chosen = _pack(_units(scanner, ranked, max_lines), anchors, max_lines)
     lines, count = _finish(chosen, secret)
     category = classify([t for _, t in sorted(chosen.items())], retried=scanner.retried)
     best = ranked[0][1] if ranked else None
