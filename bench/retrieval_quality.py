@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     from retrieval.search import (CANDIDATES_PER_RESULT, DENSE_WEIGHT, LEXICAL_WEIGHT, MIN_CANDIDATES, RRF_K,
                                   rrf_fuse)
 
+    import torch
+
+    torch.set_num_threads(1)  # single excerpt queries: two intra-op threads spin badly on a shared box
     rows = load_rows(args.datasets / "logchunks.jsonl", args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         index, ingest_s = build_index(rows, Path(tmp) / "chroma")
