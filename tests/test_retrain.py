@@ -396,8 +396,10 @@ def test_real_retrain_end_to_end_with_the_embedded_model(cibot_home):
     for side in ("current", "candidate"):
         assert set(result.metrics[side]) == {"heldout", "feedback"}
         assert result.metrics[side]["heldout"]["n"] == 3
-    assert result.promoted  # margin 1.0: any candidate that scores at all passes
-    assert retrainer.registry.current() == result.candidate != before
+    # Two steps teach the tiny model little; whichever way the gate went, current must follow it.
+    assert result.gate is not None and result.reason
+    assert retrainer.registry.current() == (result.candidate if result.promoted else before)
+    assert retrainer.store.last_run().status == ("promoted" if result.promoted else "rejected")
     assert retrainer.registry.meta(result.candidate)["retrain_run"] == result.run_id
 
 
@@ -480,3 +482,15 @@ def datetime_now():
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc)
+
+
+def test_gate_refuses_a_candidate_that_scores_zero_everywhere():
+    from bot.gate import decide
+
+    zero = {"heldout": {"format_compliance": 0.0, "id_recall": 0.0, "n": 10}}
+    assert decide(zero, zero, 0.1).promote is False
+    assert "zero on every gated metric" in decide(zero, zero, 0.1).reason
+    some = {"heldout": {"format_compliance": 0.2, "id_recall": 0.0, "n": 10}}
+    assert decide(zero, some, 0.1).promote is True
+    assert decide(some, zero, 0.1).drops[0]["metric"] == "format_compliance"
+    assert decide(some, {"heldout": {"format_compliance": 0.5}}, 0.1, gated=["heldout.id_recall"]).promote is False
