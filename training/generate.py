@@ -11,9 +11,6 @@ from retrieval.errors import CibotError
 from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
 from training.types import Generation, ModelInfo
 
-JSON_PREFIX = '{"root_cause": "'
-
-
 class Busy(CibotError):
     """Every generation slot is taken; try again shortly."""
 
@@ -99,11 +96,12 @@ class LocalGenerator:
     # --- internals -------------------------------------------------------------------------------
     def _generate_locked(self, messages: list[dict], max_new: int, schema: dict | None) -> Generation:
         started = time.time()
-        prefix = JSON_PREFIX if schema is not None else ""
-        text, prompt_tokens, new_tokens = self._run(messages, max_new, prefix)
+        # No forced '{"root_cause": "' prefix: a small model that has not learnt JSON derails on
+        # it, while its "Root Cause: ... Fix: ..." answer converts to valid JSON losslessly.
+        text, prompt_tokens, new_tokens = self._run(messages, max_new, "")
         meta: dict = {}
         if schema is not None:
-            text, meta["json_repaired"] = _as_json(prefix + text)
+            text, meta["json_repaired"] = _as_json(text)
         return Generation(text=text, prompt_tokens=prompt_tokens, new_tokens=new_tokens,
                           seconds=time.time() - started, model=self.info(), meta=meta)
 

@@ -127,8 +127,10 @@ def entropy(value: str) -> float:
 
 
 def _secret_value(name: str, value: str) -> bool:
-    if _NOT_A_VALUE.match(value) or value.startswith("[REDACTED:"):
+    if _NOT_A_VALUE.match(value) or value.startswith(("[REDACTED:", "/")):
         return False
+    if name.rsplit(".", 1)[-1] in ("PWD", "OLDPWD", "$PWD"):
+        return False  # the shell's working directory, not a password
     if _PASSWORD_NAME.search(name):
         return True
     if len(value) < 12 or not any(c.isdigit() for c in value):
