@@ -25,12 +25,14 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=2000)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--base", default="embedded")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="cibot-train-bench-"))
     rows = (REPO / "training" / "data" / "train.jsonl").read_text().splitlines()[: args.examples]
     data = home / "train.jsonl"
     data.write_text("\n".join(rows) + "\n")
-    cfg = LoraConfig(data=[str(data)], home=str(home), base=args.base, epochs=args.epochs, eval_limit=0)
+    cfg = LoraConfig(data=[str(data)], home=str(home), base=args.base, epochs=args.epochs, eval_limit=0,
+                     threads=args.threads)
     result = train(cfg, on_step=lambda done, total, loss: print(f"\r{done}/{total} loss {loss:.3f}", end="", file=sys.stderr))
     print(file=sys.stderr)
     print(f"LoRA on {result.train_examples} examples, {args.epochs} epoch(s), base {args.base}")

@@ -42,7 +42,9 @@ def register(app: typer.Typer) -> None:
             grad_accum=t.grad_accum, max_seq_len=t.max_seq_len, seed=t.seed,
             device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
         )
-        # The shipped default becomes v0001 first, so a rollback from the new adapter has a target.
+        # Refuse bad data before touching the registry; then the shipped default becomes v0001
+        # first, so a rollback from the new adapter has a target.
+        _check_data(cfg.data)
         AdapterRegistry(settings.paths.adapters).ensure_default()
         with progress("training", None) as advance:
             def on_step(done: int, total: int, loss: float) -> None:
@@ -93,6 +95,20 @@ def register(app: typer.Typer) -> None:
                   f"{facts['steps_done']} steps, loss {facts['final_loss']}, {facts['seconds']}s", file=sys.stderr)
 
     app.add_typer(group, name="train")
+
+
+def _check_data(paths: list[str]) -> None:
+    from retrieval.errors import InputError
+    from training.data import read_jsonl
+
+    found, problems = 0, []
+    for path in paths:
+        examples, bad = read_jsonl(Path(path))
+        found, problems = found + len(examples), problems + bad
+    if not found:
+        detail = "; ".join(str(p) for p in problems[:5]) or "the file is empty"
+        raise InputError(f"no valid training examples ({detail})",
+                         hint='each line must be {"input","output"} or {"messages": [...]}')
 
 
 def _default_data() -> Path:
