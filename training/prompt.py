@@ -29,7 +29,11 @@ TEXT_INSTRUCTION = "Answer in two lines:\nRoot Cause: <why it failed>\nFix: <wha
 JSON_INSTRUCTION = 'Answer with JSON only: {"root_cause": "<why it failed>", "fix": "<what to change>"}'
 
 # A reference note is a hint, not the log: a few hundred characters carry the fix line of a runbook.
-SNIPPET_CHARS = 360
+SNIPPET_CHARS = 300
+# The embedded model reads a few hundred tokens well and a thousand badly: the log is cut to its
+# most failure-like lines (with their neighbours) and loses its timestamps, which carry no cause.
+# Training examples and live prompts both pass through here, so both see the same cut.
+LOG_MAX_LINES = 12
 MAX_PASSAGES = 3
 ELISION = "\n[...]\n"
 
@@ -55,7 +59,7 @@ def build_messages(
     tail = TEXT_INSTRUCTION if fmt == "text" else JSON_INSTRUCTION
     notes = [_snippet(i, p) for i, p in enumerate(list(context or [])[:MAX_PASSAGES], 1)]
     notes = [n for n in notes if n]
-    log = (excerpt or "").strip() or "(no log given)"
+    log = focus_log(excerpt or "") or "(no log given)"
 
     if budget_chars is not None:
         fixed = sum(len(h) + 1 for h in head) + len(tail) + 32
@@ -73,6 +77,25 @@ def build_messages(
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
+
+
+def focus_log(text: str, max_lines: int = LOG_MAX_LINES) -> str:
+    """The log without timestamps or blank lines, cut to its `max_lines` most failure-like lines
+    (each with its neighbours, in log order; later lines win ties since errors sit near the end)."""
+    from retrieval.logs.signals import line_weight, strip_timestamp
+
+    lines = [ln.rstrip() for ln in (strip_timestamp(raw) for raw in text.splitlines()) if ln.strip()]
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
+    order = sorted(range(len(lines)), key=lambda i: (-line_weight(lines[i]), -i))
+    keep: set[int] = set()
+    for i in order:
+        for j in (i, i + 1, i - 1):
+            if 0 <= j < len(lines) and len(keep) < max_lines:
+                keep.add(j)
+        if len(keep) >= max_lines:
+            break
+    return "\n".join(lines[i] for i in sorted(keep))
 
 
 def format_answer(root_cause: str, fix: str, fmt: str = "text") -> str:

@@ -46,15 +46,19 @@ _RULES: list[tuple[str, float, str]] = [
                          r"|command not found|No Rakefile found|No such file or directory|not installed|is not set"
                          r"|undefined variable|environment variable|Task .* not found|Task never defined|missing script"),
     ("compilation", 7, r"(?i)compil(?:e|ation|er)|cannot find symbol|undefined reference|syntax ?error|\berror\[E\d+\]"
-                       r"|\berror (?:CS|TS|C)\d+|:\d+:\d+: (?:fatal )?error|:\[\d+,\d+\]|undeclared|not declared|type ?error"
+                       r"|\berror (?:CS|TS|C)\d+|:\d+:\d+: (?:fatal )?error|:\[\d+,\d+\]|undeclared|not declared|\btype error\b"
                        r"|incompatible types|does not compile|build failed|linker|ld returned|make: \*\*\*|undefined: "
                        r"|cannot be applied to|has no member|expected .* before|could not compile|javac|tsc\b"),
     ("test", 5, r"(?i)\btests?\b.*(?:fail|error)|FAILED|FAIL[: ]|assert|expected|but was|failing|not ok|Failures?:|"
                 r"\d+\) |pytest|unittest|junit|surefire|jest|mocha|rspec|phpunit|--- FAIL|Tests run:|spec"),
 ]
 RULES = [(cat, w, re.compile(p)) for cat, w, p in _RULES]
+# Tool names also appear in file paths and package names (a project called checkstyle, a docs/
+# folder): for these categories only words outside paths vote.
+_NAMED_ONLY = {"lint", "docs"}
+_PATH = re.compile(r"[\w.@~-]*/[\w.@~/-]*|\b\w+(?:\.\w+){2,}")
 _FLAKY = re.compile(r"(?i)flaky|rerun(?:ning)? failed|passed on (?:re)?try|attempt \d+ of \d+ (?:passed|succeeded)"
-                    r"|Retrying, \d of \d|retry \d+/\d+")
+                    r"|retry \d+/\d+")
 
 _STEP_PATTERNS = [
     re.compile(r"^##\[group\](?P<name>.+)$"),                                    # GitHub Actions
@@ -134,8 +138,9 @@ def classify(lines: Iterable[str], retried: bool = False) -> str:
     for pos, text in enumerate(texts):
         # Earlier lines in the excerpt are closer to the cause; later ones are often fallout.
         decay = 1.0 / (1.0 + pos / 10)
+        bare = _PATH.sub(" ", text)
         for cat, w, rx in RULES:
-            if rx.search(text):
+            if rx.search(bare if cat in _NAMED_ONLY else text):
                 scores[cat] = scores.get(cat, 0.0) + w * decay
     if retried and any(_FLAKY.search(t) for t in texts):
         return "flaky"

@@ -21,9 +21,9 @@ MAX_PASS_LINES = 3_000_000
 FIRST_FAILURE_MARGIN = 0.3   # how much weaker the first failure may be and still lead
 FIRST_FAILURE_MIN = 7.0     # only a clear failure can claim to be the first one
 STRONG_MARGIN = 6.0          # blocks this close to the best are packed before the rest of the exit tail
-BEST_SHARE = 0.5             # of the budget, for the best block before the exit tail gets its share
-EXIT_SHARE = 0.4
-RECENCY = 4.0                # bonus for the last block of the log over the first
+BEST_SHARE = 0.4             # of the budget, for the best block before the exit tail gets its share
+EXIT_SHARE = 0.3
+RECENCY = 5.0                # bonus for the last block of the log over the first
 NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output
 
 

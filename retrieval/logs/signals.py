@@ -20,7 +20,7 @@ GATE_PATTERN = (
     r"|exit(?:ed)? (?:code|status|with)|expected|assert|refused|forbidden|unauthori[sz]ed|violation|problem"
     r"|crash|segmentation|out of memory|no space|not ok|✖|✗|does not|did not|doesn't|didn't|conflict"
     r"|unsatisf|incompatible|unresolved|mismatch|required but|not installed|issues|severity|wrong"
-    r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!"
+    r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!|:\d+:\d+: ?warning"
 )
 
 
@@ -40,14 +40,14 @@ _RULES: list[tuple[float, str]] = [
     (6, r"\b(?:panic|fatal error):|^panic\b|Segmentation fault|core dumped|^\s*\*\* \(\w+Error\)|=ERROR REPORT="),
     (4, r"\bException\b|\bError:|\bERROR:|^\s*\w*Error\b"),
     # Compilers and build tools
-    (9, r":\d+:\d+:?\s*(?:fatal )?error\b|:\[\d+,\d+\]|\berror(?:\[E\d+\])?:|\berror [A-Z]{2,}\d{3,}:|^\s*--> \S+:\d+"),
-    (8, r"\[ERROR\]|^ERROR\b|^Error\b|npm ERR!|^error\b|##\[error\]|^\s*fatal:|^FATAL|^E: |^\s*\*\*\* "),
+    (9, r":\d+:\d+:?\s*(?:fatal )?error\b|:\[\d+,\d+\]|\.\w{1,5} ?\(\d+,\d+\): |\berror(?:\[E\d+\])?:|\berror [A-Z]{2,}\d{3,}:|^\s*--> \S+:\d+"),
+    (8, r"\[ERROR\]|^\[error\]|^ERROR\b|^Error\b|npm ERR!|^error\b|##\[error\]|^\s*fatal:|^FATAL|^E: |^\s*\*\*\* "),
     (7, r"BUILD FAILED|BUILD FAILURE|Build failed|FAILURE: Build failed|Compilation failed|compilation failed"
         r"|Failed to execute goal|What went wrong|Execution failed for task|error: command .* failed"),
     (7, r"undefined reference|cannot find symbol|has no member|not declared|undeclared|undefined:|is not defined"
         r"|cannot resolve|unresolved (?:import|reference|external)|No rule to make target|SyntaxError|ParseError"),
     (6, r"[Cc]ould not (?:find|resolve|transfer|get|create|install|load|open|connect|read|download)"
-        r"|[Cc]an(?:no|')t (?:find|resolve|open|load|locate|connect)|[Uu]nable to (?:find|resolve|locate|access|load|connect|open)"),
+        r"|[Cc]an(?:no|')t (?:find|resolve|open|load|locate|connect)|[Uu]nable to (?:find|resolve|locate|access|load|connect|open|compile)"),
     (6, r"No matching distribution|ResolutionImpossible|ERESOLVE|ETARGET|E404|ENOENT|EACCES|ModuleNotFoundError"
         r"|ImportError|No module named|Package .* (?:not found|required but not available)|requires .* but"),
     (6, r"command not found|No such file or directory|[Pp]ermission denied|[Aa]ccess denied|not permitted"
@@ -58,6 +58,7 @@ _RULES: list[tuple[float, str]] = [
     (5, r"rake aborted|Aborting|aborted!|Problem \d+|Your requirements could not be resolved|conflicts? with"),
     (5, r"^\s*\d+:\d+\s+error\s|\(Severity: \d\)|\berror\s{2,}|^\s*✘|issues? found|[1-9]\d* (?:errors?|problems?|failures?)\b"),
     (4, r"[Mm]issing|[Ii]nvalid|[Uu]nexpected|not found|[Ff]ailed|FAILURE|\bfails?\b|\bdoes not\b|\bdid not\b"),
+    (5, r":\d+:\d+:\s*[Ww]arning\b"),
     (3, r"[Ww]arning:|\bWARN(?:ING)?\b|deprecated"),
     # Exit lines: they end the failing command, so they mark where the cause is (just above)
     (5, r"exited with [1-9]|exit (?:code|status) [1-9]|returned (?:non-zero|a non-zero|exit) |Process completed with exit code [1-9]"
@@ -83,12 +84,18 @@ SUMMARY = re.compile(
     r"|ERR! code ELIFECYCLE|ERR! errno|exited with \d|make: \*\*\*|Process completed with exit code|Error: Process completed"
     r"|Tests: +\d+ failed|^FAILED \(|^Ran \d+ tests?|Test Suites: \d+ failed|^ERROR: Job failed|Your build exited"
     r"|To see the full stack trace|Re-run Maven|For more information about the errors|\[Help 1\]|See the report at"
+    r"|^FAIL\s*$|^FAIL\s+\S+\s+[\d.]+s\s*$|(?i:one or more tests? failed|\d+ of \d+ test tasks? failed)"
 )
 SUMMARY_WEIGHT = 5.0
+# A line a tool itself files as a warning ("[warn] ...", "[WARNING] ...", "warning: ...") is not the
+# failure, whatever words follow ("Could not find any member to link"): it is capped low.
+WARN_PREFIX = re.compile(r"^\s*(?:\[(?:warn|WARN|WARNING|warning)\]|(?:warning|WARNING|Warning|WARN|W):\s)")
+WARN_WEIGHT = 3.0
 _NOISE_INDEX = len(_RULES)
 _SUMMARY_INDEX = len(_RULES) + 1
 _EXIT_INDEX = len(_RULES) + 2
 _RETRY_INDEX = len(_RULES) + 3
+_WARN_INDEX = len(_RULES) + 4
 
 # Lines that carry on a failure block (traces, indented detail, diffs), so a block keeps them whole.
 CONTINUATION = re.compile(
@@ -110,6 +117,10 @@ _MASK = re.compile(
     r"|/tmp/\S+|/var/folders/\S+"
 )
 _GHA_TS = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?")
+# Test-runner progress dots in front of a message ("......E...PHP Fatal error: ...") differ between
+# repeats of the same message, so they are not part of its identity.
+_PROGRESS = re.compile(r"^[.EFSIRW]*\.\.\.[.EFSIRW]*")
+_PROGRESS_M = re.compile(r"^[.EFSIRW]*\.\.\.[.EFSIRW]*", re.M)
 _GHA_TS_M = re.compile(r"^\s*\d{4}-\d\d-\d\dT[\d:.]+Z\s?", re.M)
 # The end of a failing command: its cause is in the lines just above.
 EXIT = re.compile(
@@ -132,12 +143,12 @@ SCAFFOLD = re.compile(r"^travis_(?:time|fold):|^section_(?:start|end):|^##\[endg
 
 def normalise(text: str) -> str:
     """The form of a line that survives a rerun: compared between failing and passing logs."""
-    return " ".join(_MASK.sub("#", _GHA_TS.sub("", text)).split())
+    return " ".join(_MASK.sub("#", _PROGRESS.sub("", _GHA_TS.sub("", text))).split())
 
 
 def normalise_block(text: str) -> list[str]:
     """normalise() for every line of a "\n"-joined block, with one regex pass over the block."""
-    masked = _MASK.sub("#", _GHA_TS_M.sub("", text))
+    masked = _MASK.sub("#", _PROGRESS_M.sub("", _GHA_TS_M.sub("", text)))
     return [" ".join(line.split()) for line in masked.split("\n")]
 
 
@@ -148,7 +159,8 @@ def strip_timestamp(text: str) -> str:
     return _GHA_TS.sub("", text, count=1)
 
 
-_LINE_SET = MultiRegex([p for _, p in _RULES] + [NOISE.pattern, SUMMARY.pattern, EXIT.pattern, RETRY.pattern])
+_LINE_SET = MultiRegex([p for _, p in _RULES]
+                       + [NOISE.pattern, SUMMARY.pattern, EXIT.pattern, RETRY.pattern, WARN_PREFIX.pattern])
 
 
 def analyse(text: str) -> tuple[float, bool, bool]:
@@ -164,6 +176,8 @@ def analyse(text: str) -> tuple[float, bool, bool]:
         best = best * 0.3 if best < 8 else best * 0.6
     if _SUMMARY_INDEX in hits:
         best = min(best, SUMMARY_WEIGHT)
+    if _WARN_INDEX in hits:
+        best = min(best, WARN_WEIGHT)
     is_exit = _EXIT_INDEX in hits and "Your build exited" not in body
     return best, is_exit, _RETRY_INDEX in hits
 
