@@ -260,3 +260,59 @@ def test_budget_is_respected_and_lines_are_in_log_order():
 ])
 def test_classify_maps_evidence_to_taxonomy(lines, expected):
     assert classify(lines, retried=any("Retrying" in x for x in lines)) == expected
+
+
+# -- signals added for warnings, sbt/TypeScript errors and progress dots --------------------------
+def test_a_tool_warning_does_not_outrank_the_real_error():
+    warnings = "".join(f"[warn] /src/lib/M{i}.scala:{i}:3: Could not find any member to link for \"x{i}\".\n"
+                       for i in range(40))
+    log = (_noise(50) + warnings + _noise(50)
+           + "[error] Test suite com.acme.ParserSpec failed: expected 3 but got 4\n" + _noise(30))
+    ex = extract(log, max_lines=10)
+    assert "ParserSpec failed" in _texts(ex)
+    assert "Could not find any member" not in _texts(ex)
+
+
+def test_a_located_compiler_warning_is_evidence_when_nothing_else_is():
+    log = (_noise(200) + "src/Text/Writer.hs:38:1: Warning:\n    The import of Control.Monad is redundant\n"
+           + _noise(80) + "The command \"make test\" exited with 1.\n")
+    ex = extract(log, max_lines=10)
+    assert "Writer.hs:38:1: Warning:" in _texts(ex)
+    assert "The import of Control.Monad is redundant" in _texts(ex)
+
+
+def test_typescript_location_errors_form_the_block():
+    log = (_noise(100) + "[16:40:38] E/launcher - Error: TSError: Unable to compile TypeScript\n"
+           + "e2e/app.e2e-spec.ts (5,1): Cannot find name 'describe'. (2304)\n"
+           + "e2e/app.e2e-spec.ts (7,13): Argument of type '() => void' is not assignable. (2345)\n"
+           + _noise(100) + "Done. Your build exited with 1.\n")
+    text = _texts(extract(log, max_lines=10))
+    assert "Cannot find name 'describe'" in text and "Unable to compile TypeScript" in text
+
+
+def test_repeats_behind_progress_dots_count_as_one_message():
+    # The same fatal error printed after different runs of progress dots is noise repeated, not
+    # fresh evidence; the one assertion failure explains the run.
+    fatal = "".join(f"{'.' * (5 + i)}PHP Fatal error:  Call to undefined method Case::expect() in /t/x.php\n"
+                    + _noise(8) for i in range(30))
+    log = (_noise(40) + "1) Acme\\Tests\\DumperTest::testDefaultSettings\n"
+           + "Failed asserting that format description matches text.\n" + _noise(40) + fatal)
+    assert "Failed asserting that format description" in _texts(extract(log, max_lines=30))
+
+
+@pytest.mark.parametrize("lines,expected", [
+    # Python's TypeError is a runtime failure, not a type checker's "type error"
+    (["tests/test_api.py::test_parse FAILED", "E   TypeError: unsupported operand type(s)"], "test"),
+    # a project whose packages are named after a lint tool is not failing lint
+    (["Tests run: 4, Failures: 1, Errors: 0 <<< FAILURE! - in com.puppycrawl.tools.checkstyle.MainTest",
+      "testMain(com.puppycrawl.tools.checkstyle.MainTest)  Time elapsed: 0.1 sec  <<< FAILURE!"], "test"),
+])
+def test_classify_ignores_words_that_only_look_like_evidence(lines, expected):
+    assert classify(lines) == expected
+
+
+def test_a_command_retried_until_it_failed_is_not_flaky():
+    # travis_retry retrying a command is not evidence that the failure went away
+    lines = ["The command \"mvn install\" failed. Retrying, 3 of 3.",
+             "[ERROR] src/Foo.java:[3,1] (imports) UnusedImports: Unused import. [checkstyle]"]
+    assert classify(lines, retried=True) == "lint"

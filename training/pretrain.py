@@ -33,33 +33,30 @@ class BaseRecipe:
     context: int = 1024
     block: int = 384  # pretraining sequence length
     batch_size: int = 8
-    steps: int = 320
+    steps: int = 220
     learning_rate: float = 3e-3
-    warmup: int = 30
+    warmup: int = 20
     seed: int = 1234
     max_seconds: float = 1080.0  # a guard for slow machines; the steps reached are recorded
 
 
 def collect_texts(repo: Path = REPO) -> list[str]:
-    """Documents to pretrain on: training-split logs, runbooks, incidents (answers unlabelled)."""
+    """Documents to pretrain on: each training-split example and each incident as its focused log
+    followed by its explanation in plain prose (no "Root Cause:"/"Fix:" labels, no JSON), plus the
+    runbooks. A model this small learns to name the failing file or test from a log only if it has
+    read logs next to prose that names them; the answer *shape* is left for the adapter to add."""
     texts: list[str] = []
-    train = repo / "training" / "data" / "train.jsonl"
-    if train.is_file():
-        seen: set[str] = set()
-        for line in train.read_text(encoding="utf-8").splitlines():
-            row = _json(line)
-            text = row.get("input") if row else None
-            if isinstance(text, str) and text not in seen:
-                seen.add(text)
-                texts.append(text)
+    seen: set[str] = set()
+    for path in (repo / "training" / "data" / "train.jsonl", repo / "retrieval" / "knowledge" / "incidents.jsonl"):
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            doc = _pair(_json(line))
+            if doc and doc not in seen:
+                seen.add(doc)
+                texts.append(doc)
     for md in sorted((repo / "retrieval" / "knowledge" / "runbooks").glob("**/*.md")):
         texts.append(md.read_text(encoding="utf-8"))
-    incidents = repo / "retrieval" / "knowledge" / "incidents.jsonl"
-    if incidents.is_file():
-        for line in incidents.read_text(encoding="utf-8").splitlines():
-            row = _json(line)
-            if row:
-                texts.append(_plain(row))
     return [t for t in texts if t.strip()]
 
 
@@ -71,10 +68,18 @@ def _json(line: str) -> dict | None:
     return row if isinstance(row, dict) else None
 
 
-def _plain(row: dict) -> str:
-    """An incident as prose: its string fields, with answer labels removed."""
-    parts = [v for k, v in row.items() if isinstance(v, str) and k not in ("id", "uri", "created")]
-    return ANSWER_LABEL.sub("", "\n".join(parts))
+def _pair(row: dict | None) -> str:
+    """A log (cut as the prompt cuts it) and its explanation as unlabelled prose."""
+    from training.prompt import focus_log, parse_answer
+
+    if not row or not isinstance(row.get("input"), str):
+        return ""
+    log = focus_log(row["input"])
+    output = row.get("output") if isinstance(row.get("output"), str) else ""
+    parsed = parse_answer(output)
+    prose = "\n".join(parsed) if parsed else ANSWER_LABEL.sub("", output)
+    title = row.get("title") if isinstance(row.get("title"), str) else ""
+    return "\n\n".join(p for p in (title, log, prose) if p.strip())
 
 
 def _redacted(texts: list[str]) -> list[str]:
@@ -204,10 +209,11 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
   {facts['parameters']:,} parameters, float32 safetensors.
 - Tokenizer: byte-level BPE (tokenizers), vocabulary {r['vocab_size']} incl. <|endoftext|>,
   <|im_start|>, <|im_end|>; ChatML chat template in tokenizer_config.json.
-- Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: the inputs (CI logs) of
-  training/data/train.jsonl, retrieval/knowledge/runbooks/*.md, retrieval/knowledge/incidents.jsonl
-  with answer labels stripped; redacted. Not the held-out split, not the answer format, not
-  ../shared/datasets.
+- Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: each example of
+  training/data/train.jsonl and each incident of retrieval/knowledge/incidents.jsonl as its log (cut
+  to the prompt's 12 focus lines, no timestamps) followed by its explanation as unlabelled prose,
+  and retrieval/knowledge/runbooks/*.md; redacted. Not the held-out split, not the answer format
+  ("Root Cause:"/"Fix:" labels, JSON), not ../shared/datasets.
 - Training: causal-LM loss, blocks of {r['block']} tokens, batch {r['batch_size']}, AdamW
   (lr {r['learning_rate']}, warmup {r['warmup']}, cosine to 10%, wd 0.1), seed {r['seed']};
   {facts['steps_done']} steps, {facts['tokens_seen']:,} tokens seen, final loss {facts['final_loss']},
