@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from bot.commands.output import emit_json
+from retrieval.errors import InputError
 
 NEXT_STEPS = """\
 Next steps:
@@ -43,13 +44,17 @@ def register(app: typer.Typer) -> None:
         from bot.runtime import build_engine
 
         settings = state(ctx).settings
+        paths = list(logs or demo_logs())
+        for path in paths:  # fail fast, before minutes of model and index set-up
+            if not path.is_file():
+                raise InputError(f"log not found: {path}")
         started = time.perf_counter()
         typer.echo(f"cibot demo: data home {settings.home}", err=True)
         engine = build_engine(settings, progress=lambda msg: typer.echo(f"  {msg}", err=True))
         typer.echo(f"  ready in {time.perf_counter() - started:.1f}s", err=True)
         if prepare:
             return
-        for path in logs or demo_logs():
+        for path in paths:
             t0 = time.perf_counter()
             answer = engine.answer(AnswerRequest(question="Why did this CI job fail?", log=path))
             if as_json:
