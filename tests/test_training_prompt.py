@@ -4,7 +4,8 @@ import json
 import pytest
 
 from retrieval.types import Passage
-from training.prompt import ANSWER_SCHEMA, SYSTEM_PROMPT, build_messages, format_answer, parse_answer
+from training.prompt import (ANSWER_SCHEMA, LOG_MAX_LINES, SYSTEM_PROMPT, build_messages, focus_log,
+                             format_answer, parse_answer)
 
 
 def test_build_messages_has_system_and_user_with_log_and_text_instruction():
@@ -35,11 +36,22 @@ def test_context_passages_become_titled_snippets_of_any_shape():
 
 
 def test_budget_cuts_notes_before_the_log_and_keeps_the_log_tail():
-    log = "\n".join(f"line {i}" for i in range(400)) + "\nERROR: the real failure"
+    log = "\n".join(f"line {i} " + "x" * 150 for i in range(400)) + "\nERROR: the real failure"
     user = build_messages(excerpt=log, context=["note " * 200] * 3, budget_chars=1200)[1]["content"]
     assert len(user) <= 1300
     assert "ERROR: the real failure" in user
     assert "[...]" in user
+
+
+def test_focus_log_drops_timestamps_and_keeps_the_failure_lines_in_order():
+    noise = [f"2024-05-14T10:22:{i:02d}.1234567Z step {i} done" for i in range(40)]
+    failure = ["2024-05-14T10:23:00.0000000Z npm ERR! code E404",
+               "2024-05-14T10:23:00.1000000Z npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-padd"]
+    lines = focus_log("\n".join(noise[:20] + failure + noise[20:])).splitlines()
+    assert len(lines) == LOG_MAX_LINES
+    assert "npm ERR! code E404" in lines and not any(ln.startswith("2024-") for ln in lines)
+    assert lines.index("npm ERR! code E404") < lines.index(failure[1].split("Z ", 1)[1])
+    assert focus_log("a\n\n  \nb") == "a\nb"
 
 
 @pytest.mark.parametrize("text", [
