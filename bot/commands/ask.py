@@ -90,8 +90,11 @@ def render_text(answer, debug: bool = False) -> str:
     if answer.evidence:
         out.append("")
         out.append("Evidence" + (f" (step: {answer.step})" if answer.step else "") + ":")
-        width = len(str(answer.evidence[-1].n))
-        out += [f"  {ln.n:>{width}} | {ln.text}" for ln in answer.evidence]
+        shown = _key_evidence(answer)
+        width = len(str(shown[-1].n))
+        out += [f"  {ln.n:>{width}} | {ln.text}" for ln in shown]
+        if len(shown) < len(answer.evidence):
+            out.append(f"  ({len(answer.evidence) - len(shown)} more lines with --json)")
     if answer.config_evidence:
         out.append("")
         out.append("CI config:")
@@ -108,6 +111,17 @@ def render_text(answer, debug: bool = False) -> str:
     if debug:
         out += _render_debug(answer)
     return "\n".join(out) + "\n"
+
+
+TERMINAL_EVIDENCE = 12
+
+
+def _key_evidence(answer) -> list:
+    """The evidence lines that best support the answer, so a terminal shows the failure, not
+    the download spam around it; --json keeps them all."""
+    from bot.evidence import pick_evidence
+
+    return pick_evidence(answer.evidence, f"{answer.root_cause} {answer.fix}", TERMINAL_EVIDENCE)
 
 
 def _render_debug(answer) -> list[str]:
