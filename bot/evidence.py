@@ -18,6 +18,8 @@ _STOP = frozenset(
     "your you our their there here which while build failed failure error errors fix root cause "
     "because check make sure run use using step job log line lines code exit".split()
 )
+_BRACKET_TS = re.compile(r"^\s*\[[^\]]*\d\d:\d\d[^\]]*\]\s*")  # Jenkins "[2024-12-09T16:11:53Z] "
+_SPECIFIC_TERM = re.compile(r"[./:_]|\d")
 _ERRORISH = re.compile(
     r"(?i)(error|exception|fail|fatal|denied|refused|not found|cannot|can't|unable|missing|"
     r"traceback|panic|killed|timed? ?out|no such|undefined|unresolved|mismatch|invalid)"
@@ -79,7 +81,9 @@ def key_line(lines: Sequence[LogLine]) -> LogLine | None:
         text = ln.text.strip()
         if not text:
             continue
-        score = failure_weight(text) + (1.0 if _ERRORISH.search(text) else 0.0) + min(len(terms(text)), 6) / 6
+        words = len(terms(_BRACKET_TS.sub("", strip_timestamp(text))))
+        # A bare "[ERROR]" separator says nothing; the line that names what failed does.
+        score = failure_weight(text) + (1.0 if _ERRORISH.search(text) else 0.0) + min(words, 6) / 6 - (3.0 if words < 2 else 0.0)
         if score > best_score:  # first of equals wins: the first real failure beats fallout
             best, best_score = ln, score
     return best
@@ -102,7 +106,13 @@ def grounding(answer_text: str, support: str) -> float:
     if not answer_terms:
         return 0.0
     support_terms = terms(support)
-    return len(answer_terms & support_terms) / len(answer_terms)
+    share = len(answer_terms & support_terms) / len(answer_terms)
+    # Paths, dotted names and versions are what a made-up answer gets wrong: if the answer names
+    # any, most of them must be in the log or the context.
+    specific = {t for t in answer_terms if _SPECIFIC_TERM.search(t)}
+    if specific:
+        share = min(share, len(specific & support_terms) / len(specific))
+    return share
 
 
 def confidence(*, route_conf: float, parsed: bool, ground: float, top_source: float | None,
