@@ -33,11 +33,11 @@ class BaseRecipe:
     context: int = 1024
     block: int = 384  # pretraining sequence length
     batch_size: int = 8
-    steps: int = 220
+    steps: int = 450
     learning_rate: float = 3e-3
     warmup: int = 20
     seed: int = 1234
-    max_seconds: float = 1080.0  # a guard for slow machines; the steps reached are recorded
+    max_seconds: float = 1200.0  # a guard for slow machines; the steps reached are recorded
 
 
 def collect_texts(repo: Path = REPO) -> list[str]:
