@@ -106,13 +106,24 @@ def grounding(answer_text: str, support: str) -> float:
     if not answer_terms:
         return 0.0
     support_terms = terms(support)
-    share = len(answer_terms & support_terms) / len(answer_terms)
-    # Paths, dotted names and versions are what a made-up answer gets wrong: if the answer names
-    # any, most of them must be in the log or the context.
+    return len(answer_terms & support_terms) / len(answer_terms)
+
+
+def made_up(answer_text: str, support: str) -> bool:
+    """True when an answer invents what it names or only repeats itself: most of its paths, dotted
+    names and versions are in neither the log nor the context, or one word fills a quarter of it.
+    A paraphrase ("the linker cannot find libssl") is not made up; "fix.test.test.py" is."""
+    answer_terms = terms(answer_text)
     specific = {t for t in answer_terms if _SPECIFIC_TERM.search(t)}
     if specific:
-        share = min(share, len(specific & support_terms) / len(specific))
-    return share
+        seen = (support or "").lower()
+        if sum(1 for t in specific if t in seen) / len(specific) < 0.5:
+            return True
+    words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", answer_text or "")]
+    if len(words) >= 8:
+        top = max(words.count(w) for w in set(words) if w not in ("the", "and"))
+        return top >= 5 and top / len(words) >= 0.3
+    return False
 
 
 def confidence(*, route_conf: float, parsed: bool, ground: float, top_source: float | None,

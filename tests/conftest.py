@@ -20,7 +20,7 @@ DATASETS = Path(os.environ.get("CIBOT_DATASETS", REPO.parent / "shared" / "datas
 def isolated_env(tmp_path_factory, monkeypatch):
     """A fresh data home per test, and no cibot.toml or CIBOT_/SLACK_ variables leaking in."""
     for key in list(os.environ):
-        if key.startswith(("CIBOT_", "SLACK_")) and key != "CIBOT_DATASETS":
+        if key.startswith(("CIBOT_", "SLACK_")) and key != "CIBOT_DATASETS" and not key.startswith("CIBOT_TEST_"):
             monkeypatch.delenv(key, raising=False)
     home = tmp_path_factory.mktemp("cibot-home")
     monkeypatch.setenv("CIBOT_HOME", str(home))

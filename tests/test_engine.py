@@ -261,3 +261,13 @@ def test_real_model_treats_an_injection_in_the_log_as_data(real_engine):
     doc = json.dumps(answer.to_json())
     assert token not in doc and "You are cibot" not in doc
     assert answer.root_cause and answer.fix and answer.route == "hybrid"
+
+
+def test_made_up_identifiers_and_repetition_count_as_made_up_but_a_paraphrase_does_not():
+    from bot.evidence import made_up
+
+    log = "ld: library not found for -lssl\nclang: error: linker command failed\nsrc/net/tls.c:12"
+    assert not made_up("the linker cannot find libssl. install libssl-dev.", log)
+    assert not made_up("src/net/tls.c fails to link against -lssl", log)
+    assert made_up("The job failed in fix.test.test.py and lib/job_job.py", log)
+    assert made_up("The job failed because the job failed the job failed to the job job.", log)
