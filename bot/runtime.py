@@ -24,7 +24,8 @@ def build_engine(settings: Any, *, with_model: bool = True, progress: Progress |
     embedder = load_embedder(settings.retrieval.embed_model)
     say("opening the knowledge index")
     index = KnowledgeIndex.open(settings.retrieval, settings.paths.chroma, embedder=embedder)
-    if settings.retrieval.mode == "embedded":
+    if settings.retrieval.starter:
+        # Idempotent (stamped by content hash), so a shared Chroma server is filled once too.
         say("indexing the starter knowledge base (first run only)")
         index.ensure_starter()
     router = load_router(settings, embedder)
