@@ -28,6 +28,19 @@ def test_line_numbers_follow_crlf_cr_and_lf_like_the_scorer():
     assert [(ln.n, ln.text) for ln in lines] == [(1, "one"), (2, "two"), (3, "three"), (4, "four"), (5, ""), (6, "six")]
 
 
+def test_a_cleared_line_before_crlf_is_its_own_line_like_the_scorer():
+    # Travis writes "\r\x1b[0K\r\n": without its escape code the lone \r is still a line end.
+    raw = b"fold:end\r\x1b[0K\r\n\r\nnext\r\n"
+    assert [(ln.n, ln.text) for ln in iter_lines(raw)] == [(1, "fold:end"), (2, ""), (3, ""), (4, "next")]
+
+
+def test_an_escape_code_cut_by_the_read_block_boundary_is_still_stripped():
+    from retrieval.logs import reader
+    head = b"x" * (reader.SNIFF_BYTES - 3) + b"\n"  # the escape code straddles the first read
+    lines = list(iter_lines(io.BytesIO(head + b"\x1b[32;1mchanges detected\x1b[0m\n")))
+    assert lines[1].text == "changes detected"
+
+
 def test_reader_accepts_gzip_paths_streams_and_text(tmp_path):
     p = tmp_path / "log.gz"
     p.write_bytes(gzip.compress(b"a\nb\n"))
@@ -288,6 +301,26 @@ def test_typescript_location_errors_form_the_block():
            + _noise(100) + "Done. Your build exited with 1.\n")
     text = _texts(extract(log, max_lines=10))
     assert "Cannot find name 'describe'" in text and "Unable to compile TypeScript" in text
+
+
+def test_an_assertion_error_is_not_mistaken_for_on_error_configuration():
+    from retrieval.logs.signals import line_weight
+    # "AssertionError" contains "onError"; only the word on_error/onError is configuration.
+    assert line_weight("      AssertionError: wanted viewColumn:1 but got viewColumn:2") >= 8
+    assert line_weight("error_logger: started ErrorLogger with onError=ignore") < 4
+    assert line_weight("unexpected logger message: {log,error_logger,crash}") >= 4
+
+
+def test_double_spaced_output_forms_one_block():
+    # Some CI output puts an empty line after every line; a trace must still read as one block.
+    frames = "".join(f"\tframe{i}.lua:{i}: in function 'f{i}'\n\n\n" for i in range(6))
+    log = (_noise(60) + "# Starting Test: dns - resolve\n\n\n"
+           + "  tap.lua:83: Missing 1 expected call\n\n\n  stack traceback:\n\n\n" + frames
+           + _noise(60) + "make: *** [test] Error 1\n")
+    text = _texts(extract(log, max_lines=12))
+    assert "Missing 1 expected call" in text
+    assert "frame0.lua" in text and "frame5.lua" in text
+    assert "Starting Test: dns - resolve" in text  # the title above, across its blank lines
 
 
 def test_repeats_behind_progress_dots_count_as_one_message():

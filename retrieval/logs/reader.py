@@ -27,6 +27,7 @@ Source = Union[str, bytes, os.PathLike, IO[bytes], IO[str]]
 BLOCK_BYTES = 1 << 20
 MAX_LINE_CHARS = 64 * 1024
 SNIFF_BYTES = 64 * 1024
+ANSI_HOLD = 64  # longest escape code held back across a block boundary
 # The scorer's ANSI pattern: CSI sequences and two-byte escapes. Neither can span a line end.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -126,14 +127,31 @@ class _Prefixed(io.RawIOBase):
 
 def _text_chunks(source: Source) -> Iterator[str]:
     """Decoded text in blocks of about BLOCK_BYTES, ANSI codes removed."""
+    held = ""
+    for chunk in _raw_chunks(source):
+        text = held + chunk
+        # An escape code cut by the block boundary would survive as "32;1m" text: hold a trailing
+        # ESC (and what follows it on its line) back for the next block.
+        cut = text.rfind("\x1b", max(0, len(text) - ANSI_HOLD))
+        if cut >= 0 and "\n" not in text[cut:] and "\r" not in text[cut:]:
+            text, held = text[:cut], text[cut:]
+        else:
+            held = ""
+        yield ANSI.sub("", text)
+    if held:
+        yield ANSI.sub("", held)
+
+
+def _raw_chunks(source: Source) -> Iterator[str]:
+    """Decoded text in blocks of about BLOCK_BYTES."""
     stream, text, name = _open_binary(source)
     if text is not None:
         for i in range(0, len(text), BLOCK_BYTES):
-            yield ANSI.sub("", text[i : i + BLOCK_BYTES])
+            yield text[i : i + BLOCK_BYTES]
         return
     if stream is None:  # a text file object
         while chunk := source.read(BLOCK_BYTES):  # type: ignore[union-attr]
-            yield ANSI.sub("", chunk)
+            yield chunk
         return
     try:
         stream, head = _maybe_gunzip(stream, name)
@@ -143,7 +161,7 @@ def _text_chunks(source: Source) -> Iterator[str]:
         data = head
         while True:
             if data:
-                yield ANSI.sub("", decoder.decode(data))
+                yield decoder.decode(data)
             try:
                 data = stream.read(BLOCK_BYTES)
             except (OSError, EOFError) as exc:
@@ -172,8 +190,10 @@ def iter_blocks(source: Source) -> Iterator[LineBlock]:
         if "\r" not in body:
             parts = body.split("\n")
         else:
-            body = body.replace("\r\n", "\n")
-            parts = body.split("\n") if "\r" not in body else NEWLINE.split(body)
+            # A lone \r before \r\n ("\r\x1b[0K\r\n" once the ANSI code is gone) must stay a line
+            # end: replacing \r\n first would fuse it into a new \r\n and shift every later line.
+            flat = body.replace("\r\n", "\n")
+            parts = flat.split("\n") if "\r" not in flat else NEWLINE.split(body)
         pending = parts.pop() + ("\r" if hold else "")
         if skipping and parts:
             parts.pop(0)  # the rest of the over-long line ends here

@@ -22,6 +22,7 @@ from retrieval.logs.redact import KeyBlockTracker
 PRE_CONTEXT = 3          # lines kept before a block's first anchor
 MAX_BLOCK_LINES = 120    # a block stops growing here (a 10k-line trace is not an excerpt)
 GAP = 4                  # anchors at most this many lines apart join one block
+MAX_BLANKS = 2           # blank lines a block grows across (double-spaced logs have one per line)
 LOOKAHEAD = 200          # lines held back per window so blocks can grow across read blocks
 MAX_BLOCKS = 400         # candidate blocks kept; weaker ones are dropped as the log streams
 EXIT_TAIL = 60           # lines of a failing command's output kept before its exit line
@@ -142,7 +143,7 @@ class Scanner:
             return
         if key in self.seen or len(self.seen) < MAX_SEEN:
             self.seen[key] += 1
-        if self.open is not None and n <= self.open.end + GAP and len(self.open.lines) < MAX_BLOCK_LINES:
+        if self.open is not None and self._near(window, first, i) and len(self.open.lines) < MAX_BLOCK_LINES:
             have = self.open.end - first  # window index of the block's last line
             if i > have:
                 self.open.lines.extend(window[have + 1 : i + 1])
@@ -150,17 +151,43 @@ class Scanner:
             self._grow(window, first)
             return
         self._close()
-        start = i
-        while start > 0 and i - start < PRE_CONTEXT and first + start > self.segment \
-                and window[start - 1].strip():
-            start -= 1
+        start = self._context_start(window, first, i)
         self._seq += 1
         self.open = Block(first + start, window[start : i + 1], [(n, weight, key)],
                           self.steps.current, self.segment, self._seq)
         self._grow(window, first)
 
+    def _near(self, window: list[str], first: int, i: int) -> bool:
+        """Whether line i is close enough to the open block to join it. Blank lines do not count,
+        so a double-spaced log (every line followed by an empty one) groups like a plain one."""
+        gap = first + i - self.open.end
+        if gap <= GAP:
+            return True
+        if gap > GAP * (MAX_BLANKS + 1):
+            return False
+        lo = max(0, self.open.end - first + 1)
+        return sum(1 for k in range(lo, i) if window[k].strip()) < GAP
+
+    def _context_start(self, window: list[str], first: int, i: int) -> int:
+        """Where a new block starts: up to PRE_CONTEXT non-blank lines above its anchor (its title,
+        the command that printed it), never past a blank run or the start of the segment."""
+        spaced = i + 1 < len(window) and not window[i + 1].strip()  # blank after the anchor too
+        start, taken, blanks = i, 0, 0
+        while start > 0 and taken < PRE_CONTEXT and first + start > self.segment:
+            if window[start - 1].strip():
+                taken, blanks = taken + 1, 0
+            elif spaced and blanks < MAX_BLANKS:
+                blanks += 1
+            else:
+                break
+            start -= 1
+        while start < i and not window[start].strip():
+            start += 1
+        return start
+
     def _grow(self, window: list[str], first: int) -> None:
-        """Adds continuation lines after the open block (trace frames, indented detail, diffs)."""
+        """Adds continuation lines after the open block (trace frames, indented detail, diffs).
+        A run of up to MAX_BLANKS blank lines is crossed when a continuation line follows it."""
         blk = self.open
         j = blk.end - first + 1
         while j < len(window) and len(blk.lines) < MAX_BLOCK_LINES:
@@ -168,10 +195,16 @@ class Scanner:
             if signals.BOUNDARY.search(body):
                 break
             if not body.strip():
-                nxt = signals.strip_timestamp(window[j + 1]) if j + 1 < len(window) else ""
-                if not signals.CONTINUATION.search(nxt):
+                k = j
+                while k < len(window) and k - j < MAX_BLANKS and not window[k].strip():
+                    k += 1
+                nxt = signals.strip_timestamp(window[k]) if k < len(window) else ""
+                if not nxt.strip() or not signals.CONTINUATION.search(nxt) or signals.BOUNDARY.search(nxt):
                     break
-            elif not signals.CONTINUATION.search(body):
+                blk.lines.extend(window[j:k])
+                j = k
+                continue
+            if not signals.CONTINUATION.search(body):
                 break
             blk.lines.append(window[j])
             j += 1

@@ -70,7 +70,7 @@ WEIGHTS = [w for w, _ in _RULES]
 # Lines that mention failure words but report success, configuration or boilerplate.
 NOISE = re.compile(
     r"(?i)\b0 (?:errors?|failures?|failed)\b|(?:errors?|failures?|failed):? 0\b|\bno errors?\b|-W?error|error_reporting"
-    r"|--fail|fail-fast|failfast|ignore[_-]?errors?|on_?error|errorformat|error_log|\berror\.(?:js|py|log|h|c)"
+    r"|--fail|fail-fast|failfast|ignore[_-]?errors?|\bon_?error|errorformat|\berror_log\b|\berror\.(?:js|py|log|h|c)"
     r"|^\s*(?:\$ )?(?:echo|export|set|shopt)\b|allow_failures|fast_finish|\bif\b.*\bthen\b"
     r"|Downloading|Downloaded|Progress|Receiving objects|Resolving deltas|Unpacking objects|Installing|Collecting"
     r"|Requirement already|Already installed|Using cached|Get:\d+|Hit:\d+|Ign:\d+|Selecting previously|Preparing to unpack"
