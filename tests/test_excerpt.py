@@ -323,6 +323,24 @@ def test_double_spaced_output_forms_one_block():
     assert "Starting Test: dns - resolve" in text  # the title above, across its blank lines
 
 
+def test_exit_tail_does_not_spend_budget_above_a_clear_block():
+    # The exit tail's share goes to what the compiler block does not already show, so the
+    # goal failure after BUILD FAILURE fits instead of the build chatter above the block.
+    sep = "[INFO] " + "-" * 60 + "\n"
+    log = (_noise(80) + "[INFO] Changes detected - recompiling the module!\n"
+           + "[INFO] Compiling 80 source files to /w/target/classes\n" + sep
+           + "[ERROR] COMPILATION ERROR : \n" + sep
+           + "[ERROR] /w/src/A.java:[3,13] cannot find symbol\n  symbol:   class Foo\n  location: class A\n"
+           + "[INFO] 1 error\n" + sep + sep + "[INFO] BUILD FAILURE\n" + sep
+           + "[INFO] Total time:  3.1 s\n[INFO] Finished at: 2021-09-28T10:23:17+02:00\n" + sep
+           + "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.1:compile"
+           + " (default-compile) on project app: Compilation failure\n"
+           + "".join(f"[ERROR] /w/src/A{i}.java:[3,13] cannot find symbol\n" for i in range(12))
+           + "[ERROR] -> [Help 1]\n")
+    text = _texts(extract(log, max_lines=30))
+    assert "COMPILATION ERROR" in text and "Failed to execute goal" in text and "A11.java" in text
+
+
 def test_repeats_behind_progress_dots_count_as_one_message():
     # The same fatal error printed after different runs of progress dots is noise repeated, not
     # fresh evidence; the one assertion failure explains the run.

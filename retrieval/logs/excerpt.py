@@ -23,6 +23,8 @@ FIRST_FAILURE_MIN = 7.0     # only a clear failure can claim to be the first one
 STRONG_MARGIN = 6.0          # blocks this close to the best are packed before the rest of the exit tail
 BEST_SHARE = 0.4             # of the budget, for the best block before the exit tail gets its share
 EXIT_SHARE = 0.3
+LEAD = 1                     # lines a cut block keeps above its first anchor (its title)
+CLEAR_BLOCK = 8.0            # a block this strong explains the exit tail's lines above it
 RECENCY = 5.0                # bonus for the last block of the log over the first
 NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output
 
@@ -96,7 +98,9 @@ def _units(scanner: Scanner, ranked: list[tuple[float, Block]], budget: int) -> 
     if best is not None:
         units.append((_block_lines(best), False, int(budget * BEST_SHARE) if primary else budget))
     if primary is not None:
-        units.append((primary.lines, True, max(1, int(budget * EXIT_SHARE))))
+        clear = best is not None and scanner.strength(best) >= CLEAR_BLOCK
+        units.append((_after(primary.lines, best) if clear else primary.lines, True,
+                      max(1, int(budget * EXIT_SHARE))))
     if best is not None:
         units.append((_block_lines(best), False, budget))
     units += [(_block_lines(b), False, budget) for b in strong]
@@ -105,6 +109,14 @@ def _units(scanner: Scanner, ranked: list[tuple[float, Block]], budget: int) -> 
     units += [(_block_lines(b), False, budget) for b in weak]
     units += [(e.lines, True, budget) for e in scanner.exits if e is not primary]
     return units
+
+
+def _after(lines: list[tuple[int, str]], best: Block | None) -> list[tuple[int, str]]:
+    """The exit tail's lines below the best block, when that block sits inside the tail: the
+    tail's share is for what the block does not already explain, not for the lines above it."""
+    if best is None or not lines or not lines[0][0] <= best.start <= lines[-1][0]:
+        return lines
+    return [(n, t) for n, t in lines if n > best.end]
 
 
 def _block_lines(b: Block) -> list[tuple[int, str]]:
@@ -127,7 +139,7 @@ def _pack(units: list[_Unit], anchors: dict[int, int], budget: int) -> dict[int,
                 fresh = fresh[-room:]
             else:
                 first = anchors.get(lines[0][0], lines[0][0])
-                lead = 1 if room >= 4 else 0
+                lead = min(LEAD, room // 4)
                 at = next((k for k, (n, _) in enumerate(fresh) if n >= first), 0)
                 fresh = fresh[max(0, at - lead):][:room]
         chosen.update(fresh)
