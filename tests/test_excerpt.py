@@ -323,9 +323,9 @@ def test_double_spaced_output_forms_one_block():
     assert "Starting Test: dns - resolve" in text  # the title above, across its blank lines
 
 
-def test_exit_tail_does_not_spend_budget_above_a_clear_block():
-    # The exit tail's share goes to what the compiler block does not already show, so the
-    # goal failure after BUILD FAILURE fits instead of the build chatter above the block.
+def test_a_clear_block_is_followed_by_the_next_block_before_the_exit_tail():
+    # The tail above the exit mostly repeats a clear compiler block, so the goal failure after
+    # BUILD FAILURE comes next instead of the build chatter above the block.
     sep = "[INFO] " + "-" * 60 + "\n"
     log = (_noise(80) + "[INFO] Changes detected - recompiling the module!\n"
            + "[INFO] Compiling 80 source files to /w/target/classes\n" + sep
@@ -339,6 +339,17 @@ def test_exit_tail_does_not_spend_budget_above_a_clear_block():
            + "[ERROR] -> [Help 1]\n")
     text = _texts(extract(log, max_lines=30))
     assert "COMPILATION ERROR" in text and "Failed to execute goal" in text and "A11.java" in text
+
+
+def test_the_exit_tail_keeps_its_share_when_no_block_is_clear():
+    # A weak candidate ("Could not find ...") is no explanation on its own: the lines just above
+    # the failing exit (a link checker's report) keep their early share of the budget.
+    report = "".join(f"  - https://example.com/page{i} -> HTTP 404\n" for i in range(12))
+    log = ("$ ./check-links.sh\n" + "Could not find .linkcheckrc, using defaults\n"
+           + "".join(f"  checking https://example.com/page{i}\n" for i in range(40))
+           + "Broken links:\n" + report + 'The command "./check-links.sh" exited with 1.\n')
+    text = _texts(extract(log, max_lines=10))
+    assert "page11 -> HTTP 404" in text and "exited with 1" in text
 
 
 def test_repeats_behind_progress_dots_count_as_one_message():

@@ -7,6 +7,7 @@ from retrieval.errors import CibotError, ConfigError
 from tiny_models import build_tiny_base
 from training.base import BASE_ASSET, CHECKSUMS, ensure_base_model, resolve_base, verify_checksums
 from training.tokenizer import CHAT_TEMPLATE
+from training.pretrain import REPO
 
 
 def test_missing_hub_model_names_the_id_and_how_to_provide_it_offline(tmp_path):
@@ -61,3 +62,34 @@ def test_shipped_embedded_artifact_is_small_complete_and_verified():
     assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "RECIPE.md"} <= names
     assert sum(p.stat().st_size for p in BASE_ASSET.iterdir()) < 50 * 1024 * 1024
     assert json.loads((BASE_ASSET / "config.json").read_text())["model_type"] == "llama"
+
+
+def test_pretraining_corpus_never_holds_a_heldout_case():
+    from training.pretrain import _heldout_keys, synthetic_rows
+
+    heldout = _heldout_keys(REPO)
+    rows = synthetic_rows((7,), 10, heldout)  # seed 7 is the shipped corpus's own seed
+    assert heldout and rows
+    assert not {frozenset(r["key_ids"]) for r in rows} & heldout
+
+
+def test_pretraining_document_shows_notes_log_and_unlabelled_prose():
+    from training.pretrain import _pair
+
+    row = {"input": "2024-01-01T00:00:00Z npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-padd",
+           "output": "Root Cause: left-padd does not exist. Fix: Fix the name in package.json.",
+           "context": [{"title": "npm 404", "text": "Check the package name."}]}
+    doc = _pair(row)
+    assert doc.index("[1] npm 404: Check the package name.") < doc.index("npm ERR! 404") < doc.index("left-padd does not exist")
+    assert "Root Cause" not in doc and "2024-01-01" not in doc
+
+
+def test_mixed_precision_follows_the_hardware_unless_told(monkeypatch):
+    import training.base as base
+
+    monkeypatch.setattr(base, "cpu_bf16_supported", lambda: True)
+    assert base.mixed_precision("cpu") == "bf16"
+    assert base.mixed_precision("cpu", "no") == "no"
+    monkeypatch.setattr(base, "cpu_bf16_supported", lambda: False)
+    assert base.mixed_precision("cpu") == "no"
+    assert base.mixed_precision("mps") == "no"

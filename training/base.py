@@ -126,6 +126,30 @@ def pick_device(device: str = "auto") -> str:
     return "cpu"
 
 
+def cpu_bf16_supported() -> bool:
+    """True on CPUs with native bf16 matrix units (AMX or AVX512-BF16), where bf16 autocast
+    roughly doubles training speed; elsewhere CPU bf16 is emulated and slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def mixed_precision(device: str, wanted: str = "auto") -> str:
+    """"bf16" or "no" for training on `device`: bf16 on GPUs that support it and on CPUs with
+    native bf16 units; `wanted` ("auto", "bf16", "no") overrides the detection."""
+    if wanted in ("bf16", "no"):
+        return wanted
+    import torch
+
+    if device == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "no"
+    if device == "cpu":
+        return "bf16" if cpu_bf16_supported() else "no"
+    return "no"
+
+
 def pick_dtype(device: str):
     import torch
 

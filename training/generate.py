@@ -47,6 +47,9 @@ class LocalGenerator:
         self._slots = threading.BoundedSemaphore(queue_size + 1)
         self._waiting = 0
         self.window = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+        from training.slots import model_slots
+
+        self.slots = model_slots(model)
 
     # --- Generator protocol ----------------------------------------------------------------------
     def info(self) -> ModelInfo:
@@ -108,6 +111,11 @@ class LocalGenerator:
     def _run(self, messages: list[dict], max_new: int, prefix: str) -> tuple[str, int, int]:
         import torch
 
+        from training.slots import delexicalise
+
+        slots = None
+        if self.slots:  # a model built with identifier slots reads and writes <idN>, not names
+            messages, slots = delexicalise(messages, self.slots)
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         ids = self.tokenizer(prompt + prefix, add_special_tokens=False)["input_ids"]
         room = max(self.window - max_new, 16)
@@ -130,6 +138,8 @@ class LocalGenerator:
                 out = self.model.generate(**kwargs)
         new = out[0, len(ids):]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
+        if slots is not None:
+            text = slots.restore(text)
         return text.strip(), len(ids), int(new.numel())
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from training.features import collate, encode_chat, length_grouped_batches, prompt_budget_chars
+from training.slots import model_slots, slotted
 
 # Leaf Linear names that carry the attention and MLP projections, per architecture family.
 KNOWN_TARGETS = (
@@ -43,6 +44,7 @@ class LoraConfig:
     max_seq_len: int = 1024
     seed: int = 1234
     device: str = "auto"
+    mixed_precision: str = "auto"  # "auto": bf16 on GPUs and CPUs with native bf16 units; "bf16"; "no"
     max_steps: int | None = None  # optimizer steps; None = as many as the epochs take
     eval_limit: int = 40
     checkpoint_every: int = 50
@@ -94,7 +96,8 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
 
     # 2. model (to the device later, by accelerate)
     model, tokenizer, source = load_causal_lm(cfg.base, home / "models", device="cpu")
-    features = [encode_chat(tokenizer, to_messages(ex, budget), cfg.max_seq_len) for ex in examples]
+    features = [encode_chat(tokenizer, slotted(to_messages(ex, budget), model_slots(model)), cfg.max_seq_len)
+                for ex in examples]
 
     # 3-4. LoRA and training, resumable from a checkpoint keyed by config, data and base
     ckpt = home / "adapters" / ".checkpoints" / _fingerprint(cfg, data_hash(examples), source) / "state.pt"
@@ -141,11 +144,10 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
     from peft import LoraConfig as PeftLoraConfig
     from peft import get_peft_model
 
-    from training.base import pick_device
+    from training.base import mixed_precision, pick_device
 
     device = pick_device(cfg.device)
-    bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
-    accelerator = Accelerator(cpu=device == "cpu", mixed_precision="bf16" if bf16 else "no",
+    accelerator = Accelerator(cpu=device == "cpu", mixed_precision=mixed_precision(device, cfg.mixed_precision),
                               gradient_accumulation_steps=cfg.grad_accum)
     peft_config = PeftLoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",

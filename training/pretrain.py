@@ -32,32 +32,63 @@ class BaseRecipe:
     intermediate_size: int = 704
     context: int = 1024
     block: int = 384  # pretraining sequence length
-    batch_size: int = 8
-    steps: int = 450
+    batch_size: int = 16
+    steps: int = 900
     learning_rate: float = 3e-3
-    warmup: int = 20
+    warmup: int = 60
     seed: int = 1234
-    max_seconds: float = 1200.0  # a guard for slow machines; the steps reached are recorded
+    # Extra log + explanation documents from the repo's corpus generator, with seeds other than the
+    # shipped corpus's (7); rows that share key identifiers with the held-out split are dropped.
+    synthetic_seeds: tuple[int, ...] = (101, 102, 103, 104, 105)
+    synthetic_per_type: int = 100
+    identifier_slots: int = 16  # training/slots.py: identifiers become <id1>..<idN> tokens
+    mixed_precision: str = "auto"  # bf16 autocast where the CPU/GPU has native bf16 units
+    max_seconds: float = 3600.0  # a guard for slow machines; the steps reached are recorded
 
 
-def collect_texts(repo: Path = REPO) -> list[str]:
+def collect_texts(repo: Path = REPO, recipe: BaseRecipe | None = None) -> list[str]:
     """Documents to pretrain on: each training-split example and each incident as its focused log
     followed by its explanation in plain prose (no "Root Cause:"/"Fix:" labels, no JSON), plus the
-    runbooks. A model this small learns to name the failing file or test from a log only if it has
-    read logs next to prose that names them; the answer *shape* is left for the adapter to add."""
+    runbooks, plus more such documents from the corpus generator under other seeds. A model this
+    small learns to name the failing file or test from a log only if it has read many logs next to
+    prose that names them; the answer *shape* is left for the adapter to add."""
+    recipe = recipe or BaseRecipe()
+    rows: list[dict | None] = []
+    for path in (repo / "training" / "data" / "train.jsonl", repo / "retrieval" / "knowledge" / "incidents.jsonl"):
+        if path.is_file():
+            rows += [_json(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows += synthetic_rows(recipe.synthetic_seeds, recipe.synthetic_per_type, _heldout_keys(repo))
     texts: list[str] = []
     seen: set[str] = set()
-    for path in (repo / "training" / "data" / "train.jsonl", repo / "retrieval" / "knowledge" / "incidents.jsonl"):
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            doc = _pair(_json(line))
-            if doc and doc not in seen:
-                seen.add(doc)
-                texts.append(doc)
+    for row in rows:
+        doc = _pair(row, recipe.identifier_slots)
+        if doc and doc not in seen:
+            seen.add(doc)
+            texts.append(doc)
     for md in sorted((repo / "retrieval" / "knowledge" / "runbooks").glob("**/*.md")):
         texts.append(md.read_text(encoding="utf-8"))
     return [t for t in texts if t.strip()]
+
+
+def synthetic_rows(seeds: tuple[int, ...], per_type: int, exclude: set[frozenset]) -> list[dict]:
+    """Generated rows (both of each seed's splits) whose key identifiers no held-out row shares."""
+    if not seeds or per_type <= 0:
+        return []
+    from training.corpusgen import build
+
+    rows: list[dict] = []
+    for seed in seeds:
+        train, heldout = build.generate(seed=seed, per_type=per_type)
+        rows += [r for r in train + heldout if frozenset(r.get("key_ids") or ()) not in exclude]
+    return rows
+
+
+def _heldout_keys(repo: Path) -> set[frozenset]:
+    path = repo / "training" / "data" / "heldout.jsonl"
+    if not path.is_file():
+        return set()
+    rows = (_json(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return {frozenset(r.get("key_ids") or ()) for r in rows if r and r.get("key_ids")}
 
 
 def _json(line: str) -> dict | None:
@@ -68,9 +99,12 @@ def _json(line: str) -> dict | None:
     return row if isinstance(row, dict) else None
 
 
-def _pair(row: dict | None) -> str:
-    """A log (cut as the prompt cuts it) and its explanation as unlabelled prose."""
-    from training.prompt import focus_log, parse_answer
+def _pair(row: dict | None, slots: int = 0) -> str:
+    """Reference notes (when the row has them, as the prompt shows them), a log (cut as the prompt
+    cuts it) and its explanation as unlabelled prose; with `slots`, identifiers delexicalised the
+    way training/slots.py does it for prompts."""
+    from training.prompt import _snippet, focus_log, parse_answer
+    from training.slots import build_map
 
     if not row or not isinstance(row.get("input"), str):
         return ""
@@ -79,7 +113,13 @@ def _pair(row: dict | None) -> str:
     parsed = parse_answer(output)
     prose = "\n".join(parsed) if parsed else ANSWER_LABEL.sub("", output)
     title = row.get("title") if isinstance(row.get("title"), str) else ""
-    return "\n\n".join(p for p in (title, log, prose) if p.strip())
+    context = row.get("context") if isinstance(row.get("context"), list) else []
+    notes = "\n".join(n for n in (_snippet(i, c) for i, c in enumerate(context[:3], 1)) if n)
+    head = "\n\n".join(p for p in (title, notes and "Reference notes:\n" + notes, log and "Log:\n" + log) if p.strip())
+    if slots:
+        names = build_map(head, slots)
+        head, prose = names.apply(head), names.apply(prose)
+    return "\n\n".join(p for p in (head, prose) if p.strip())
 
 
 def _redacted(texts: list[str]) -> list[str]:
@@ -102,6 +142,8 @@ def build_model(recipe: BaseRecipe, tokenizer):
         rms_norm_eps=1e-5, tie_word_embeddings=True, rope_theta=10000.0,
         bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
+    if recipe.identifier_slots:
+        config.identifier_slots = recipe.identifier_slots  # read by training/slots.model_slots
     return LlamaForCausalLM(config)
 
 
@@ -127,21 +169,25 @@ def _batches(data, batch_size: int) -> Iterator:
 
 
 def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] | None = None,
-             on_step: Callable[[int, float], None] | None = None) -> dict:
+             on_step: Callable[[int, float], None] | None = None,
+             on_checkpoint: Callable[[int, object, object], None] | None = None, checkpoint_every: int = 0) -> dict:
     """Train tokenizer and model, write the artifact to `out_dir`; returns what RECIPE.md records."""
     import torch
 
-    from training.base import write_checksums
+    from training.base import mixed_precision, write_checksums
     from training.tokenizer import train_tokenizer
 
     recipe = recipe or BaseRecipe()
-    texts = _redacted(texts if texts is not None else collect_texts())
+    texts = _redacted(texts if texts is not None else collect_texts(recipe=recipe))
+    bf16 = mixed_precision("cpu", recipe.mixed_precision) == "bf16"
     if not texts:
         raise InputError("no text to pretrain on", hint="generate training/data/train.jsonl first")
     random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
     started = time.time()
-    tokenizer = train_tokenizer(texts, recipe.vocab_size)
+    from training.slots import slot_tokens
+
+    tokenizer = train_tokenizer(texts, recipe.vocab_size, slot_tokens(recipe.identifier_slots))
     tokenizer.model_max_length = recipe.context
     data, corpus_tokens = _blocks(texts, tokenizer, recipe.block, recipe.seed)
     model = build_model(recipe, tokenizer)
@@ -153,7 +199,8 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
     for step, batch in enumerate(_batches(data, min(recipe.batch_size, len(data))), 1):
         for group in opt.param_groups:
             group["lr"] = schedule(step)
-        loss = model(input_ids=batch, labels=batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = model(input_ids=batch, labels=batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -161,6 +208,8 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
         losses.append(loss.item())
         if on_step:
             on_step(step, losses[-1])
+        if on_checkpoint and checkpoint_every and step % checkpoint_every == 0:
+            on_checkpoint(step, model, tokenizer)
         if step >= recipe.steps or time.time() - started > recipe.max_seconds:
             break
     facts = {
@@ -169,6 +218,7 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
         "final_loss": round(sum(losses[-20:]) / max(len(losses[-20:]), 1), 4),
         "parameters": sum(p.numel() for p in model.parameters()),
         "seconds": round(time.time() - started, 1), "torch": torch.__version__,
+        "precision": "bf16 autocast" if bf16 else "float32",
     }
     _write_artifact(Path(out_dir), model, tokenizer, facts)
     write_checksums(Path(out_dir))
@@ -208,14 +258,18 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
   {r['heads']} heads, MLP {r['intermediate_size']}, context {r['context']}, tied embeddings;
   {facts['parameters']:,} parameters, float32 safetensors.
 - Tokenizer: byte-level BPE (tokenizers), vocabulary {r['vocab_size']} incl. <|endoftext|>,
-  <|im_start|>, <|im_end|>; ChatML chat template in tokenizer_config.json.
+  <|im_start|>, <|im_end|>, plus {r['identifier_slots']} identifier slot tokens <id1>..<id{r['identifier_slots']}>
+  (training/slots.py; config.json says `identifier_slots`); ChatML chat template in tokenizer_config.json.
 - Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: each example of
-  training/data/train.jsonl and each incident of retrieval/knowledge/incidents.jsonl as its log (cut
-  to the prompt's 12 focus lines, no timestamps) followed by its explanation as unlabelled prose,
-  and retrieval/knowledge/runbooks/*.md; redacted. Not the held-out split, not the answer format
+  training/data/train.jsonl, each incident of retrieval/knowledge/incidents.jsonl and
+  {r['synthetic_per_type']} generated instances per failure type for each of the corpus-generator seeds
+  {', '.join(map(str, r['synthetic_seeds']))} (training.corpusgen; rows sharing key identifiers with the
+  held-out split dropped), each as its reference notes if any, its log (cut to the prompt's 12 focus
+  lines, no timestamps) and its explanation as unlabelled prose; and
+  retrieval/knowledge/runbooks/*.md; redacted. Not the held-out split, not the answer format
   ("Root Cause:"/"Fix:" labels, JSON), not ../shared/datasets.
 - Training: causal-LM loss, blocks of {r['block']} tokens, batch {r['batch_size']}, AdamW
-  (lr {r['learning_rate']}, warmup {r['warmup']}, cosine to 10%, wd 0.1), seed {r['seed']};
+  (lr {r['learning_rate']}, warmup {r['warmup']}, cosine to 10%, wd 0.1), {facts.get('precision', 'float32')}, seed {r['seed']};
   {facts['steps_done']} steps, {facts['tokens_seen']:,} tokens seen, final loss {facts['final_loss']},
   {facts['seconds']} s on CPU (torch {facts['torch']}).{_stopped(facts)}
 """

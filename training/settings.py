@@ -37,3 +37,6 @@ class TrainSettings(BaseModel):
     grad_accum: int = Field(1, ge=1)
     max_seq_len: int = Field(1024, ge=64)
     seed: int = 1234
+    # "auto": bf16 autocast on GPUs that support it and on CPUs with native bf16 units (AMX,
+    # AVX512-BF16), where it roughly doubles training speed; "no" keeps float32 everywhere.
+    mixed_precision: Literal["auto", "bf16", "no"] = "auto"

@@ -21,9 +21,10 @@ CHAT_TEMPLATE = (
 )
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
-    """A byte-level BPE over `texts`; any byte sequence stays encodable, so no unknown token."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096, extra_tokens: Iterable[str] = ()):
+    """A byte-level BPE over `texts`; any byte sequence stays encodable, so no unknown token.
+    `extra_tokens` (identifier slots) become whole tokens that decoding keeps."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -33,6 +34,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
+    tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in extra_tokens])
     return wrap(tok)
 
 
