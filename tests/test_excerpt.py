@@ -341,17 +341,6 @@ def test_a_clear_block_is_followed_by_the_next_block_before_the_exit_tail():
     assert "COMPILATION ERROR" in text and "Failed to execute goal" in text and "A11.java" in text
 
 
-def test_the_exit_tail_keeps_its_share_when_no_block_is_clear():
-    # A weak candidate ("Could not find ...") is no explanation on its own: the lines just above
-    # the failing exit (a link checker's report) keep their early share of the budget.
-    report = "".join(f"  - https://example.com/page{i} -> HTTP 404\n" for i in range(12))
-    log = ("$ ./check-links.sh\n" + "Could not find .linkcheckrc, using defaults\n"
-           + "".join(f"  checking https://example.com/page{i}\n" for i in range(40))
-           + "Broken links:\n" + report + 'The command "./check-links.sh" exited with 1.\n')
-    text = _texts(extract(log, max_lines=10))
-    assert "page11 -> HTTP 404" in text and "exited with 1" in text
-
-
 def test_repeats_behind_progress_dots_count_as_one_message():
     # The same fatal error printed after different runs of progress dots is noise repeated, not
     # fresh evidence; the one assertion failure explains the run.

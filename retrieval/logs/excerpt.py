@@ -22,9 +22,12 @@ FIRST_FAILURE_MARGIN = 0.3   # how much weaker the first failure may be and stil
 FIRST_FAILURE_MIN = 7.0     # only a clear failure can claim to be the first one
 STRONG_MARGIN = 6.0          # blocks this close to the best are packed before the rest of the exit tail
 BEST_SHARE = 0.4             # of the budget, for the best block before the exit tail gets its share
-EXIT_SHARE = 0.3
+EXIT_SHARE = 0.2
+CLEAR_BLOCK = 8.0            # a block this strong leads alone: the exit tail waits its turn
+CLEAR_NEXT = 1               # blocks packed after a clear one before the exit tail's share
+CLEAR_BLOCKS_FIRST = 25      # after a clear block, the tail's share is CLEAR_EXIT_SHARE of the
+CLEAR_EXIT_SHARE = 0.5       # budget beyond this many lines
 LEAD = 1                     # lines a cut block keeps above its first anchor (its title)
-CLEAR_BLOCK = 8.0            # a block this strong explains the exit tail's lines above it
 RECENCY = 5.0                # bonus for the last block of the log over the first
 NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output
 
@@ -85,38 +88,35 @@ def _primary_exit(scanner: Scanner, best: Block | None) -> ExitTail | None:
 def _units(scanner: Scanner, ranked: list[tuple[float, Block]], budget: int) -> list[_Unit]:
     """What to pack, in priority order: (lines, keep the end when cut, most lines to take).
 
-    The best block leads, but part of the budget is held for the tail of the failing command's
-    output (the lines just above its exit), which is where a failure without a recognisable
-    block (a link checker's report, a deploy's last words) explains itself.
+    The best block leads. Unless it is a clear failure block, part of the budget is held for the
+    tail of the failing command's output (the lines just above its exit), which is where a
+    failure without a recognisable block (a link checker's report, a deploy's last words)
+    explains itself. A clear block is followed by the next block first (Maven's goal failure
+    after its compiler errors, the second of several failed tests): the tail above its exit
+    mostly repeats it, so the tail only gets a share of the budget beyond its first lines.
     """
     best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
     top = ranked[0][0] if ranked else 0.0
     strong = [b for s, b in ranked[1:] if s >= top - STRONG_MARGIN]
     weak = [b for s, b in ranked[1:] if s < top - STRONG_MARGIN]
+    clear = best is not None and scanner.strength(best) >= CLEAR_BLOCK
     units: list[_Unit] = []
-    if best is not None:
-        units.append((_block_lines(best), False, int(budget * BEST_SHARE) if primary else budget))
-    if primary is not None:
-        clear = best is not None and scanner.strength(best) >= CLEAR_BLOCK
-        units.append((_after(primary.lines, best) if clear else primary.lines, True,
-                      max(1, int(budget * EXIT_SHARE))))
+    if best is not None and primary is not None and not clear:
+        units.append((_block_lines(best), False, int(budget * BEST_SHARE)))
+        units.append((primary.lines, True, max(1, int(budget * EXIT_SHARE))))
     if best is not None:
         units.append((_block_lines(best), False, budget))
-    units += [(_block_lines(b), False, budget) for b in strong]
+    after = strong[:CLEAR_NEXT] if clear else []
+    units += [(_block_lines(b), False, budget) for b in after]
+    if primary is not None and clear:
+        units.append((primary.lines, True, int(max(0, budget - CLEAR_BLOCKS_FIRST) * CLEAR_EXIT_SHARE)))
+    units += [(_block_lines(b), False, budget) for b in strong[len(after):]]
     if primary is not None:
         units.append((primary.lines, True, budget))
     units += [(_block_lines(b), False, budget) for b in weak]
     units += [(e.lines, True, budget) for e in scanner.exits if e is not primary]
     return units
-
-
-def _after(lines: list[tuple[int, str]], best: Block | None) -> list[tuple[int, str]]:
-    """The exit tail's lines below the best block, when that block sits inside the tail: the
-    tail's share is for what the block does not already explain, not for the lines above it."""
-    if best is None or not lines or not lines[0][0] <= best.start <= lines[-1][0]:
-        return lines
-    return [(n, t) for n, t in lines if n > best.end]
 
 
 def _block_lines(b: Block) -> list[tuple[int, str]]:
