@@ -362,6 +362,37 @@ def test_classify_ignores_words_that_only_look_like_evidence(lines, expected):
     assert classify(lines) == expected
 
 
+def test_a_number_in_parentheses_is_not_a_numbered_test_list():
+    lines = ["ANTLR Parser Generator   Version 2.7.7 (20060906)   1989-2005",
+             "[INFO] PMD Failure: com.acme.Check:378 Rule:CyclomaticComplexity Priority:3 too complex"]
+    assert classify(lines) == "lint"
+
+
+def test_the_failure_block_outvotes_setup_lines_that_filled_the_budget():
+    # The sudo banner's "timeout" line, early in the log, is in the excerpt only because the
+    # budget had room; the test failure (the best block) decides the category.
+    log = ("Authentication timestamp timeout: 15.0 minutes\nPassword prompt timeout: 0.0 minutes\n"
+           + _noise(100) + "$ python -m unittest\n"
+           + "FAIL: test_total (tests.test_cart.CartTest)\nTraceback (most recent call last):\n"
+           + '  File "tests/test_cart.py", line 9, in test_total\n    self.assertEqual(cart.total(), 3)\n'
+           + "AssertionError: 2 != 3\n" + _noise(5) + 'The command "python -m unittest" exited with 1.\n')
+    ex = extract(log, max_lines=30)
+    assert "Authentication timestamp timeout" in _texts(ex)
+    assert ex.category == "test"
+
+
+def test_the_runner_summary_above_the_exit_votes_even_when_cut_from_the_excerpt():
+    frames = "".join(f'  File "pkg/parser.py", line {i}, in parse_{i}\n    x = step_{i}()\n' for i in range(10))
+    log = (_noise(50) + "$ coverage run test_nml.py\n" + "=" * 70 + "\nERROR: parse_index (__main__.Parse)\n"
+           + "-" * 70 + "\nTraceback (most recent call last):\n" + frames
+           + "ValueError: invalid literal for int() with base 10: '-'\n" + "-" * 70 + "\n"
+           + "Ran 48 cases in 0.166s\n\nFAILED (failures=2, errors=2)\n"
+           + 'The command "coverage run test_nml.py" exited with 1.\n')
+    ex = extract(log, max_lines=8)
+    assert "FAILED (failures=2" not in _texts(ex)
+    assert ex.category == "test"
+
+
 def test_a_command_retried_until_it_failed_is_not_flaky():
     # travis_retry retrying a command is not evidence that the failure went away
     lines = ["The command \"mvn install\" failed. Retrying, 3 of 3.",

@@ -38,7 +38,7 @@ _RULES: list[tuple[str, float, str]] = [
     ("lint", 7, r"(?i)checkstyle|eslint|tslint|stylelint|flake8|pylint|rubocop|ktlint|golint|gofmt|staticcheck|prettier"
                 r"|black would reformat|would reformat|isort|mypy|clippy|shellcheck|lint|code style|style (?:check|violation)"
                 r"|formatting|\[checkstyle\]|\(Severity: \d\)|not properly formatted|spotless|perlcritic|trailing whitespace"
-                r"|no-missing-eof-newline|line longer than"),
+                r"|no-missing-eof-newline|line longer than|\bPMD\b|findbugs|spotbugs|codenarc"),
     ("docs", 8, r"(?i)javadoc|sphinx|docstring|documentation|mkdocs|jekyll|readme|broken link|\b404\b.*http|dead link"
                 r"|doc(?:s)? build|rustdoc|spelling|markdown"),
     ("configuration", 6, r"(?i)invalid (?:configuration|config|yaml|option|workflow)|unknown (?:option|flag|property|argument)"
@@ -50,7 +50,7 @@ _RULES: list[tuple[str, float, str]] = [
                        r"|incompatible types|does not compile|build failed|linker|ld returned|make: \*\*\*|undefined: "
                        r"|cannot be applied to|has no member|expected .* before|could not compile|javac|tsc\b"),
     ("test", 5, r"(?i)\btests?\b.*(?:fail|error)|FAILED|FAIL[: ]|assert|expected|but was|failing|not ok|Failures?:|"
-                r"\d+\) |pytest|unittest|junit|surefire|jest|mocha|rspec|phpunit|--- FAIL|Tests run:|spec"),
+                r"^\s*\d+\) |pytest|unittest|junit|surefire|jest|mocha|rspec|phpunit|--- FAIL|Tests run:|spec"),
 ]
 RULES = [(cat, w, re.compile(p)) for cat, w, p in _RULES]
 # Tool names also appear in file paths and package names (a project called checkstyle, a docs/

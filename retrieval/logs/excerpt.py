@@ -29,6 +29,7 @@ CLEAR_BLOCKS_FIRST = 25      # after a clear block, the tail's share is CLEAR_EX
 CLEAR_EXIT_SHARE = 0.5       # budget beyond this many lines
 LEAD = 1                     # lines a cut block keeps above its first anchor (its title)
 RECENCY = 5.0                # bonus for the last block of the log over the first
+CATEGORY_TAIL = 8            # lines above the failing exit that also vote on the category
 NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output
 
 
@@ -184,8 +185,13 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
     anchors = {b.start: b.anchors[0][0] for _, b in ranked}
     chosen = _pack(_units(scanner, ranked, max_lines), anchors, max_lines)
     lines, count = _finish(chosen, secret)
-    category = classify([t for _, t in sorted(chosen.items())], retried=scanner.retried)
     best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
+    # The runner's own summary just above the exit ("FAILED (failures=2)", "BUILD FAILURE") names
+    # the kind of failure even when the budget went to the blocks above it: it votes last.
+    summary = [t for n, t in primary.lines[-CATEGORY_TAIL:] if n not in chosen] if primary else []
+    # Lines vote in packing order (best block first), so setup noise that filled the rest of
+    # the budget from early in the log does not outvote the failure.
+    category = classify(list(chosen.values()) + summary, retried=scanner.retried)
     step = scanner.steps.failed or (best.step if best else None) or (primary.step if primary else None)
     return Excerpt(lines, step, category, count, scanner.total, has_failure=True, source=name)
