@@ -341,6 +341,19 @@ def test_a_clear_block_is_followed_by_the_next_block_before_the_exit_tail():
     assert "COMPILATION ERROR" in text and "Failed to execute goal" in text and "A11.java" in text
 
 
+def test_passing_tests_end_a_failure_block():
+    # Mocha lists "1) title" among the passing tests, then prints the failure's detail later;
+    # the ticks after the title are not its detail, so they must not fill the budget.
+    passing = "".join(f"  ✓ passes case {i}\n" for i in range(30))
+    log = (_noise(40) + "$ npm test\n  cart\n  1) computes the total\n" + passing
+           + "\n  30 passing\n  1 failing\n\n  1) cart computes the total:\n"
+           + "     AssertionError: expected 2 to equal 3\n      at Context.<anonymous> (test/cart.js:9:5)\n"
+           + _noise(3) + 'The command "npm test" exited with 1.\n')
+    text = _texts(extract(log, max_lines=12))
+    assert "AssertionError: expected 2 to equal 3" in text
+    assert "passes case 10" not in text
+
+
 def test_repeats_behind_progress_dots_count_as_one_message():
     # The same fatal error printed after different runs of progress dots is noise repeated, not
     # fresh evidence; the one assertion failure explains the run.

@@ -204,7 +204,7 @@ class Scanner:
                 blk.lines.extend(window[j:k])
                 j = k
                 continue
-            if not signals.CONTINUATION.search(body):
+            if not signals.CONTINUATION.search(body) or signals.PASSED.search(body):
                 break
             blk.lines.append(window[j])
             j += 1

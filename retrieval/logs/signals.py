@@ -108,6 +108,8 @@ BOUNDARY = re.compile(
     r"^\$ |^\+ \S|^##\[(?:group|endgroup)\]|^travis_(?:fold|time)|^section_(?:start|end):|^\[Pipeline\]"
     r"|^Step \d+/\d+|^#\d+ \[|^> Task |^\[INFO\] --- |^Run |^==> |^-{5,}$|^={5,}$"
 )
+# A test that passed: indented like detail, but the end of a failure's output, not part of it.
+PASSED = re.compile(r"^\s*(?:[✓✔√]|ok\b)|\bPASS(?:ED)?\b")
 # Retry evidence: a failure that went away on its own.
 RETRY = re.compile(r"(?i)\bretry(?:ing)?\b|\brerun\b|\battempt \d+ of \d+|flaky|Retrying, \d of \d")
 
