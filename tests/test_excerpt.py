@@ -257,6 +257,21 @@ def test_budget_is_respected_and_lines_are_in_log_order():
     assert [ln.n for ln in ex.lines] == sorted({ln.n for ln in ex.lines})
 
 
+def test_lines_repeated_by_retries_are_packed_once():
+    # A restore retried four times prints the same errors each time; the copies would fill the
+    # budget before the final failure and its location below them.
+    errors = "".join(f"/w/src/app.csproj : error NU1605: Detected package downgrade: Lib{i}\n" for i in range(6))
+    retries = (errors + "Failed to restore /w/src/app, retrying...\n") * 4
+    log = (_noise(40) + "$ ./build.sh\n" + retries
+           + "Execution of { dotnet restore } by build.psm1: line 519 failed with exit code 1\n"
+           + "At /w/build.psm1:2038 char:17\n+   throw $errorMessage\n" + _noise(3)
+           + 'The command "./build.sh" exited with 1.\n')
+    ex = extract(log, max_lines=20)
+    texts = [ln.text for ln in ex.lines]
+    assert "Lib5" in _texts(ex) and "build.psm1:2038" in _texts(ex)
+    assert len(texts) == len(set(texts))
+
+
 @pytest.mark.parametrize("lines,expected", [
     (["java.lang.OutOfMemoryError: Java heap space"], "resources"),
     (["No space left on device"], "resources"),

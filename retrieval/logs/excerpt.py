@@ -124,17 +124,19 @@ def _block_lines(b: Block) -> list[tuple[int, str]]:
     return list(enumerate(b.lines, b.start))
 
 
-def _pack(units: list[_Unit], anchors: dict[int, int], budget: int) -> dict[int, str]:
+def _pack(units: list[_Unit], anchors: dict[int, int], budget: int, once: bool = True) -> dict[int, str]:
     """Fills the budget unit by unit. A cut block keeps its head from one line above its first
-    anchor (its title line), or from the anchor itself when only a few lines are left."""
+    anchor (its title line), or from the anchor itself when only a few lines are left. With
+    `once`, a line whose text was already packed is skipped (see _fresh)."""
     chosen: dict[int, str] = {}
+    said: set[str] = set()
     for lines, keep_end, cap in units:
         room = min(cap, budget - len(chosen))
         if budget - len(chosen) <= 0:
             break
         if room <= 0:
             continue
-        fresh = [(n, t) for n, t in lines if n not in chosen and t.strip()]
+        fresh = _fresh(lines, chosen, said if once else None)
         if len(fresh) > room:
             if keep_end:
                 fresh = fresh[-room:]
@@ -144,7 +146,28 @@ def _pack(units: list[_Unit], anchors: dict[int, int], budget: int) -> dict[int,
                 at = next((k for k, (n, _) in enumerate(fresh) if n >= first), 0)
                 fresh = fresh[max(0, at - lead):][:room]
         chosen.update(fresh)
+        if once:
+            said.update(_said(t) for _, t in fresh)
     return chosen
+
+
+def _said(text: str) -> str:
+    return " ".join(signals.strip_timestamp(text).split())
+
+
+def _fresh(lines: list[tuple[int, str]], chosen: dict[int, str], said: set[str] | None) -> list[tuple[int, str]]:
+    """The unit's lines not packed yet. A line that repeats one already said (a retried command's
+    output, a test's failure printed again) adds nothing, so only its first occurrence counts."""
+    if said is None:
+        return [(n, t) for n, t in lines if n not in chosen and t.strip()]
+    out, seen = [], set(said)
+    for n, t in lines:
+        key = _said(t)
+        if n in chosen or not key or key in seen:
+            continue
+        seen.add(key)
+        out.append((n, t))
+    return out
 
 
 def _finish(chosen: dict[int, str], secret: set[int]) -> tuple[list[LogLine], int]:
@@ -183,15 +206,18 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
         lines, count = _finish(dict(tail), secret)
         return Excerpt(lines, None, "unknown", count, scanner.total, has_failure=False, source=name)
     anchors = {b.start: b.anchors[0][0] for _, b in ranked}
-    chosen = _pack(_units(scanner, ranked, max_lines), anchors, max_lines)
+    units = _units(scanner, ranked, max_lines)
+    chosen = _pack(units, anchors, max_lines)
     lines, count = _finish(chosen, secret)
     best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
     # The runner's own summary just above the exit ("FAILED (failures=2)", "BUILD FAILURE") names
     # the kind of failure even when the budget went to the blocks above it: it votes last.
-    summary = [t for n, t in primary.lines[-CATEGORY_TAIL:] if n not in chosen] if primary else []
     # Lines vote in packing order (best block first), so setup noise that filled the rest of
-    # the budget from early in the log does not outvote the failure.
-    category = classify(list(chosen.values()) + summary, retried=scanner.retried)
+    # the budget from early in the log does not outvote the failure. Repeats vote too: a
+    # message the log prints again (a retried build's errors) is what it insists on.
+    voters = _pack(units, anchors, max_lines, once=False)
+    summary = [t for n, t in primary.lines[-CATEGORY_TAIL:] if n not in voters] if primary else []
+    category = classify(list(voters.values()) + summary, retried=scanner.retried)
     step = scanner.steps.failed or (best.step if best else None) or (primary.step if primary else None)
     return Excerpt(lines, step, category, count, scanner.total, has_failure=True, source=name)
