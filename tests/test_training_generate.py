@@ -146,3 +146,24 @@ def test_shipped_base_and_default_adapter_answer_in_the_right_shape(cibot_home):
     out = gen.generate(build_messages(excerpt="COPY failed: file not found in build context: requirements.txt"))
     assert out.text.startswith("Root Cause:")
     assert parse_answer(out.text + "\nFix: x") is not None
+
+
+def test_guided_json_is_valid_json_by_construction(generator):
+    import json
+
+    from training.prompt import ANSWER_SCHEMA
+
+    gen = generator.generate(build_messages(excerpt="npm ERR! code E404 left-pad-3", fmt="json"), json_schema=ANSWER_SCHEMA)
+    obj = json.loads(gen.text)
+    assert list(obj) == ["root_cause", "fix"] and gen.meta["json_guided"]
+    assert all(isinstance(v, str) and v for v in obj.values())
+
+
+def test_guided_json_reads_each_string_up_to_its_closing_quote():
+    from training.generate import _json_string, _string_fields
+    from training.prompt import ANSWER_SCHEMA
+
+    assert _string_fields(ANSWER_SCHEMA) == ["root_cause", "fix"]
+    assert _string_fields({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}) == []
+    assert _json_string('the \\"lib\\" is missing", "fix') == 'the "lib" is missing'
+    assert _json_string("no closing quote\nnext line") == "no closing quote"

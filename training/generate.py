@@ -99,16 +99,35 @@ class LocalGenerator:
     # --- internals -------------------------------------------------------------------------------
     def _generate_locked(self, messages: list[dict], max_new: int, schema: dict | None) -> Generation:
         started = time.time()
-        # No forced '{"root_cause": "' prefix: a small model that has not learnt JSON derails on
-        # it, while its "Root Cause: ... Fix: ..." answer converts to valid JSON losslessly.
-        text, prompt_tokens, new_tokens = self._run(messages, max_new, "")
         meta: dict = {}
-        if schema is not None:
+        if schema is not None and _string_fields(schema):
+            # Guided decoding: the JSON skeleton is fixed, the model writes each string value
+            # (stopping at its closing quote), so the answer is valid JSON by construction.
+            text, prompt_tokens, new_tokens = self._guided_json(messages, max_new, _string_fields(schema))
+            meta["json_guided"] = True
             text, meta["json_repaired"] = _as_json(text)
+        else:
+            text, prompt_tokens, new_tokens = self._run(messages, max_new, "")
+            if schema is not None:
+                text, meta["json_repaired"] = _as_json(text)
         return Generation(text=text, prompt_tokens=prompt_tokens, new_tokens=new_tokens,
                           seconds=time.time() - started, model=self.info(), meta=meta)
 
-    def _run(self, messages: list[dict], max_new: int, prefix: str) -> tuple[str, int, int]:
+    def _guided_json(self, messages: list[dict], max_new: int, fields: list[str]) -> tuple[str, int, int]:
+        import json
+
+        values: dict[str, str] = {}
+        prompt_tokens = new_tokens = 0
+        for field in fields:
+            head = json.dumps(values)[:-1] + (", " if values else "") if values else "{"
+            prefix = f'{head}"{field}": "'
+            left = max(max_new - new_tokens, 8)
+            text, p, n = self._run(messages, left, prefix, stop_quote=True)
+            prompt_tokens, new_tokens = prompt_tokens or p, new_tokens + n
+            values[field] = _json_string(text)
+        return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
+
+    def _run(self, messages: list[dict], max_new: int, prefix: str, stop_quote: bool = False) -> tuple[str, int, int]:
         import torch
 
         from training.slots import delexicalise
@@ -116,6 +135,7 @@ class LocalGenerator:
         slots = None
         if self.slots:  # a model built with identifier slots reads and writes <idN>, not names
             messages, slots = delexicalise(messages, self.slots)
+            prefix = slots.apply(prefix)
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         ids = self.tokenizer(prompt + prefix, add_special_tokens=False)["input_ids"]
         room = max(self.window - max_new, 16)
@@ -130,6 +150,8 @@ class LocalGenerator:
             pad_token_id=self.tokenizer.pad_token_id,
             logits_processor=_processors(len(ids)),
         )
+        if stop_quote:
+            kwargs["stopping_criteria"] = _stop_at_quote(self.tokenizer, len(ids))
         with torch.inference_mode():
             if self._adapter is None and hasattr(self.model, "disable_adapter"):
                 with self.model.disable_adapter():
@@ -182,6 +204,57 @@ def _processors(prompt_len: int):
             return scores
 
     return LogitsProcessorList([RepeatedNGramBlocker()])
+
+
+def _string_fields(schema: dict) -> list[str]:
+    """The required fields of a flat object schema whose values are all strings, in order; []
+    for anything else (that is left to free generation and validation)."""
+    props = schema.get("properties") or {}
+    required = list(schema.get("required") or [])
+    if schema.get("type") != "object" or not required or set(required) != set(props):
+        return []
+    return required if all((props[f] or {}).get("type") == "string" for f in required) else []
+
+
+def _stop_at_quote(tokenizer, prompt_len: int):
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopAtQuote(StoppingCriteria):
+        """Stop once the string being written is closed by an unescaped quote."""
+
+        def __call__(self, input_ids, scores, **kwargs):
+            import torch
+
+            text = tokenizer.decode(input_ids[0, prompt_len:], skip_special_tokens=True)
+            done = _closing_quote(text) >= 0 or "\n" in text
+            return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([StopAtQuote()])
+
+
+def _closing_quote(text: str) -> int:
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i
+        i += 1
+    return -1
+
+
+def _json_string(text: str) -> str:
+    """A generated JSON string body (up to its closing quote) as plain text."""
+    import json
+
+    end = _closing_quote(text)
+    body = (text[:end] if end >= 0 else text).split("\n")[0]
+    try:
+        value = json.loads(f'"{body}"')
+    except ValueError:
+        value = body.replace('\\"', '"')
+    return " ".join(value.split())
 
 
 def _as_json(text: str) -> tuple[str, bool]:

@@ -218,7 +218,7 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
         "final_loss": round(sum(losses[-20:]) / max(len(losses[-20:]), 1), 4),
         "parameters": sum(p.numel() for p in model.parameters()),
         "seconds": round(time.time() - started, 1), "torch": torch.__version__,
-        "precision": "bf16 autocast" if bf16 else "float32",
+        "precision": "bf16 autocast" if bf16 else "float32", "threads": torch.get_num_threads(),
     }
     _write_artifact(Path(out_dir), model, tokenizer, facts)
     write_checksums(Path(out_dir))
@@ -271,7 +271,7 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
 - Training: causal-LM loss, blocks of {r['block']} tokens, batch {r['batch_size']}, AdamW
   (lr {r['learning_rate']}, warmup {r['warmup']}, cosine to 10%, wd 0.1), {facts.get('precision', 'float32')}, seed {r['seed']};
   {facts['steps_done']} steps, {facts['tokens_seen']:,} tokens seen, final loss {facts['final_loss']},
-  {facts['seconds']} s on CPU (torch {facts['torch']}).{_stopped(facts)}
+  {facts['seconds']} s on CPU ({facts.get('threads', '?')} torch threads, torch {facts['torch']}).{_stopped(facts)}
 """
 
 
