@@ -65,3 +65,19 @@ def test_slot_tokens_are_whole_tokens_that_decoding_keeps():
     ids = tok("see <id3> now", add_special_tokens=False)["input_ids"]
     assert tok.convert_tokens_to_ids("<id3>") in ids
     assert tok.decode(ids, skip_special_tokens=True) == "see <id3> now"
+
+
+def test_names_joined_or_trimmed_in_the_answer_still_find_their_slots():
+    names = build_map("Log:\nwebhook_codec_tests: refresh_audit_test...*failed*\nReportParserIT > resolveTenantConcurrently() FAILED", 16)
+    assert {"webhook_codec_tests", "refresh_audit_test", "ReportParserIT", "resolveTenantConcurrently"} <= set(names.ids)
+    slotted_answer = names.apply("webhook_codec_tests:refresh_audit_test and ReportParserIT.resolveTenantConcurrently fail")
+    assert "_test" not in slotted_answer and "Concurrently" not in slotted_answer
+    assert names.restore(slotted_answer) == "webhook_codec_tests:refresh_audit_test and ReportParserIT.resolveTenantConcurrently fail"
+
+
+def test_scoped_packages_account_ids_and_long_numbers_are_identifiers():
+    names = build_map("Log:\nerror @typescript-eslint/no-explicit-any in src/a.ts\n"
+                      "pull 703804907524.dkr.ecr.us-east-1.amazonaws.com/acme/api denied\nmigration 20241023370148 failed", 16)
+    assert {"@typescript-eslint/no-explicit-any", "703804907524.dkr.ecr.us-east-1.amazonaws.com/acme/api",
+            "20241023370148"} <= set(names.ids)
+    assert "exit" not in names.ids and "denied" not in names.ids

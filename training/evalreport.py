@@ -53,11 +53,12 @@ def write_report(suite: str, results: dict, reports_dir: Path, info: dict) -> tu
     _chart(suite, results, png)
     lines = [f"# cibot eval: {suite}", "", f"- base: {info.get('base')}", f"- adapter: {info.get('adapter')}",
              f"- examples: {info.get('n')}", f"- created: {stamp}", "",
-             "| variant | context | format compliance | JSON valid | id recall | tokens/s |",
-             "|---|---|---|---|---|---|"]
+             "| variant | context | format compliance | JSON valid | id recall | id recall, well-formed answers only | tokens/s |",
+             "|---|---|---|---|---|---|---|"]
     for variant, m in results.items():
         lines.append(f"| {variant} | {m.get('context')} | {_f(m.get('format_compliance'))} | "
-                     f"{_f(m.get('json_valid'))} | {_f(m.get('id_recall'))} | {_f(m.get('tokens_per_s'))} |")
+                     f"{_f(m.get('json_valid'))} | {_f(m.get('id_recall'))} | {_f(m.get('answer_id_recall'))} | "
+                     f"{_f(m.get('tokens_per_s'))} |")
     lines += ["", f"![chart]({png.name})", "", "## Sample answers", ""]
     for variant, m in results.items():
         for s in m.get("samples", [])[:2]:

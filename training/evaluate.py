@@ -71,7 +71,7 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
     if isinstance(examples, (str, Path)):
         examples = load_examples(Path(examples), limit)
     examples = list(examples)[:limit] if limit else list(examples)
-    scores = {"n": 0, "format_ok": 0, "json_asked": 0, "json_ok": 0, "recall_sum": 0.0, "recall_n": 0,
+    scores = {"n": 0, "format_ok": 0, "json_asked": 0, "json_ok": 0, "recall_sum": 0.0, "recall_n": 0, "answered_sum": 0.0,
               "tokens": 0, "seconds": 0.0}
     samples = []
     for ex in examples:
@@ -116,6 +116,9 @@ def _score(scores: dict, ex: Example, text: str, samples: list, repaired: bool =
     if r is not None:
         scores["recall_sum"] += r
         scores["recall_n"] += 1
+        # The same, counting only well-formed answers: a model that rambles through the log
+        # without answering names many identifiers but has not answered.
+        scores["answered_sum"] += r if ok else 0.0
     if len(samples) < 5:
         samples.append({"input": ex.input[-300:], "answer": text, "ids": key_ids(ex), "recall": r})
 
@@ -135,6 +138,7 @@ def _summary(s: dict, samples: list) -> dict:
         "format_compliance": round(s["format_ok"] / n, 4),
         "json_valid": round(s["json_ok"] / s["json_asked"], 4) if s["json_asked"] else None,
         "id_recall": round(s["recall_sum"] / s["recall_n"], 4) if s["recall_n"] else None,
+        "answer_id_recall": round(s.get("answered_sum", 0.0) / s["recall_n"], 4) if s["recall_n"] else None,
         "tokens_per_s": round(s["tokens"] / s["seconds"], 1) if s["seconds"] else None,
         "samples": samples,
     }

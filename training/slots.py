@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 SLOT = re.compile(r"<id(\d{1,2})>")
 # Identifier-like words: start with a letter, _, . or /, run through path/version punctuation.
-_WORD = re.compile(r"(?<![\w.\-/@:=<*])(?:[A-Za-z_./*][\w.\-/:@=+*()]*[\w)*]|\d+\.\d+[\w.\-+]*\w)")
+_WORD = re.compile(r"(?<![\w.\-/@:=<*\\])(?:[A-Za-z_./*@][\w.\-/:@=+*()\\]*[\w)*]|\d+\.[\w.\-/:@+]*\w|\d{8,})")
 _LINE_SUFFIX = re.compile(r"^(.+?)(:\d+)$")
 _COLUMN = re.compile(r"^(.+?:\d+):\d+$")  # file:line:col -> file:line (answers name the line)
 _COMMON = {"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
@@ -42,21 +42,27 @@ def specific(word: str) -> bool:
     """True for words that name one thing (a file, package, test, version, code), not prose."""
     if len(word) < 4 or word.lower() in _COMMON:
         return False
+    if word.isdigit():
+        return True  # a long number: a migration version, a build or account id
     inner = word[1:-1]
-    return (any(c in inner for c in "._/:@=-*") or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
+    return (any(c in inner for c in "._/:@=-*\\_") or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
             or bool(re.search(r"[a-z][A-Z]", word)))
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
     out = []
     for m in _WORD.finditer(text):
-        word = m.group(0)
-        while word and (word[-1] in ".:/-" or (word[-1] == ")" and word.count("(") < word.count(")"))):
-            word = word[:-1]
-        col = _COLUMN.match(word)
-        word = col.group(1) if col else word
-        if specific(word):
-            out.append((m.start(), m.start() + len(word), word))
+        start = m.start()
+        for piece in m.group(0).split("..."):  # "test_x...*failed*": an ellipsis ends a name
+            word = piece
+            while word and (word[-1] in ".:/-*" or (word[-1] == ")" and word.count("(") < word.count(")"))
+                            or word.endswith("()")):
+                word = word[:-2] if word.endswith("()") else word[:-1]
+            col = _COLUMN.match(word)
+            word = col.group(1) if col else word
+            if specific(word):
+                out.append((start, start + len(word), word))
+            start += len(piece) + 3
     return out
 
 
@@ -76,24 +82,46 @@ class SlotMap:
         parts, last = [], 0
         aliases = self._by_basename()
         for start, end, word in _words(text):
-            slot, suffix = self.ids.get(word) or aliases.get(word), ""
-            split = None if slot else _LINE_SUFFIX.match(word)
-            if split:  # "Parser.java:262" where the log says "src/Parser.java:[262,10]"
-                slot, suffix = self.ids.get(split.group(1)) or aliases.get(split.group(1)), split.group(2)
-            if slot:
-                parts += [text[last:start], slot_token(slot) + suffix]
+            slotted = self._slot_word(word, aliases)
+            if slotted is not None:
+                parts += [text[last:start], slotted]
                 last = end
         parts.append(text[last:])
         return "".join(parts)
 
+    def _slot_word(self, word: str, aliases: dict[str, int]) -> str | None:
+        """`word` as slot tokens, or None when it names nothing slotted."""
+        slot = self.ids.get(word) or aliases.get(word)
+        if slot:
+            return slot_token(slot)
+        split = _LINE_SUFFIX.match(word)
+        if split:  # "Parser.java:262" where the log says "src/Parser.java:[262,10]"
+            slot = self.ids.get(split.group(1)) or aliases.get(split.group(1))
+            if slot:
+                return slot_token(slot) + split.group(2)
+        # "Suite.testName" or "module:test" joining two names the log shows apart
+        pieces = re.split(r"(::|[:.#])", word)
+        if len(pieces) < 3:
+            return None
+        out = [slot_token(self.ids.get(x) or aliases.get(x)) if (self.ids.get(x) or aliases.get(x)) else x
+               for x in pieces]
+        return "".join(out) if any(SLOT.fullmatch(x) for x in out) else None
+
     def _by_basename(self) -> dict[str, int]:
-        """"Parser.java" finds the slot of "src/main/java/Parser.java" (restored, it names the
-        whole path, which says more); ambiguous base names are left alone."""
+        """Shorter names for a slotted identifier: "Parser.java" and "src/Parser.java" find the
+        slot of "src/main/java/Parser.java:12", "Tests.Login" that of "Acme.Tests.Login" (restored,
+        the slot names the whole identifier, which says more). Ambiguous short names are left alone."""
         names: dict[str, int] = {}
         for word, i in self.ids.items():
-            base = word.rsplit("/", 1)[-1].split(":", 1)[0]
-            if base != word and len(base) >= 4:
-                names[base] = 0 if base in names else i
+            stem = _LINE_SUFFIX.match(word)
+            forms = {stem.group(1)} if stem else set()
+            for full in {word} | forms:
+                for k, ch in enumerate(full):
+                    if ch in "/.\\:" and 0 < k < len(full) - 4 and full[k - 1] not in "/.\\:":
+                        forms.add(full[k + 1:])
+            for form in {f.lstrip("/.\\:") for f in forms} - {word}:
+                if len(form) >= 4 and specific(form):
+                    names[form] = 0 if names.get(form, i) != i else i
         return {k: v for k, v in names.items() if v}
 
     def restore(self, text: str) -> str:
