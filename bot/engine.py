@@ -248,13 +248,19 @@ class AnswerEngine:
         if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
             return strongest.root_cause, strongest.fix, None, 1.0, sources
         notes = []
-        if parsed is None or (work.excerpt.has_failure and ev.made_up(" ".join(parsed), support)):
-            # An answer that invents files and names, or only repeats itself, is worse than the
-            # log's own key line: show that, with the best runbook's fix.
+        invented = parsed is not None and work.excerpt.has_failure and ev.made_up(" ".join(parsed), support)
+        astray = (parsed is not None and not invented and work.excerpt.has_failure
+                  and not ev.anchored(parsed[0], work.excerpt.lines))
+        if parsed is None or invented or astray:
+            # An answer that invents files and names, only repeats itself, or explains some other
+            # failure than the log's failing lines is worse than the log's own key line: show that,
+            # with the best runbook's fix.
             cause, fix = fallback.retrieval_only(work.excerpt.lines, sources)
             sources = sources[:1]  # the one passage the fix was taken from
             notes.append("the model's answer could not be used; this is the log's key line" if parsed is None
-                         else "the model's answer named things the log does not show; this is the log's key line")
+                         else "the model's answer named things the log does not show; this is the log's key line"
+                         if invented else
+                         "the model's answer did not name the failing lines; this is the log's key line")
         else:
             cause, fix = parsed
         if not work.excerpt.lines:

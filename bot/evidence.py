@@ -126,6 +126,21 @@ def made_up(answer_text: str, support: str) -> bool:
     return False
 
 
+def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3) -> bool:
+    """True when a root cause names something from the lines that most look like the failure
+    (the `top` heaviest lines and the key line). A small model shown an unfamiliar log can write a
+    fluent, grounded-looking cause for a different failure ("the runner ran out of memory" with a
+    package name taken from a download line); this catches that."""
+    if not lines:
+        return True
+    heavy = sorted(lines, key=lambda ln: -failure_weight(ln.text))[:top]
+    key = key_line(lines)
+    anchor = set()
+    for ln in heavy + ([key] if key is not None else []):
+        anchor |= terms(_BRACKET_TS.sub("", strip_timestamp(ln.text)))
+    return bool(terms(root_cause) & anchor)
+
+
 def confidence(*, route_conf: float, parsed: bool, ground: float, top_source: float | None,
                has_failure: bool) -> float:
     """A 0..1 score from cheap signals. Not calibrated; it orders answers, so thresholds work."""

@@ -271,3 +271,22 @@ def test_made_up_identifiers_and_repetition_count_as_made_up_but_a_paraphrase_do
     assert not made_up("src/net/tls.c fails to link against -lssl", log)
     assert made_up("The job failed in fix.test.test.py and lib/job_job.py", log)
     assert made_up("The job failed because the job failed the job failed to the job job.", log)
+
+
+def test_a_grounded_answer_about_some_other_failure_gives_way_to_the_key_line(router):
+    # Every name in it is in the log (step names), yet it explains an out-of-memory kill that the
+    # failing lines never mention.
+    astray = "Root Cause: the job ran out of memory during step 12 and step 13.\nFix: raise the memory limit."
+    answer = engine(FakeGenerator().enqueue([astray]), [NPM_RUNBOOK], router).answer(AnswerRequest(log=NPM_LOG, route="hybrid"))
+    assert "memory" not in answer.root_cause and "ERESOLVE" in answer.root_cause
+    assert answer.note and "did not name the failing lines" in answer.note
+
+
+def test_anchored_means_naming_something_from_the_failing_lines():
+    from bot.evidence import anchored
+    from retrieval.types import LogLine
+
+    lines = [LogLine(i + 1, t) for i, t in enumerate(NPM_LOG.splitlines())]
+    assert anchored("react-dom@17.0.2 needs peer react@^17", lines)
+    assert not anchored("the job ran out of memory during step 12", lines)
+    assert anchored("anything at all", [])
