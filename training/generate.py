@@ -119,7 +119,7 @@ class LocalGenerator:
         values: dict[str, str] = {}
         prompt_tokens = new_tokens = 0
         for field in fields:
-            head = json.dumps(values)[:-1] + (", " if values else "") if values else "{"
+            head = json.dumps(values)[:-1] + ", " if values else "{"  # the fields so far, still open
             prefix = f'{head}"{field}": "'
             left = max(max_new - new_tokens, 8)
             text, p, n = self._run(messages, left, prefix, stop_quote=True)

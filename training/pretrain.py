@@ -169,8 +169,7 @@ def _batches(data, batch_size: int) -> Iterator:
 
 
 def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] | None = None,
-             on_step: Callable[[int, float], None] | None = None,
-             on_checkpoint: Callable[[int, object, object], None] | None = None, checkpoint_every: int = 0) -> dict:
+             on_step: Callable[[int, float], None] | None = None) -> dict:
     """Train tokenizer and model, write the artifact to `out_dir`; returns what RECIPE.md records."""
     import torch
 
@@ -208,8 +207,6 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
         losses.append(loss.item())
         if on_step:
             on_step(step, losses[-1])
-        if on_checkpoint and checkpoint_every and step % checkpoint_every == 0:
-            on_checkpoint(step, model, tokenizer)
         if step >= recipe.steps or time.time() - started > recipe.max_seconds:
             break
     facts = {
