@@ -58,9 +58,14 @@ def test_replicas_share_one_schedule_in_postgres(cibot_home):
         second.shutdown()
 
 
+# The nightly hour sits 12 hours from now, so no real fire time falls inside the one-hour grace
+# window of a test run (with a fixed "0 3 * * *" the grace test failed between 03:00 and 04:00 UTC).
+NIGHTLY_HOUR = (datetime.now(timezone.utc).hour + 12) % 24
+
+
 @pytest.fixture
 def settings(cibot_home):
-    return load_settings(scheduler={"cron": "0 3 * * *", "misfire_grace_s": 3600})
+    return load_settings(scheduler={"cron": f"0 {NIGHTLY_HOUR} * * *", "misfire_grace_s": 3600})
 
 
 def test_job_is_persisted_with_its_next_nightly_run(settings):
@@ -68,7 +73,7 @@ def test_job_is_persisted_with_its_next_nightly_run(settings):
     sched = start_scheduler(settings, run=runs)
     try:
         nxt = next_run_time(sched)
-        assert (nxt.hour, nxt.minute) == (3, 0) and nxt > datetime.now(timezone.utc)
+        assert (nxt.hour, nxt.minute) == (NIGHTLY_HOUR, 0) and nxt > datetime.now(timezone.utc)
     finally:
         sched.shutdown()
     assert settings.paths.scheduler.is_file()
