@@ -96,7 +96,7 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
         key = row["log"]
         evidence["whole excerpt"][key] = [ln.text for ln in excerpt.lines]
         causes["first line"][key] = excerpt.lines[0].text if excerpt.lines else ""
-        causes["key line"][key] = from_excerpt(excerpt.lines)[0]
+        causes["key line"][key] = from_excerpt(excerpt)[0]
         causes["retrieval only"][key] = top_passage_cause(engine, excerpt)
         if with_model:
             if ran_model.get(name, 0) >= model_limit:

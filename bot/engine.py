@@ -255,7 +255,7 @@ class AnswerEngine:
             # An answer that invents files and names, only repeats itself, or explains some other
             # failure than the log's failing lines is worse than the log's own key line: show that,
             # with the best runbook's fix.
-            cause, fix = fallback.retrieval_only(work.excerpt.lines, sources)
+            cause, fix = fallback.retrieval_only(work.excerpt, sources)
             sources = sources[:1]  # the one passage the fix was taken from
             notes.append("the model's answer could not be used; this is the log's key line" if parsed is None
                          else "the model's answer named things the log does not show; this is the log's key line"
@@ -263,6 +263,8 @@ class AnswerEngine:
                          "the model's answer did not name the failing lines; this is the log's key line")
         else:
             cause, fix = parsed
+            if work.excerpt.has_failure:
+                cause = fallback.with_names(cause, work.excerpt)
         if not work.excerpt.lines:
             notes.append("no log was attached; attach the failing job's log for a grounded answer")
         elif not work.excerpt.has_failure:
@@ -293,7 +295,7 @@ class AnswerEngine:
         if earlier is not None:
             return earlier[0], earlier[1], "the rewrite could not be used; this is the earlier answer", 0.5
         if work.excerpt.lines:
-            cause, fix = fallback.from_excerpt(work.excerpt.lines)
+            cause, fix = fallback.from_excerpt(work.excerpt)
             return cause, fix, "the model's answer could not be used; this is the log's key line", 0.0
         return (work.question, "(no rewrite available)", "the model's answer could not be used", 0.0)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from bot.evidence import failure_weight, key_line, terms
+from bot import naming
+from bot.evidence import key_line, terms
 from retrieval.logs.signals import strip_timestamp
-from retrieval.types import LogLine, Passage
+from retrieval.types import Excerpt, Passage
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # A wrapped line (one not starting a bullet, heading or numbered item) continues the one above.
@@ -19,26 +20,32 @@ _FIX_WORDS = re.compile(r"(?i)\b(fix|run|set|add|pin|use|upgrade|downgrade|rotat
                         r"install|update|ask|contact|open|raise|restart|increase)\b")
 
 
-# Identifiers that name one thing: paths, dotted names, camelCase.
-_SPECIFIC = re.compile(r"[A-Za-z_][\w\-]*(?:[./:][\w\-]+)+|[a-z]+[A-Z]\w+")
 _RESOLUTION = re.compile(r"(?is)root cause\s*:\s*(?P<cause>.*?)\s*fix\s*:\s*(?P<fix>.*)$")
 
 
-def from_excerpt(lines: Sequence[LogLine]) -> tuple[str, str]:
-    """The excerpt's key line as the root cause, plus the failing line that names the most
-    specific identifiers (file, dotted name, test) when that is another line: on LogChunks this
-    doubles how often the cause names the labelled chunk's identifier."""
-    line = key_line(lines)
+def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple[str, str]:
+    """The excerpt's key line as the root cause, followed by the identifiers that the lines most
+    likely to name the failure quote (bot.naming): the key line often only says *that* a step
+    failed, the file or test that failed is beside it."""
+    line = key_line(excerpt.lines)
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
-    cause = f"the log fails at line {line.n}: {strip_timestamp(line.text).strip()[:240]}"
-    named = sorted((ln for ln in lines if ln is not line and failure_weight(ln.text) > 0
-                    and _SPECIFIC.search(ln.text)),
-                   key=lambda ln: (-len(_SPECIFIC.findall(strip_timestamp(ln.text))), -failure_weight(ln.text), ln.n))
-    if named:
-        cause += f" (see also line {named[0].n}: {strip_timestamp(named[0].text).strip()[:200]})"
+    said = strip_timestamp(line.text).strip()[:240]
+    cause = f"the log fails at line {line.n}: {said}"
+    found = naming.named(excerpt, skip=said, weights=weights) if names else []
+    if found:
+        cause += "; the failing lines name " + ", ".join(f"{n.text} (line {n.line})" for n in found)
     return cause, "Fix the error on that line; the evidence below shows its context."
+
+
+def with_names(cause: str, excerpt: Excerpt, at_most: int = 3) -> str:
+    """A model's root cause followed by the identifiers the failing lines name that it leaves
+    out, so a reader sees which file or test to open even when the model only paraphrased."""
+    found = naming.named(excerpt, skip=cause, at_most=at_most)
+    if not found:
+        return cause
+    return f"{cause.rstrip('. ')} (the failing lines name " + ", ".join(f"{n.text} at line {n.line}" for n in found) + ")"
 
 
 def body(passage: Passage) -> str:
@@ -97,9 +104,9 @@ def from_passage(passage: Passage, question: str) -> tuple[str, str]:
             f"See \"{passage.title}\" ({passage.uri}) for the full procedure.")
 
 
-def retrieval_only(lines: Sequence[LogLine], passages: Sequence[Passage]) -> tuple[str, str]:
+def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, str]:
     """The excerpt's key line as the cause and the best passage's instructions as the fix."""
-    cause, fix = from_excerpt(lines)
+    cause, fix = from_excerpt(excerpt)
     if passages:
         fix = f"{fix_section(passages[0])} (from \"{passages[0].title}\")"
     return cause, fix

@@ -23,6 +23,9 @@ class Excerpt:
     total_lines: int = 0
     has_failure: bool = True
     source: str | None = None
+    # The best failure block: its anchor lines (strongest signals, first first) and its span.
+    focus: tuple[int, ...] = ()
+    focus_span: tuple[int, int] | None = None
 
     def text(self, numbered: bool = False) -> str:
         if numbered:

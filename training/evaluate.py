@@ -14,14 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
+from retrieval.logs.identifiers import COMMON, identifiers
 from training.data import Example, clean_example, read_jsonl
 from training.prompt import build_messages, parse_answer
 
 REPO = Path(__file__).resolve().parent.parent
 SUITES = ("heldout", "json", "real")
-# Words that look like identifiers but name nothing specific to one failure.
-_COMMON = {"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
-           "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"}
 _IDENT = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
 
 
@@ -51,7 +49,7 @@ def derive_ids(reference: str, log: str, at_most: int = 3) -> list[str]:
     for tok in _IDENT.findall(reference):
         tok = tok.strip(".:/-")
         specific = any(c in tok for c in "._/-:") or any(c.isdigit() for c in tok) or (tok[:1].isupper() and len(tok) > 3)
-        if len(tok) >= 4 and tok.lower() not in _COMMON and specific and tok in log and tok not in found:
+        if len(tok) >= 4 and tok.lower() not in COMMON and specific and tok in log and tok not in found:
             found.append(tok)
     return found[:at_most]
 
@@ -167,11 +165,4 @@ def real_examples(datasets: Path, limit: int | None = 100, excerpt_lines: int = 
 
 def chunk_ids(chunk: str, at_most: int = 3) -> list[str]:
     """Identifiers a labelled chunk names: files, dotted names, test names, error codes."""
-    chunk = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", chunk.replace("\r", "\n"))
-    found: list[str] = []
-    for tok in _IDENT.findall(chunk):
-        tok = tok.strip(".:/-")
-        specific = any(c in tok for c in "._/") or bool(re.search(r"[a-z][A-Z]", tok)) or bool(re.match(r"^[A-Z]{1,5}\d{2,5}$", tok))
-        if len(tok) >= 4 and tok.lower() not in _COMMON and specific and tok not in found and "://" not in tok:
-            found.append(tok)
-    return found[:at_most]
+    return identifiers(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", chunk.replace("\r", "\n")))[:at_most]

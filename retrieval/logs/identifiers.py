@@ -1,0 +1,27 @@
+"""The specific identifiers a log line or labelled chunk names: files, dotted names, test names,
+camelCase symbols and error codes ("src/app.py:12", "com.acme.OrderTest", "TS2304").
+
+One definition, shared by the evaluation metric (does an answer name what the labelled chunk
+names?) and by the engine's extractive root cause (which names should it quote?).
+"""
+from __future__ import annotations
+
+import re
+
+# Words that look like identifiers but name nothing specific to one failure.
+COMMON = frozenset({"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
+                    "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"})
+_TOKEN = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_ERROR_CODE = re.compile(r"^[A-Z]{1,5}\d{2,5}$")
+
+
+def identifiers(text: str) -> list[str]:
+    """Specific identifiers in order of appearance, each once."""
+    found: list[str] = []
+    for tok in _TOKEN.findall(text or ""):
+        tok = tok.strip(".:/-")
+        specific = any(c in tok for c in "._/") or bool(_CAMEL.search(tok)) or bool(_ERROR_CODE.match(tok))
+        if len(tok) >= 4 and tok.lower() not in COMMON and specific and tok not in found and "://" not in tok:
+            found.append(tok)
+    return found

@@ -1,0 +1,108 @@
+"""Which identifiers of an excerpt a root cause quotes (bot.naming) and the extractive root cause."""
+from __future__ import annotations
+
+import numpy as np
+
+from bot import naming
+from bot.fallback import from_excerpt, with_names
+from retrieval.logs.excerpt import extract
+from retrieval.logs.identifiers import identifiers
+from retrieval.types import Excerpt, LogLine
+
+ERLANG = "\n".join(
+    [f" ERLC\t../ebin/mod_{i}.beam" for i in range(30)]
+    + ["compile: warnings being treated as errors",
+       "beam_ssa.erl:127: import lists:umerge/1 is unused",
+       "make[3]: *** [../ebin/beam_ssa.beam] Error 1",
+       "make[3]: Leaving directory `/home/travis/build/erlang/otp/lib/compiler/src'",
+       "make[2]: *** [opt] Error 2",
+       "make: *** [libs] Error 2",
+       "*** Failed ***"]
+)
+RAKE = "\n".join(
+    ["$ bundle install", "Using rake 12.0.0", "$ rake", "rake aborted!",
+     "No Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)",
+     "/home/travis/.rvm/gems/ruby-2.2.5/bin/ruby_executable_hooks:15:in `eval'",
+     "(See full trace by running task with --trace)",
+     'The command "rake" exited with 1.', "Done. Your build exited with 1."]
+)
+
+
+def test_identifiers_are_specific_names_in_order_each_once():
+    assert identifiers("FAILED tests/test_io.py::test_read - AssertionError in test_read TS2304") == [
+        "tests/test_io.py::test_read", "AssertionError", "test_read", "TS2304"]
+    assert identifiers("error: build failed, see https://ci.example.com/x") == []
+
+
+def test_shipped_weights_match_the_feature_set():
+    w = naming.shipped_weights()
+    assert w.shape == (len(naming.FEATURES),)
+    lines = [LogLine(1, "a"), LogLine(2, "b.py:3: error")]
+    assert naming.features(lines).shape == (2, len(naming.FEATURES))
+
+
+def test_the_extractive_cause_names_the_file_beside_a_generic_make_error():
+    cause, _ = from_excerpt(extract(ERLANG))
+    assert "Error" in cause.split(";")[0]            # the key line says that it failed
+    assert "beam_ssa.erl:127" in cause               # the line beside it says what failed
+
+
+def test_the_extractive_cause_names_what_rake_could_not_find():
+    cause, _ = from_excerpt(extract(RAKE))
+    assert "rakefile.rb" in cause.lower()
+
+
+def test_without_names_the_cause_is_the_key_line_alone():
+    cause, _ = from_excerpt(extract(ERLANG), names=False)
+    assert "beam_ssa.erl:127" not in cause and "the failing lines name" not in cause
+
+
+def test_named_skips_what_was_already_said_and_quotes_line_numbers():
+    excerpt = extract(ERLANG)
+    everything = naming.named(excerpt)
+    assert everything and all(excerpt_line_has(excerpt, n) for n in everything)
+    said = everything[0].text
+    assert all(n.text != said for n in naming.named(excerpt, skip=f"it fails in {said}"))
+
+
+def excerpt_line_has(excerpt: Excerpt, n: naming.Named) -> bool:
+    return any(ln.n == n.line and n.text in ln.text for ln in excerpt.lines)
+
+
+def test_with_names_adds_only_the_identifiers_a_model_left_out():
+    excerpt = extract(ERLANG)
+    added = with_names("the compiler rejected an unused import", excerpt)
+    assert added.startswith("the compiler rejected an unused import (the failing lines name ")
+    assert "beam_ssa.erl:127" in added
+    complete = "beam_ssa.erl:127 imports lists:umerge/1 without using it"
+    assert "beam_ssa.erl:127 at line" not in with_names(complete, excerpt)
+
+
+def test_with_names_leaves_a_cause_alone_when_the_log_names_nothing():
+    excerpt = Excerpt(lines=[LogLine(1, "Killed"), LogLine(2, "Error: exit 137")])
+    assert with_names("the runner was out of memory", excerpt) == "the runner was out of memory"
+
+
+def test_the_excerpt_records_its_best_blocks_anchors_inside_the_blocks_span():
+    excerpt = extract(ERLANG)
+    lo, hi = excerpt.focus_span
+    assert excerpt.focus and all(lo <= n <= hi for n in excerpt.focus)
+    assert extract("all good\nDone.").focus == ()
+
+
+def test_training_learns_which_line_names_the_failure():
+    # Synthetic logs where the naming line always follows the best block's anchor: the trainer
+    # must learn to put it first, above the heavier anchor line itself.
+    samples = []
+    for k in range(12):
+        lines = [LogLine(i + 1, f"step {i} ok") for i in range(6)]
+        lines += [LogLine(7, "make: *** [all] Error 2"), LogLine(8, f"  in src/mod_{k}.c:{k + 3}"),
+                  LogLine(9, "The command \"make\" exited with 2.")]
+        x = naming.features(lines, focus=(7,), span=(7, 8))
+        y = np.array([ln.n == 8 for ln in lines], dtype=np.float64)
+        samples.append((f"repo{k}", x, y, Excerpt(lines, focus=(7,), focus_span=(7, 8)), [f"src/mod_{k}.c"]))
+    weights = naming.train(samples, steps=200)
+    ex = samples[0][3]
+    assert ex.lines[naming.rank_lines(ex, weights)[0]].n == 8
+    assert naming.hit_rate(samples, weights) == 1.0
+    assert naming.hit_rate(samples, None) == 0.0   # the key line alone never names the file
