@@ -8,7 +8,8 @@ Quality (LogChunks; CiDiff for evidence too):
                    ../shared/eval/score_excerpts.py (budget 30 lines), next to the whole excerpt's
   id hit           the root cause names one of the labelled chunk's key identifiers
                    (training.evaluate.chunk_ids), and mean id recall
-Systems: first line (excerpt's first line as root cause), key line (our no-model fallback),
+Systems: first line (excerpt's first line as root cause), key line (the excerpt's key line alone),
+key line + names (our no-model fallback: the key line and the identifiers bot.naming ranks first),
 retrieval only (the top passage's stated cause), model only (route forced to finetune: no
 retrieval), hybrid (the engine as deployed).
 Latency: the hybrid engine with the model loaded on logs padded to --latency-lines lines; p50/p95
@@ -82,13 +83,15 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
     from training.evaluate import chunk_ids
 
     sc = load_scorer(datasets)
-    systems = ["first line", "key line", "retrieval only"] + (["model only", "hybrid"] if with_model else ["engine (no model)"])
+    systems = ["first line", "key line", "key line + names", "retrieval only"] + (
+        ["model only", "hybrid"] if with_model else ["engine (no model)"])
     causes: dict[str, dict[str, str]] = {s: {} for s in systems}
     evidence: dict[str, dict[str, list[str]]] = {"whole excerpt": {}, "answer evidence": {}}
     rows = [("logchunks", r) for r in load_rows(datasets, "logchunks")[:limit]]
     rows += [("cidiff", r) for r in load_rows(datasets, "cidiff")[:limit]]
     started = time.perf_counter()
     ran_model: dict[str, int] = {}
+    kept = [0, 0]  # LogChunks answers where the engine set the model's cause aside / kept it
     for i, (name, row) in enumerate(rows):
         path = datasets / row["log"]
         pass_log = datasets / row["pass_log"] if row.get("pass_log") else None
@@ -96,7 +99,8 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
         key = row["log"]
         evidence["whole excerpt"][key] = [ln.text for ln in excerpt.lines]
         causes["first line"][key] = excerpt.lines[0].text if excerpt.lines else ""
-        causes["key line"][key] = from_excerpt(excerpt)[0]
+        causes["key line"][key] = from_excerpt(excerpt, names=False)[0]
+        causes["key line + names"][key] = from_excerpt(excerpt)[0]
         causes["retrieval only"][key] = top_passage_cause(engine, excerpt)
         if with_model:
             if ran_model.get(name, 0) >= model_limit:
@@ -105,6 +109,8 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
             causes["model only"][key] = engine.answer(AnswerRequest(log=path, pass_log=pass_log, route="finetune")).root_cause
         answer = engine.answer(AnswerRequest(log=path, pass_log=pass_log, route="hybrid"))
         causes["hybrid" if with_model else "engine (no model)"][key] = answer.root_cause
+        if name == "logchunks":
+            kept[answer.note is None or "model's answer" not in answer.note] += 1
         evidence["answer evidence"][key] = [ln.text for ln in answer.evidence]
         if (i + 1) % 20 == 0:
             print(f"  {i + 1}/{len(rows)} logs, {time.perf_counter() - started:.0f}s", flush=True)
@@ -131,6 +137,9 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
             recalls.append(len(found) / len(wanted))
         if hits:
             print(f"  {system:<18}{len(hits):>5}{sum(hits) / len(hits):>9.3f}{sum(recalls) / len(recalls):>11.3f}")
+    print(f"  (the engine kept the model's own cause in {kept[1]} of {sum(kept)} LogChunks answers and set it aside"
+          f" for the key line in {kept[0]}; 'key line + names' uses bot/naming.py's weights, trained on these"
+          f" logs: `python -m bot.naming` prints the estimate for unseen repositories)")
 
 
 def padded_log(raw: str, lines: int) -> str:

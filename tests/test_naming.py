@@ -106,3 +106,29 @@ def test_training_learns_which_line_names_the_failure():
     assert ex.lines[naming.rank_lines(ex, weights)[0]].n == 8
     assert naming.hit_rate(samples, weights) == 1.0
     assert naming.hit_rate(samples, None) == 0.0   # the key line alone never names the file
+
+
+def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it():
+    from bot.engine import finish_log_answer
+    from training.data import Example
+    from training.evaluate import evaluate
+    from training.types import Generation
+
+    class OneAnswer:
+        def generate(self, messages, *, max_new_tokens=None, json_schema=None):
+            return Generation(text="Root Cause: an assertion in the order tests failed.\nFix: fix the total.",
+                              new_tokens=5, seconds=0.01)
+
+    log = "\n".join(["$ pytest -q", "..F.", "    def test_total():", ">       assert total([1, 2]) == 4",
+                     "E       assert 3 == 4", "tests/test_orders.py:12: AssertionError",
+                     "FAILED tests/test_orders.py::test_total - assert 3 == 4", "1 failed, 3 passed in 0.12s",
+                     "Error: Process completed with exit code 1."])
+    example = Example(input=log, output="", meta={"key_ids": ["tests/test_orders.py"]})
+
+    def post(raw, ex, notes):
+        cause, fix = finish_log_answer(raw, extract(ex.input), notes)
+        return f"Root Cause: {cause}\nFix: {fix}"
+
+    m = evaluate(OneAnswer(), [example], context="none", post=post)
+    assert m["id_recall"] == 0.0 and m["served_id_recall"] == 1.0
+    assert evaluate(OneAnswer(), [example], context="none")["served_id_recall"] is None

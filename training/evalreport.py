@@ -8,7 +8,7 @@ from pathlib import Path
 from training.evaluate import default_heldout, evaluate, load_examples, real_examples
 
 VARIANTS = ("base", "adapter", "adapter+retrieval")
-METRICS = ("format_compliance", "json_valid", "id_recall")
+METRICS = ("format_compliance", "json_valid", "id_recall", "served_id_recall")
 
 
 def suite_examples(suite: str, limit: int, datasets: Path | None) -> tuple[list, str | None]:
@@ -27,7 +27,8 @@ def suite_examples(suite: str, limit: int, datasets: Path | None) -> tuple[list,
 
 
 def compare(generator, adapter_dir: Path | None, version: str | None, examples: list, *,
-            fmt: str | None, retriever=None, budget_chars: int | None = None, on_variant=None) -> dict:
+            fmt: str | None, retriever=None, budget_chars: int | None = None, on_variant=None,
+            post=None) -> dict:
     """Score the three variants on the same examples with one loaded base model."""
     results = {}
     for variant in VARIANTS:
@@ -41,7 +42,7 @@ def compare(generator, adapter_dir: Path | None, version: str | None, examples: 
             generator.swap_adapter(adapter_dir, version)
         context = "none" if variant != "adapter+retrieval" else ("retrieve" if retriever else "own")
         results[variant] = evaluate(generator, examples, retriever, limit=None, context=context,
-                                    fmt=fmt, budget_chars=budget_chars)
+                                    fmt=fmt, budget_chars=budget_chars, post=post)
         results[variant]["context"] = context
     return results
 
@@ -53,13 +54,17 @@ def write_report(suite: str, results: dict, reports_dir: Path, info: dict) -> tu
     _chart(suite, results, png)
     lines = [f"# cibot eval: {suite}", "", f"- base: {info.get('base')}", f"- adapter: {info.get('adapter')}",
              f"- examples: {info.get('n')}", f"- created: {stamp}", "",
-             "| variant | context | format compliance | JSON valid | id recall | id recall, well-formed answers only | tokens/s |",
-             "|---|---|---|---|---|---|---|"]
+             "| variant | context | format compliance | JSON valid | id recall | id recall, well-formed answers only "
+             "| id recall as served | tokens/s |",
+             "|---|---|---|---|---|---|---|---|"]
     for variant, m in results.items():
         lines.append(f"| {variant} | {m.get('context')} | {_f(m.get('format_compliance'))} | "
                      f"{_f(m.get('json_valid'))} | {_f(m.get('id_recall'))} | {_f(m.get('answer_id_recall'))} | "
-                     f"{_f(m.get('tokens_per_s'))} |")
-    lines += ["", f"![chart]({png.name})", "", "## Sample answers", ""]
+                     f"{_f(m.get('served_id_recall'))} | {_f(m.get('tokens_per_s'))} |")
+    lines += ["", "id recall scores the model's raw text; as served, the engine's checks have run (an answer"
+              " that is unparsable, made up or about other lines gives way to the log's key line) and the"
+              " identifiers the failing lines name that the answer left out are added (bot/naming.py).",
+              "", f"![chart]({png.name})", "", "## Sample answers", ""]
     for variant, m in results.items():
         for s in m.get("samples", [])[:2]:
             lines += [f"**{variant}** (ids {s['ids']}, recall {s['recall']}):", "", "```", s["answer"][:400], "```", ""]

@@ -63,9 +63,11 @@ def recall(answer: str, ids: list[str]) -> float | None:
 
 def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None, *,
              limit: int | None = 100, context: str = "own", fmt: str | None = None,
-             budget_chars: int | None = None) -> dict:
+             budget_chars: int | None = None, post=None) -> dict:
     """Answer each example and score it. context: "none" (no reference notes), "own" (the
-    example's own notes), "retrieve" (retriever.search on the log). fmt forces text/json."""
+    example's own notes), "retrieve" (retriever.search on the log). fmt forces text/json.
+    post(answer_text, example, notes) -> text, when given, is the serving layer's finishing of an
+    answer (the engine's checks and names); its recall is reported as served_id_recall."""
     if isinstance(examples, (str, Path)):
         examples = load_examples(Path(examples), limit)
     examples = list(examples)[:limit] if limit else list(examples)
@@ -83,6 +85,10 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
         scores["tokens"] += gen.new_tokens
         # A JSON answer the generator had to repair counts against the model, not for it.
         _score(scores, ex, gen.text, samples, repaired=bool(gen.meta.get("json_repaired")))
+        if post is not None:
+            r = recall(post(gen.text, ex, notes), key_ids(ex))
+            if r is not None:
+                scores["served_sum"] = scores.get("served_sum", 0.0) + r
     return _summary(scores, samples)
 
 
@@ -137,6 +143,7 @@ def _summary(s: dict, samples: list) -> dict:
         "json_valid": round(s["json_ok"] / s["json_asked"], 4) if s["json_asked"] else None,
         "id_recall": round(s["recall_sum"] / s["recall_n"], 4) if s["recall_n"] else None,
         "answer_id_recall": round(s.get("answered_sum", 0.0) / s["recall_n"], 4) if s["recall_n"] else None,
+        "served_id_recall": round(s["served_sum"] / s["recall_n"], 4) if s["recall_n"] and "served_sum" in s else None,
         "tokens_per_s": round(s["tokens"] / s["seconds"], 1) if s["seconds"] else None,
         "samples": samples,
     }

@@ -44,7 +44,8 @@ def register(app: typer.Typer) -> None:
         retriever = _retriever(settings) if retrieval else None
         results = compare(generator, adapter_dir, version, examples, fmt=fmt, retriever=retriever,
                           budget_chars=prompt_budget_chars(settings.train.max_seq_len),
-                          on_variant=lambda v: print(f"evaluating {v} on {len(examples)} examples", file=_err()))
+                          on_variant=lambda v: print(f"evaluating {v} on {len(examples)} examples", file=_err()),
+                          post=_as_served(settings))
         info = {"base": settings.model.base, "adapter": version, "n": len(examples), "suite": suite}
         md, png = write_report(suite, results, settings.paths.reports, info)
         slim = {v: {k: x for k, x in m.items() if k != "samples"} for v, m in results.items()}
@@ -53,8 +54,22 @@ def register(app: typer.Typer) -> None:
             return
         for variant, m in slim.items():
             print(f"{variant:<18} format {m['format_compliance']}  json {m['json_valid']}  "
-                  f"id recall {m['id_recall']}  ({m['context']} context)")
+                  f"id recall {m['id_recall']}  as served {m['served_id_recall']}  ({m['context']} context)")
         print(f"report: {md}")
+
+
+def _as_served(settings):
+    """The engine's finishing of an answer about a log, as `evaluate(post=...)` wants it."""
+    from bot.engine import EngineConfig, finish_log_answer
+    from retrieval.logs.excerpt import extract
+
+    lines = EngineConfig.from_settings(settings).excerpt_lines
+
+    def post(raw: str, example, notes: list) -> str:
+        cause, fix = finish_log_answer(raw, extract(example.input, max_lines=lines), notes)
+        return f"Root Cause: {cause}\nFix: {fix}"
+
+    return post
 
 
 def _err():
