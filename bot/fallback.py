@@ -39,13 +39,17 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
     return cause, "Fix the error on that line; the evidence below shows its context."
 
 
-def with_names(cause: str, excerpt: Excerpt, at_most: int = 3) -> str:
-    """A model's root cause followed by the identifiers the failing lines name that it leaves
-    out, so a reader sees which file or test to open even when the model only paraphrased."""
-    found = naming.named(excerpt, skip=cause, at_most=at_most)
-    if not found:
-        return cause
-    return f"{cause.rstrip('. ')} (the failing lines name " + ", ".join(f"{n.text} at line {n.line}" for n in found) + ")"
+def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
+    """A model's root cause followed by the log's key line and the identifiers the failing lines
+    name that it leaves out: the reader sees the line that proves it and which file or test to
+    open even when the model only paraphrased (or, being small, garbled a name)."""
+    line = key_line(excerpt.lines)
+    said = strip_timestamp(line.text).strip()[:200] if line is not None else ""
+    parts = [f"line {line.n}: {said}"] if said and said.lower() not in cause.lower() else []
+    found = naming.named(excerpt, skip=f"{cause}\n{said}", at_most=at_most)
+    if found:
+        parts.append("the failing lines name " + ", ".join(f"{n.text} (line {n.line})" for n in found))
+    return f"{cause.rstrip('. ')} ({'; '.join(parts)})" if parts else cause
 
 
 def body(passage: Passage) -> str:

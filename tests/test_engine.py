@@ -295,5 +295,6 @@ def test_anchored_means_naming_something_from_the_failing_lines():
 def test_a_kept_model_cause_is_followed_by_the_names_it_left_out(router):
     vague = "Root Cause: npm could not resolve the dependency tree.\nFix: align the peer versions."
     answer = engine(FakeGenerator().enqueue([vague]), [NPM_RUNBOOK], router).answer(AnswerRequest(log=NPM_LOG, route="hybrid"))
-    assert answer.root_cause.startswith("npm could not resolve the dependency tree (the failing lines name ")
-    assert "react-dom@17.0.2" in answer.root_cause and answer.note is None
+    assert answer.root_cause == ("npm could not resolve the dependency tree (line 42: npm ERR! ERESOLVE unable to "
+                                 "resolve dependency tree; the failing lines name react-dom@17.0.2 (line 43))")
+    assert answer.note is None

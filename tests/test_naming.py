@@ -69,18 +69,19 @@ def excerpt_line_has(excerpt: Excerpt, n: naming.Named) -> bool:
     return any(ln.n == n.line and n.text in ln.text for ln in excerpt.lines)
 
 
-def test_with_names_adds_only_the_identifiers_a_model_left_out():
+def test_with_names_cites_the_key_line_and_adds_only_the_identifiers_a_model_left_out():
     excerpt = extract(ERLANG)
     added = with_names("the compiler rejected an unused import", excerpt)
-    assert added.startswith("the compiler rejected an unused import (the failing lines name ")
-    assert "beam_ssa.erl:127" in added
+    assert added.startswith("the compiler rejected an unused import (line 33: make[3]: *** [../ebin/beam_ssa.beam] Error 1;")
+    assert "the failing lines name beam_ssa.erl:127 (line 32)" in added
     complete = "beam_ssa.erl:127 imports lists:umerge/1 without using it"
-    assert "beam_ssa.erl:127 at line" not in with_names(complete, excerpt)
+    assert "beam_ssa.erl:127 (line" not in with_names(complete, excerpt)
 
 
-def test_with_names_leaves_a_cause_alone_when_the_log_names_nothing():
+def test_with_names_only_cites_the_key_line_when_the_log_names_nothing():
     excerpt = Excerpt(lines=[LogLine(1, "Killed"), LogLine(2, "Error: exit 137")])
-    assert with_names("the runner was out of memory", excerpt) == "the runner was out of memory"
+    assert with_names("the runner was out of memory", excerpt) == "the runner was out of memory (line 2: Error: exit 137)"
+    assert with_names("it failed with Error: exit 137", excerpt) == "it failed with Error: exit 137"
 
 
 def test_the_excerpt_records_its_best_blocks_anchors_inside_the_blocks_span():

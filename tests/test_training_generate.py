@@ -57,6 +57,16 @@ def test_generate_applies_the_chat_template_and_counts_tokens(generator):
     assert gen.model.base == generator.base and gen.model.adapter is None
 
 
+def test_text_answers_are_decoded_in_the_root_cause_fix_shape(generator):
+    from training.generate import _at_fix_label
+
+    gen = generator.generate(MESSAGES)
+    assert gen.meta.get("text_guided") and gen.text.startswith("Root Cause:") and "\nFix:" in gen.text
+    assert gen.text.count("Fix:") == 1
+    assert _at_fix_label("the lock file is stale. Fix:") and _at_fix_label("stale\n**Fix**:")
+    assert not _at_fix_label("run the prefix: fixture")
+
+
 def test_json_requests_always_return_schema_valid_json(generator):
     gen = generator.generate(MESSAGES, json_schema=ANSWER_SCHEMA)
     obj = json.loads(gen.text)

@@ -53,7 +53,8 @@ def write_report(suite: str, results: dict, reports_dir: Path, info: dict) -> tu
     md, png = reports_dir / f"eval-{suite}-{stamp}.md", reports_dir / f"eval-{suite}-{stamp}.png"
     _chart(suite, results, png)
     lines = [f"# cibot eval: {suite}", "", f"- base: {info.get('base')}", f"- adapter: {info.get('adapter')}",
-             f"- examples: {info.get('n')}", f"- created: {stamp}", "",
+             f"- examples: {info.get('n')}", f"- text decoding: {info.get('decoding', 'guided')}",
+             f"- created: {stamp}", "",
              "| variant | context | format compliance | JSON valid | id recall | id recall, well-formed answers only "
              "| id recall as served | tokens/s |",
              "|---|---|---|---|---|---|---|---|"]

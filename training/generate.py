@@ -3,6 +3,7 @@ protocol. Loaded once; one request runs at a time under a lock, a bounded number
 are refused as busy; adapters are swapped between requests, never during one."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 from retrieval.errors import CibotError
 from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
 from training.types import Generation, ModelInfo
+
+# Of the new-token budget, the most the root cause may take before "Fix:" is given.
+CAUSE_SHARE = 0.6
+_FIX_LABEL = re.compile(r"(?i)(?:^|\s)(?:\*\*)?fix\s*(?:\*\*)?\s*:")
+_LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
+
 
 class Busy(CibotError):
     """Every generation slot is taken; try again shortly."""
@@ -50,6 +57,8 @@ class LocalGenerator:
         from training.slots import model_slots
 
         self.slots = model_slots(model)
+        # Text answers are decoded in the "Root Cause: ... Fix: ..." shape (see _guided_text).
+        self.guided_text = True
 
     # --- Generator protocol ----------------------------------------------------------------------
     def info(self) -> ModelInfo:
@@ -106,6 +115,11 @@ class LocalGenerator:
             text, prompt_tokens, new_tokens = self._guided_json(messages, max_new, _string_fields(schema))
             meta["json_guided"] = True
             text, meta["json_repaired"] = _as_json(text)
+        elif schema is None and self.guided_text:
+            # The same for text: "Root Cause:" is given, the model writes the cause up to its
+            # "Fix:" label (or until it has had its share of tokens), then "Fix:" is given too.
+            text, prompt_tokens, new_tokens = self._guided_text(messages, max_new)
+            meta["text_guided"] = True
         else:
             text, prompt_tokens, new_tokens = self._run(messages, max_new, "")
             if schema is not None:
@@ -127,7 +141,16 @@ class LocalGenerator:
             values[field] = _json_string(text)
         return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
 
-    def _run(self, messages: list[dict], max_new: int, prefix: str, stop_quote: bool = False) -> tuple[str, int, int]:
+    def _guided_text(self, messages: list[dict], max_new: int) -> tuple[str, int, int]:
+        cause_room = max(int(max_new * CAUSE_SHARE), 1)
+        text, prompt_tokens, n = self._run(messages, cause_room, "Root Cause:", stop=_at_fix_label)
+        cause = " ".join(_FIX_LABEL.split(text, maxsplit=1)[0].split())
+        fix, _, m = self._run(messages, max(max_new - n, 1), f"Root Cause: {cause}\nFix:")
+        fix = " ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split())
+        return format_answer(cause, fix), prompt_tokens, n + m
+
+    def _run(self, messages: list[dict], max_new: int, prefix: str, stop_quote: bool = False,
+             stop=None) -> tuple[str, int, int]:
         import torch
 
         from training.slots import delexicalise
@@ -138,6 +161,8 @@ class LocalGenerator:
             prefix = slots.apply(prefix)
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         ids = self.tokenizer(prompt + prefix, add_special_tokens=False)["input_ids"]
+        # The prompt's own tokens, not counting the part of the answer that was given.
+        prompt_tokens = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"]) if prefix else len(ids)
         room = max(self.window - max_new, 16)
         if len(ids) > room:  # keep the start (instructions) and the end (log tail, format line)
             head = room // 3
@@ -151,7 +176,9 @@ class LocalGenerator:
             logits_processor=_processors(len(ids)),
         )
         if stop_quote:
-            kwargs["stopping_criteria"] = _stop_at_quote(self.tokenizer, len(ids))
+            stop = _at_closing_quote
+        if stop is not None:
+            kwargs["stopping_criteria"] = _stop_when(self.tokenizer, len(ids), stop)
         with torch.inference_mode():
             if self._adapter is None and hasattr(self.model, "disable_adapter"):
                 with self.model.disable_adapter():
@@ -162,7 +189,7 @@ class LocalGenerator:
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         if slots is not None:
             text = slots.restore(text)
-        return text.strip(), len(ids), int(new.numel())
+        return text.strip(), min(prompt_tokens, len(ids)), int(new.numel())
 
 
 def _tune_threads(model) -> None:
@@ -216,20 +243,27 @@ def _string_fields(schema: dict) -> list[str]:
     return required if all((props[f] or {}).get("type") == "string" for f in required) else []
 
 
-def _stop_at_quote(tokenizer, prompt_len: int):
+def _stop_when(tokenizer, prompt_len: int, done):
+    """Stop once done(text generated so far) is true."""
     from transformers import StoppingCriteria, StoppingCriteriaList
 
-    class StopAtQuote(StoppingCriteria):
-        """Stop once the string being written is closed by an unescaped quote."""
-
+    class StopWhen(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
             import torch
 
             text = tokenizer.decode(input_ids[0, prompt_len:], skip_special_tokens=True)
-            done = _closing_quote(text) >= 0 or "\n" in text
-            return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+            return torch.full((input_ids.shape[0],), bool(done(text)), dtype=torch.bool, device=input_ids.device)
 
-    return StoppingCriteriaList([StopAtQuote()])
+    return StoppingCriteriaList([StopWhen()])
+
+
+def _at_closing_quote(text: str) -> bool:
+    """The JSON string being written is closed by an unescaped quote (or runs onto a new line)."""
+    return _closing_quote(text) >= 0 or "\n" in text
+
+
+def _at_fix_label(text: str) -> bool:
+    return bool(_FIX_LABEL.search(text))
 
 
 def _closing_quote(text: str) -> int:

@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
         version: Optional[str] = typer.Option(None, "--adapter", help="Adapter version (default: current)."),
         retrieval: bool = typer.Option(True, "--retrieval/--no-retrieval",
                                        help="Use the knowledge index for the +retrieval variant."),
+        guided: bool = typer.Option(True, "--guided/--free",
+                                    help="Decode text answers in the Root Cause/Fix shape, as served (--free: "
+                                         "the model's own format compliance)."),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     ) -> None:
         from bot.cli import state
@@ -41,12 +44,14 @@ def register(app: typer.Typer) -> None:
             registry.verify(version)
         generator = LocalGenerator(settings.model.base, device=settings.model.device,
                                    models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens)
+        generator.guided_text = guided
         retriever = _retriever(settings) if retrieval else None
         results = compare(generator, adapter_dir, version, examples, fmt=fmt, retriever=retriever,
                           budget_chars=prompt_budget_chars(settings.train.max_seq_len),
                           on_variant=lambda v: print(f"evaluating {v} on {len(examples)} examples", file=_err()),
                           post=_as_served(settings))
-        info = {"base": settings.model.base, "adapter": version, "n": len(examples), "suite": suite}
+        info = {"base": settings.model.base, "adapter": version, "n": len(examples), "suite": suite,
+                "decoding": "guided" if guided else "free"}
         md, png = write_report(suite, results, settings.paths.reports, info)
         slim = {v: {k: x for k, x in m.items() if k != "samples"} for v, m in results.items()}
         if as_json:
