@@ -42,6 +42,7 @@ class EngineConfig:
     channel_routes: dict[str, str] = field(default_factory=dict)
     never_echo: tuple[str, ...] = ()  # configured secret values; masked if a model repeats one
     model_base: str = "none"
+    min_logprob: float | None = None  # see ModelSettings.min_logprob
 
     @classmethod
     def from_settings(cls, settings: Any) -> "EngineConfig":
@@ -53,7 +54,7 @@ class EngineConfig:
         return cls(top_k=settings.retrieval.top_k, min_score=settings.retrieval.min_score,
                    context_tokens=settings.model.context_tokens, max_new_tokens=settings.model.max_new_tokens,
                    channel_routes=dict(settings.slack.channel_routes), never_echo=tuple(secrets),
-                   model_base=settings.model.base)
+                   model_base=settings.model.base, min_logprob=settings.model.min_logprob)
 
 
 class _Timer:
@@ -84,15 +85,19 @@ class _Work:
     findings: list = field(default_factory=list)
     prompt: Prompt | None = None
     raw: str | None = None
+    logprob: float | None = None  # the mean log-probability of the tokens of `raw`, when known
     model: dict = field(default_factory=dict)
 
 
-def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str) -> str | None:
+def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
+              logprob: float | None = None, min_logprob: float | None = None) -> str | None:
     """Why a model's answer about a log cannot be shown (a note for the reader), or None."""
     if parsed is None:
         return "the model's answer could not be used; this is the log's key line"
     if not excerpt.has_failure:
         return None
+    if logprob is not None and min_logprob is not None and logprob < min_logprob:
+        return "the model was unsure of its answer; this is the log's key line"
     if ev.made_up(" ".join(parsed), support):
         return "the model's answer named things the log does not show; this is the log's key line"
     if not ev.anchored(parsed[0], excerpt.lines):
@@ -106,7 +111,8 @@ def served(parsed: tuple[str, str], excerpt: Excerpt) -> tuple[str, str]:
     return (fallback.with_names(cause, excerpt) if excerpt.has_failure else cause), fix
 
 
-def finish_log_answer(raw: str, excerpt: Excerpt, passages: list) -> tuple[str, str]:
+def finish_log_answer(raw: str, excerpt: Excerpt, passages: list, logprob: float | None = None,
+                      min_logprob: float | None = None) -> tuple[str, str]:
     """(cause, fix) that the hybrid route shows for a model's raw answer about a log, leaving out
     CI-config findings; `cibot eval` scores answers as served with it."""
     from training.prompt import parse_answer
@@ -114,7 +120,7 @@ def finish_log_answer(raw: str, excerpt: Excerpt, passages: list) -> tuple[str, 
     parsed = parse_answer(raw)
     passages = [p for p in passages if isinstance(p, Passage)]
     support = excerpt.text() + "\n" + "\n".join(p.text for p in passages)
-    if set_aside(parsed, excerpt, support) is not None:
+    if set_aside(parsed, excerpt, support, logprob, min_logprob) is not None:
         return fallback.retrieval_only(excerpt, passages)
     return served(parsed, excerpt)
 
@@ -229,20 +235,26 @@ class AnswerEngine:
         info = gen.info()
         work.model = {"base": info.base, "adapter": info.adapter}
         if work.fmt != "json":
-            work.raw = gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens).text
+            self._keep(work, gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens))
             return
         from training.prompt import ANSWER_SCHEMA
 
         first = gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens,
-                             json_schema=ANSWER_SCHEMA).text
-        if _valid_json_answer(first):
-            work.raw = first
+                             json_schema=ANSWER_SCHEMA)
+        if _valid_json_answer(first.text):
+            self._keep(work, first)
             return
-        retry = work.prompt.messages + [{"role": "assistant", "content": first},
+        retry = work.prompt.messages + [{"role": "assistant", "content": first.text},
                                         {"role": "user", "content": JSON_RETRY}]
-        second = gen.generate(retry, max_new_tokens=self.config.max_new_tokens, json_schema=ANSWER_SCHEMA).text
+        second = gen.generate(retry, max_new_tokens=self.config.max_new_tokens, json_schema=ANSWER_SCHEMA)
         # Neither valid: the post stage builds the JSON from whatever parses, else from the log.
-        work.raw = second if _valid_json_answer(second) else first
+        self._keep(work, second if _valid_json_answer(second.text) else first)
+
+    @staticmethod
+    def _keep(work: _Work, generation) -> None:
+        work.raw = generation.text
+        meta = getattr(generation, "meta", None) or {}
+        work.logprob = meta.get("mean_logprob")
 
     # ---- post-processing ---------------------------------------------------------------------
 
@@ -280,7 +292,7 @@ class AnswerEngine:
         if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
             return strongest.root_cause, strongest.fix, None, 1.0, sources
         notes = []
-        problem = set_aside(parsed, work.excerpt, support)
+        problem = set_aside(parsed, work.excerpt, support, work.logprob, self.config.min_logprob)
         if problem is not None:
             # An answer that invents files and names, only repeats itself, or explains some other
             # failure than the log's failing lines is worse than the log's own key line: show that,

@@ -18,9 +18,9 @@ _STOP = frozenset(
     "your you our their there here which while build failed failure error errors fix root cause "
     "because check make sure run use using step job log line lines code exit".split()
 )
-_BRACKET_TS = re.compile(r"^\s*\[[^\]]*\d\d:\d\d[^\]]*\]\s*")  # Jenkins "[2024-12-09T16:11:53Z] "
+BRACKET_TS = re.compile(r"^\s*\[[^\]]*\d\d:\d\d[^\]]*\]\s*")  # Jenkins "[2024-12-09T16:11:53Z] "
 _SPECIFIC_TERM = re.compile(r"[./:_]|\d")
-_ERRORISH = re.compile(
+ERRORISH = re.compile(
     r"(?i)(error|exception|fail|fatal|denied|refused|not found|cannot|can't|unable|missing|"
     r"traceback|panic|killed|timed? ?out|no such|undefined|unresolved|mismatch|invalid)"
 )
@@ -81,9 +81,9 @@ def key_line(lines: Sequence[LogLine]) -> LogLine | None:
         text = ln.text.strip()
         if not text:
             continue
-        words = len(terms(_BRACKET_TS.sub("", strip_timestamp(text))))
+        words = len(terms(BRACKET_TS.sub("", strip_timestamp(text))))
         # A bare "[ERROR]" separator says nothing; the line that names what failed does.
-        score = failure_weight(text) + (1.0 if _ERRORISH.search(text) else 0.0) + min(words, 6) / 6 - (3.0 if words < 2 else 0.0)
+        score = failure_weight(text) + (1.0 if ERRORISH.search(text) else 0.0) + min(words, 6) / 6 - (3.0 if words < 2 else 0.0)
         if score > best_score:  # first of equals wins: the first real failure beats fallout
             best, best_score = ln, score
     return best
@@ -137,7 +137,7 @@ def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3) -> bool:
     key = key_line(lines)
     anchor = set()
     for ln in heavy + ([key] if key is not None else []):
-        anchor |= terms(_BRACKET_TS.sub("", strip_timestamp(ln.text)))
+        anchor |= terms(BRACKET_TS.sub("", strip_timestamp(ln.text)))
     return bool(terms(root_cause) & anchor)
 
 

@@ -9,7 +9,7 @@ import re
 from typing import Sequence
 
 from bot import naming
-from bot.evidence import key_line, terms
+from bot.evidence import BRACKET_TS, key_line, terms
 from retrieval.logs.signals import strip_timestamp
 from retrieval.types import Excerpt, Passage
 
@@ -31,7 +31,7 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
-    said = strip_timestamp(line.text).strip()[:240]
+    said = _said(line.text, 240)
     cause = f"the log fails at line {line.n}: {said}"
     found = naming.named(excerpt, skip=said, weights=weights) if names else []
     if found:
@@ -39,12 +39,17 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
     return cause, "Fix the error on that line; the evidence below shows its context."
 
 
+def _said(text: str, limit: int) -> str:
+    """A log line as a cause quotes it: without its timestamp, cut at `limit`."""
+    return BRACKET_TS.sub("", strip_timestamp(text)).strip()[:limit]
+
+
 def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
     """A model's root cause followed by the log's key line and the identifiers the failing lines
     name that it leaves out: the reader sees the line that proves it and which file or test to
     open even when the model only paraphrased (or, being small, garbled a name)."""
     line = key_line(excerpt.lines)
-    said = strip_timestamp(line.text).strip()[:200] if line is not None else ""
+    said = _said(line.text, 200) if line is not None else ""
     parts = [f"line {line.n}: {said}"] if said and said.lower() not in cause.lower() else []
     found = naming.named(excerpt, skip=f"{cause}\n{said}", at_most=at_most)
     if found:

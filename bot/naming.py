@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.evidence import _ERRORISH, failure_weight, key_line, terms
+from bot.evidence import BRACKET_TS, ERRORISH, failure_weight, key_line, terms
 from retrieval.logs import signals
 from retrieval.logs.identifiers import identifiers
 from retrieval.types import Excerpt, LogLine
@@ -35,6 +35,8 @@ FEATURE_VERSION = "1"
 _FILE_LINE = re.compile(r"[\w/.\-]+\.\w{1,6}[:(]\d+|line \d+ of \S+")
 _FRAME = re.compile(r"^\s*(?:at |File \"|from |#\d+ )")
 _TRAVIS_HOME = re.compile(r"/(?:home|Users)/travis/")
+# Tokens that look specific but name nothing to open: clock times, transfer rates.
+_NOT_A_NAME = re.compile(r"^T?\d{1,2}:\d\d|^\w{1,4}/s(?:ec)?$")
 
 FEATURES = (
     "bias", "weight", "weight_prev", "weight_next", "summary", "exit", "scaffold",
@@ -78,7 +80,7 @@ def features(lines: Sequence[LogLine], focus: Sequence[int] = (), span: tuple[in
             min(len(ids), 3) / 3, bool(_FILE_LINE.search(text)), in_best,
             d == 0, d == 1, d is not None and 2 <= d <= 3, d == -1, d is not None and d > 3,
             i == ki, abs(i - ki) == 1, i / max(1, len(lines)), i >= len(lines) - 3,
-            text[:1].isspace(), len(text) > 200, bool(_ERRORISH.search(text)), "://" in text, not text.strip(),
+            text[:1].isspace(), len(text) > 200, bool(ERRORISH.search(text)), "://" in text, not text.strip(),
             heaviest > 0 and weights[i] == heaviest, bool(_FRAME.search(text)),
             i != ki and bool(terms(text) & key_terms),
             min(max((counts[x.lower()] for x in ids), default=0), 5) / 5,
@@ -113,8 +115,9 @@ def named(excerpt: Excerpt, skip: str = "", at_most: int = 4, lines: int = 4,
     said = skip.lower()
     for i in rank_lines(excerpt, weights)[:lines]:
         ln = excerpt.lines[i]
-        first = next((x for x in identifiers(signals.strip_timestamp(ln.text))
-                      if x.lower() not in said and all(x.lower() != n.text.lower() for n in out)), None)
+        text = BRACKET_TS.sub("", signals.strip_timestamp(ln.text))
+        first = next((x for x in identifiers(text) if x.lower() not in said and not _NOT_A_NAME.match(x)
+                      and all(x.lower() != n.text.lower() for n in out)), None)
         if first is not None:
             out.append(Named(first, ln.n))
         if len(out) >= at_most:

@@ -20,8 +20,9 @@ class FakeGenerator:
     def generate(self, messages, *, max_new_tokens=None, json_schema=None) -> Generation:
         self.calls.append({"messages": messages, "json_schema": json_schema, "max_new_tokens": max_new_tokens})
         text = self.queue.pop(0) if self.queue else "I am not sure."
+        text, meta = text if isinstance(text, tuple) else (text, {})  # (text, meta) to script meta
         return Generation(text=text, prompt_tokens=self.count_tokens(str(messages)), new_tokens=len(text.split()),
-                          model=self.info())
+                          model=self.info(), meta=meta)
 
     def info(self) -> ModelInfo:
         return ModelInfo(self.base, self.adapter)

@@ -298,3 +298,13 @@ def test_a_kept_model_cause_is_followed_by_the_names_it_left_out(router):
     assert answer.root_cause == ("npm could not resolve the dependency tree (line 42: npm ERR! ERESOLVE unable to "
                                  "resolve dependency tree; the failing lines name react-dom@17.0.2 (line 43))")
     assert answer.note is None
+
+
+def test_an_answer_the_model_was_unsure_of_gives_way_to_the_key_line(router):
+    vague = "Root Cause: npm could not resolve the dependency tree.\nFix: align the peer versions."
+    unsure = engine(FakeGenerator().enqueue([(vague, {"mean_logprob": -2.0})]), [NPM_RUNBOOK], router,
+                    min_logprob=-0.9).answer(AnswerRequest(log=NPM_LOG, route="hybrid"))
+    assert unsure.root_cause.startswith("the log fails at line 42") and "unsure" in unsure.note
+    sure = engine(FakeGenerator().enqueue([(vague, {"mean_logprob": -0.3})]), [NPM_RUNBOOK], router,
+                  min_logprob=-0.9).answer(AnswerRequest(log=NPM_LOG, route="hybrid"))
+    assert sure.root_cause.startswith("npm could not resolve") and sure.note is None

@@ -126,7 +126,7 @@ def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it():
                      "Error: Process completed with exit code 1."])
     example = Example(input=log, output="", meta={"key_ids": ["tests/test_orders.py"]})
 
-    def post(raw, ex, notes):
+    def post(raw, ex, notes, meta):
         cause, fix = finish_log_answer(raw, extract(ex.input), notes)
         return f"Root Cause: {cause}\nFix: {fix}"
 

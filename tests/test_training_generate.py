@@ -62,7 +62,7 @@ def test_text_answers_are_decoded_in_the_root_cause_fix_shape(generator):
 
     gen = generator.generate(MESSAGES)
     assert gen.meta.get("text_guided") and gen.text.startswith("Root Cause:") and "\nFix:" in gen.text
-    assert gen.text.count("Fix:") == 1
+    assert gen.text.count("Fix:") == 1 and gen.meta["mean_logprob"] <= 0.0
     assert _at_fix_label("the lock file is stale. Fix:") and _at_fix_label("stale\n**Fix**:")
     assert not _at_fix_label("run the prefix: fixture")
 

@@ -66,7 +66,7 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
              budget_chars: int | None = None, post=None) -> dict:
     """Answer each example and score it. context: "none" (no reference notes), "own" (the
     example's own notes), "retrieve" (retriever.search on the log). fmt forces text/json.
-    post(answer_text, example, notes) -> text, when given, is the serving layer's finishing of an
+    post(answer_text, example, notes, generation_meta) -> text, when given, is the serving layer's finishing of an
     answer (the engine's checks and names); its recall is reported as served_id_recall."""
     if isinstance(examples, (str, Path)):
         examples = load_examples(Path(examples), limit)
@@ -86,7 +86,7 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
         # A JSON answer the generator had to repair counts against the model, not for it.
         _score(scores, ex, gen.text, samples, repaired=bool(gen.meta.get("json_repaired")))
         if post is not None:
-            r = recall(post(gen.text, ex, notes), key_ids(ex))
+            r = recall(post(gen.text, ex, notes, gen.meta), key_ids(ex))
             if r is not None:
                 scores["served_sum"] = scores.get("served_sum", 0.0) + r
     return _summary(scores, samples)

@@ -59,6 +59,7 @@ class LocalGenerator:
         self.slots = model_slots(model)
         # Text answers are decoded in the "Root Cause: ... Fix: ..." shape (see _guided_text).
         self.guided_text = True
+        self._logprobs = [0.0, 0]
 
     # --- Generator protocol ----------------------------------------------------------------------
     def info(self) -> ModelInfo:
@@ -109,6 +110,7 @@ class LocalGenerator:
     def _generate_locked(self, messages: list[dict], max_new: int, schema: dict | None) -> Generation:
         started = time.time()
         meta: dict = {}
+        self._logprobs = [0.0, 0]  # sum and count over the tokens the model chose (all runs)
         if schema is not None and _string_fields(schema):
             # Guided decoding: the JSON skeleton is fixed, the model writes each string value
             # (stopping at its closing quote), so the answer is valid JSON by construction.
@@ -124,6 +126,9 @@ class LocalGenerator:
             text, prompt_tokens, new_tokens = self._run(messages, max_new, "")
             if schema is not None:
                 text, meta["json_repaired"] = _as_json(text)
+        if self._logprobs[1]:
+            # How sure the model was of what it wrote: a garbled answer is a low-probability one.
+            meta["mean_logprob"] = round(self._logprobs[0] / self._logprobs[1], 4)
         return Generation(text=text, prompt_tokens=prompt_tokens, new_tokens=new_tokens,
                           seconds=time.time() - started, model=self.info(), meta=meta)
 
@@ -173,7 +178,7 @@ class LocalGenerator:
             input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new,
             do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
-            logits_processor=_processors(len(ids)),
+            logits_processor=_processors(len(ids)), output_scores=True, return_dict_in_generate=True,
         )
         if stop_quote:
             stop = _at_closing_quote
@@ -185,11 +190,23 @@ class LocalGenerator:
                     out = self.model.generate(**kwargs)
             else:
                 out = self.model.generate(**kwargs)
-        new = out[0, len(ids):]
+        new = out.sequences[0, len(ids):]
+        self._add_logprobs(out)
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         if slots is not None:
             text = slots.restore(text)
         return text.strip(), min(prompt_tokens, len(ids)), int(new.numel())
+
+
+    def _add_logprobs(self, out) -> None:
+        import torch
+
+        if not out.scores:
+            return
+        scores = self.model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)[0]
+        scores = scores[torch.isfinite(scores)]
+        self._logprobs[0] += float(scores.sum())
+        self._logprobs[1] += int(scores.numel())
 
 
 def _tune_threads(model) -> None:

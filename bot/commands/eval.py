@@ -68,10 +68,11 @@ def _as_served(settings):
     from bot.engine import EngineConfig, finish_log_answer
     from retrieval.logs.excerpt import extract
 
-    lines = EngineConfig.from_settings(settings).excerpt_lines
+    config = EngineConfig.from_settings(settings)
 
-    def post(raw: str, example, notes: list) -> str:
-        cause, fix = finish_log_answer(raw, extract(example.input, max_lines=lines), notes)
+    def post(raw: str, example, notes: list, meta: dict) -> str:
+        cause, fix = finish_log_answer(raw, extract(example.input, max_lines=config.excerpt_lines), notes,
+                                       meta.get("mean_logprob"), config.min_logprob)
         return f"Root Cause: {cause}\nFix: {fix}"
 
     return post
