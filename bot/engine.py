@@ -20,6 +20,7 @@ from bot import evidence as ev
 from bot import fallback
 from bot.answer import Answer, AnswerRequest, SourceRef
 from bot.budget import Prompt, fit
+from bot.finish import finish
 from retrieval.errors import UsageError
 from retrieval.types import Excerpt, Passage
 
@@ -87,42 +88,6 @@ class _Work:
     raw: str | None = None
     logprob: float | None = None  # the mean log-probability of the tokens of `raw`, when known
     model: dict = field(default_factory=dict)
-
-
-def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
-              logprob: float | None = None, min_logprob: float | None = None) -> str | None:
-    """Why a model's answer about a log cannot be shown (a note for the reader), or None."""
-    if parsed is None:
-        return "the model's answer could not be used; this is the log's key line"
-    if not excerpt.has_failure:
-        return None
-    if logprob is not None and min_logprob is not None and logprob < min_logprob:
-        return "the model was unsure of its answer; this is the log's key line"
-    if ev.made_up(" ".join(parsed), support):
-        return "the model's answer named things the log does not show; this is the log's key line"
-    if not ev.anchored(parsed[0], excerpt.lines):
-        return "the model's answer did not name the failing lines; this is the log's key line"
-    return None
-
-
-def served(parsed: tuple[str, str], excerpt: Excerpt) -> tuple[str, str]:
-    """A usable model answer as shown: its cause followed by the identifiers it left out."""
-    cause, fix = parsed
-    return (fallback.with_names(cause, excerpt) if excerpt.has_failure else cause), fix
-
-
-def finish_log_answer(raw: str, excerpt: Excerpt, passages: list, logprob: float | None = None,
-                      min_logprob: float | None = None) -> tuple[str, str]:
-    """(cause, fix) that the hybrid route shows for a model's raw answer about a log, leaving out
-    CI-config findings; `cibot eval` scores answers as served with it."""
-    from training.prompt import parse_answer
-
-    parsed = parse_answer(raw)
-    passages = [p for p in passages if isinstance(p, Passage)]
-    support = excerpt.text() + "\n" + "\n".join(p.text for p in passages)
-    if set_aside(parsed, excerpt, support, logprob, min_logprob) is not None:
-        return fallback.retrieval_only(excerpt, passages)
-    return served(parsed, excerpt)
 
 
 class AnswerEngine:
@@ -291,17 +256,9 @@ class AnswerEngine:
         strongest = work.findings[0] if work.findings else None
         if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
             return strongest.root_cause, strongest.fix, None, 1.0, sources
-        notes = []
-        problem = set_aside(parsed, work.excerpt, support, work.logprob, self.config.min_logprob)
-        if problem is not None:
-            # An answer that invents files and names, only repeats itself, or explains some other
-            # failure than the log's failing lines is worse than the log's own key line: show that,
-            # with the best runbook's fix.
-            cause, fix = fallback.retrieval_only(work.excerpt, sources)
-            sources = sources[:1]  # the one passage the fix was taken from
-            notes.append(problem)
-        else:
-            cause, fix = served(parsed, work.excerpt)
+        done = finish(parsed, work.excerpt, sources, work.logprob, self.config.min_logprob)
+        cause, fix, sources = done.cause, done.fix, done.passages
+        notes = [done.problem] if done.problem else []
         if not work.excerpt.lines:
             notes.append("no log was attached; attach the failing job's log for a grounded answer")
         elif not work.excerpt.has_failure:

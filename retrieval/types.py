@@ -23,7 +23,8 @@ class Excerpt:
     total_lines: int = 0
     has_failure: bool = True
     source: str | None = None
-    # The best failure block: its anchor lines (strongest signals, first first) and its span.
+    # The best failure block: its anchor lines (the lines that opened or grew it, in log order)
+    # and its span.
     focus: tuple[int, ...] = ()
     focus_span: tuple[int, int] | None = None
 

@@ -110,7 +110,8 @@ def test_json_format_validates_and_retries_once_with_the_schema():
     gen = FakeGenerator().enqueue(["not json at all", '{"root_cause": "peer conflict on react", "fix": "pin react 17"}'])
     answer = engine(gen).answer(AnswerRequest(log=NPM_LOG, format="json"))
     assert len(gen.calls) == 2 and all(c["json_schema"] for c in gen.calls)
-    assert answer.root_cause.startswith("peer conflict on react")
+    assert answer.root_cause == ("peer conflict on react (line 42: npm ERR! ERESOLVE unable to resolve dependency "
+                                 "tree; the failing lines name react-dom@17.0.2 (line 43))")
     validate(answer.to_json())
 
 

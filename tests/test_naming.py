@@ -109,27 +109,33 @@ def test_training_learns_which_line_names_the_failure():
     assert naming.hit_rate(samples, None) == 0.0   # the key line alone never names the file
 
 
-def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it():
-    from bot.engine import finish_log_answer
+def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it(tmp_path):
+    from bot.commands.eval import _as_served
+    from bot.settings import load_settings
     from training.data import Example
     from training.evaluate import evaluate
     from training.types import Generation
 
     class OneAnswer:
+        def __init__(self, logprob):
+            self.logprob = logprob
+
         def generate(self, messages, *, max_new_tokens=None, json_schema=None):
             return Generation(text="Root Cause: an assertion in the order tests failed.\nFix: fix the total.",
-                              new_tokens=5, seconds=0.01)
+                              new_tokens=5, seconds=0.01, meta={"mean_logprob": self.logprob})
 
-    log = "\n".join(["$ pytest -q", "..F.", "    def test_total():", ">       assert total([1, 2]) == 4",
-                     "E       assert 3 == 4", "tests/test_orders.py:12: AssertionError",
-                     "FAILED tests/test_orders.py::test_total - assert 3 == 4", "1 failed, 3 passed in 0.12s",
-                     "Error: Process completed with exit code 1."])
-    example = Example(input=log, output="", meta={"key_ids": ["tests/test_orders.py"]})
+    log = tmp_path / "build.log"
+    log.write_text("\n".join(["$ pytest -q", "..F.", "    def test_total():", ">       assert total([1, 2]) == 4",
+                              "E       assert 3 == 4", "tests/test_orders.py:12: AssertionError",
+                              "FAILED tests/test_orders.py::test_total - assert 3 == 4", "1 failed, 3 passed in 0.12s",
+                              "Error: Process completed with exit code 1."]))
+    # The input is what the model saw (an excerpt); as served, the original log is excerpted.
+    example = Example(input="(excerpt shown to the model)", output="",
+                      meta={"key_ids": ["tests/test_orders.py"], "log_path": str(log)})
+    post = _as_served(load_settings())
 
-    def post(raw, ex, notes, meta):
-        cause, fix = finish_log_answer(raw, extract(ex.input), notes)
-        return f"Root Cause: {cause}\nFix: {fix}"
-
-    m = evaluate(OneAnswer(), [example], context="none", post=post)
+    m = evaluate(OneAnswer(-0.2), [example], context="none", post=post)
     assert m["id_recall"] == 0.0 and m["served_id_recall"] == 1.0
-    assert evaluate(OneAnswer(), [example], context="none")["served_id_recall"] is None
+    assert evaluate(OneAnswer(-0.2), [example], context="none")["served_id_recall"] is None
+    # An unsure answer gives way to the key line, which names the file too.
+    assert evaluate(OneAnswer(-5.0), [example], context="none", post=post)["served_id_recall"] == 1.0

@@ -145,5 +145,6 @@ def test_the_engine_answers_through_the_http_backend(server):
                                                               "Fix: install libssl-dev."}}]})
     engine = AnswerEngine(generator=OpenAIGenerator(url(server), model="v7", base_name="embedded"))
     answer = engine.answer(AnswerRequest(log="ld: library not found for -lssl\nclang: error: linker command failed"))
-    assert answer.root_cause.startswith("the linker cannot find libssl") and answer.model == {"base": "embedded", "adapter": "v7"}
+    assert answer.root_cause == "the linker cannot find libssl (line 2: clang: error: linker command failed)"
+    assert answer.model == {"base": "embedded", "adapter": "v7"}
     assert "library not found for -lssl" in server.seen[-1][3]["messages"][-1]["content"]

@@ -64,8 +64,11 @@ def write_report(suite: str, results: dict, reports_dir: Path, info: dict) -> tu
                      f"{_f(m.get('served_id_recall'))} | {_f(m.get('tokens_per_s'))} |")
     lines += ["", "id recall scores the model's raw text; as served, the engine's checks have run (an answer"
               " that is unparsable, made up or about other lines gives way to the log's key line) and the"
-              " identifiers the failing lines name that the answer left out are added (bot/naming.py).",
-              "", f"![chart]({png.name})", "", "## Sample answers", ""]
+              " identifiers the failing lines name that the answer left out are added (bot/naming.py)."]
+    if suite == "real":
+        lines += ["", "On this suite the served figure is in-sample: bot/naming.py's ranker was trained on these"
+                      " LogChunks logs (`python -m bot.naming` prints its estimate for unseen repositories)."]
+    lines += ["", f"![chart]({png.name})", "", "## Sample answers", ""]
     for variant, m in results.items():
         for s in m.get("samples", [])[:2]:
             lines += [f"**{variant}** (ids {s['ids']}, recall {s['recall']}):", "", "```", s["answer"][:400], "```", ""]
@@ -90,7 +93,7 @@ def _chart(suite: str, results: dict, path: Path) -> None:
     for i, metric in enumerate(METRICS):
         values = [results[v].get(metric) or 0.0 for v in variants]
         ax.bar([x + i * width for x in range(len(variants))], values, width, label=metric)
-    ax.set_xticks([x + width for x in range(len(variants))], variants)
+    ax.set_xticks([x + width * (len(METRICS) - 1) / 2 for x in range(len(variants))], variants)
     ax.set_ylim(0, 1.05)
     ax.set_title(f"cibot eval: {suite}")
     ax.legend(fontsize=8)

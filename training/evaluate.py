@@ -14,13 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
-from retrieval.logs.identifiers import COMMON, identifiers
+from retrieval.logs.identifiers import COMMON, TOKEN, identifiers
 from training.data import Example, clean_example, read_jsonl
 from training.prompt import build_messages, parse_answer
 
 REPO = Path(__file__).resolve().parent.parent
 SUITES = ("heldout", "json", "real")
-_IDENT = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
 
 
 def default_heldout() -> Path:
@@ -46,7 +45,7 @@ def key_ids(ex: Example) -> list[str]:
 
 def derive_ids(reference: str, log: str, at_most: int = 3) -> list[str]:
     found: list[str] = []
-    for tok in _IDENT.findall(reference):
+    for tok in TOKEN.findall(reference):
         tok = tok.strip(".:/-")
         specific = any(c in tok for c in "._/-:") or any(c.isdigit() for c in tok) or (tok[:1].isupper() and len(tok) > 3)
         if len(tok) >= 4 and tok.lower() not in COMMON and specific and tok in log and tok not in found:
@@ -166,7 +165,8 @@ def real_examples(datasets: Path, limit: int | None = 100, excerpt_lines: int = 
         chunk = row.get("chunk") or ""
         ids = chunk_ids(chunk)
         if ids:
-            out.append(Example(input=excerpt, output="", meta={"key_ids": ids, "source": row.get("log")}))
+            out.append(Example(input=excerpt, output="", meta={"key_ids": ids, "source": row.get("log"),
+                                                               "log_path": str(Path(datasets) / row["log"])}))
     return out
 
 

@@ -14,7 +14,9 @@ from training.types import Generation, ModelInfo
 
 # Of the new-token budget, the most the root cause may take before "Fix:" is given.
 CAUSE_SHARE = 0.6
-_FIX_LABEL = re.compile(r"(?i)(?:^|\s)(?:\*\*)?fix\s*(?:\*\*)?\s*:")
+# A "Fix:" label starts a line or follows a sentence ("... is stale. Fix: ..."), never mid-sentence
+# ("the build needs a fix: pin it" is still the cause).
+_FIX_LABEL = re.compile(r"(?i)(?:^|(?<=\n)|(?<=[.!?;] ))[ \t]*(?:\*\*)?fix[ \t]*(?:\*\*)?[ \t]*:")
 _LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
 
 
@@ -110,7 +112,7 @@ class LocalGenerator:
     def _generate_locked(self, messages: list[dict], max_new: int, schema: dict | None) -> Generation:
         started = time.time()
         meta: dict = {}
-        self._logprobs = [0.0, 0]  # sum and count over the tokens the model chose (all runs)
+        self._logprobs = [0.0, 0]  # this request's chosen-token log-probs: sum, count (under the lock)
         if schema is not None and _string_fields(schema):
             # Guided decoding: the JSON skeleton is fixed, the model writes each string value
             # (stopping at its closing quote), so the answer is valid JSON by construction.
@@ -165,20 +167,20 @@ class LocalGenerator:
             messages, slots = delexicalise(messages, self.slots)
             prefix = slots.apply(prefix)
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        ids = self.tokenizer(prompt + prefix, add_special_tokens=False)["input_ids"]
-        # The prompt's own tokens, not counting the part of the answer that was given.
-        prompt_tokens = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"]) if prefix else len(ids)
-        room = max(self.window - max_new, 16)
-        if len(ids) > room:  # keep the start (instructions) and the end (log tail, format line)
+        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        given = self.tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else []
+        room = max(self.window - max_new - len(given), 16)
+        if len(prompt_ids) > room:  # keep the start (instructions) and the end (log tail, format line)
             head = room // 3
-            ids = ids[:head] + ids[len(ids) - (room - head):]
+            prompt_ids = prompt_ids[:head] + prompt_ids[len(prompt_ids) - (room - head):]
+        ids = prompt_ids + given
         device = next(self.model.parameters()).device
         input_ids = torch.tensor([ids], device=device)
         kwargs = dict(
             input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new,
             do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
-            logits_processor=_processors(len(ids)), output_scores=True, return_dict_in_generate=True,
+            logits_processor=_processors(len(ids), self._logprobs),
         )
         if stop_quote:
             stop = _at_closing_quote
@@ -190,23 +192,11 @@ class LocalGenerator:
                     out = self.model.generate(**kwargs)
             else:
                 out = self.model.generate(**kwargs)
-        new = out.sequences[0, len(ids):]
-        self._add_logprobs(out)
+        new = out[0, len(ids):]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         if slots is not None:
             text = slots.restore(text)
-        return text.strip(), min(prompt_tokens, len(ids)), int(new.numel())
-
-
-    def _add_logprobs(self, out) -> None:
-        import torch
-
-        if not out.scores:
-            return
-        scores = self.model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)[0]
-        scores = scores[torch.isfinite(scores)]
-        self._logprobs[0] += float(scores.sum())
-        self._logprobs[1] += int(scores.numel())
+        return text.strip(), len(prompt_ids), int(new.numel())
 
 
 def _tune_threads(model) -> None:
@@ -226,7 +216,7 @@ def _adapter_name(version: str) -> str:
     return "a_" + "".join(c if c.isalnum() else "_" for c in version)
 
 
-def _processors(prompt_len: int):
+def _processors(prompt_len: int, logprobs: list | None = None):
     from transformers import LogitsProcessor, LogitsProcessorList
 
     class RepeatedNGramBlocker(LogitsProcessor):
@@ -247,7 +237,20 @@ def _processors(prompt_len: int):
                     scores[row, list(banned)] = float("-inf")
             return scores
 
-    return LogitsProcessorList([RepeatedNGramBlocker()])
+    class ChosenLogprob(LogitsProcessor):
+        """Adds the log-probability of the token greedy decoding picks next (the best after the
+        blocker) to logprobs = [sum, count]; it leaves the scores as they are."""
+
+        def __call__(self, input_ids, scores):
+            import torch
+
+            best = torch.log_softmax(scores[0].float(), dim=-1).max()
+            if torch.isfinite(best):
+                logprobs[0] += float(best)
+                logprobs[1] += 1
+            return scores
+
+    return LogitsProcessorList([RepeatedNGramBlocker()] + ([ChosenLogprob()] if logprobs is not None else []))
 
 
 def _string_fields(schema: dict) -> list[str]:

@@ -1,6 +1,7 @@
 """`cibot eval`: base model vs adapter vs adapter + retrieval on fixed examples, with a report."""
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Optional
@@ -64,16 +65,23 @@ def register(app: typer.Typer) -> None:
 
 
 def _as_served(settings):
-    """The engine's finishing of an answer about a log, as `evaluate(post=...)` wants it."""
-    from bot.engine import EngineConfig, finish_log_answer
+    """The engine's finishing of an answer about a log (bot.finish), as `evaluate(post=...)`
+    wants it: the example's original log is excerpted as serving does, and only notes that clear
+    the relevance threshold count, as in the engine."""
+    from bot.engine import EngineConfig
+    from bot.finish import finish
     from retrieval.logs.excerpt import extract
+    from training.prompt import parse_answer
 
     config = EngineConfig.from_settings(settings)
 
     def post(raw: str, example, notes: list, meta: dict) -> str:
-        cause, fix = finish_log_answer(raw, extract(example.input, max_lines=config.excerpt_lines), notes,
-                                       meta.get("mean_logprob"), config.min_logprob)
-        return f"Root Cause: {cause}\nFix: {fix}"
+        path = example.meta.get("log_path")
+        log = Path(path) if path else io.StringIO(example.input)
+        kept = [p for p in notes if getattr(p, "score", 1.0) >= config.min_score]
+        done = finish(parse_answer(raw), extract(log, max_lines=config.excerpt_lines), kept,
+                      meta.get("mean_logprob"), config.min_logprob)
+        return f"Root Cause: {done.cause}\nFix: {done.fix}"
 
     return post
 

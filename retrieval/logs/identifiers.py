@@ -11,7 +11,7 @@ import re
 # Words that look like identifiers but name nothing specific to one failure.
 COMMON = frozenset({"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
                     "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"})
-_TOKEN = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
+TOKEN = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _ERROR_CODE = re.compile(r"^[A-Z]{1,5}\d{2,5}$")
 
@@ -19,7 +19,7 @@ _ERROR_CODE = re.compile(r"^[A-Z]{1,5}\d{2,5}$")
 def identifiers(text: str) -> list[str]:
     """Specific identifiers in order of appearance, each once."""
     found: list[str] = []
-    for tok in _TOKEN.findall(text or ""):
+    for tok in TOKEN.findall(text or ""):
         tok = tok.strip(".:/-")
         specific = any(c in tok for c in "._/") or bool(_CAMEL.search(tok)) or bool(_ERROR_CODE.match(tok))
         if len(tok) >= 4 and tok.lower() not in COMMON and specific and tok not in found and "://" not in tok:

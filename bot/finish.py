@@ -1,0 +1,63 @@
+"""How the hybrid route finishes a model's answer about a log: keep it, citing the log's key line
+and the names it left out, or set it aside for the key line and the best runbook's fix.
+
+Pure, so the engine and `cibot eval` (its "as served" figures) run the very same steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from bot import evidence as ev
+from bot import fallback
+from retrieval.types import Excerpt, Passage
+
+
+@dataclass
+class Finished:
+    cause: str
+    fix: str
+    problem: str | None   # why the model's answer was set aside (a note for the reader), or None
+    passages: list        # the passages the answer now rests on
+
+
+def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
+              logprob: float | None = None, min_logprob: float | None = None) -> str | None:
+    """Why a model's answer about a log cannot be shown, or None."""
+    if parsed is None:
+        return "the model's answer could not be used; this is the log's key line"
+    if not excerpt.has_failure:
+        return None
+    if logprob is not None and min_logprob is not None and logprob < min_logprob:
+        return "the model was unsure of its answer; this is the log's key line"
+    if ev.made_up(" ".join(parsed), support):
+        return "the model's answer named things the log does not show; this is the log's key line"
+    if not ev.anchored(parsed[0], excerpt.lines):
+        return "the model's answer did not name the failing lines; this is the log's key line"
+    return None
+
+
+def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[Any],
+           logprob: float | None = None, min_logprob: float | None = None) -> Finished:
+    """The answer as shown for a parsed model answer (or None), the excerpt and the passages that
+    were in the prompt (Passage objects; plain str/dict notes count as support only)."""
+    support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages)
+    problem = set_aside(parsed, excerpt, support, logprob, min_logprob)
+    cited = [p for p in passages if isinstance(p, Passage)]
+    if problem is not None:
+        # An answer that invents names, only repeats itself, explains some other failure than
+        # the log's failing lines or was a guess is worse than the log's own key line.
+        cause, fix = fallback.retrieval_only(excerpt, cited)
+        return Finished(cause, fix, problem, cited[:1])  # the one passage the fix came from
+    cause, fix = parsed
+    if excerpt.has_failure:
+        cause = fallback.with_names(cause, excerpt)
+    return Finished(cause, fix, None, cited)
+
+
+def _text(passage: Any) -> str:
+    if isinstance(passage, str):
+        return passage
+    if isinstance(passage, dict):
+        return str(passage.get("text") or "")
+    return str(getattr(passage, "text", "") or "")
