@@ -323,6 +323,7 @@ class AnswerEngine:
             "retrieved": [{"title": p.title, "score": round(float(p.score), 3)} for p in work.passages],
             "prompt_tokens": work.prompt.tokens if work.prompt else 0,
             "parsed": parsed is not None,
+            "mean_logprob": work.logprob,
             "grounding": round(ground, 3),
             "findings": [{"check": f.check, "strength": f.strength, "line": f"{f.line.file}:{f.line.n}"}
                          for f in work.findings],

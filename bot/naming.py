@@ -35,8 +35,9 @@ FEATURE_VERSION = "1"
 _FILE_LINE = re.compile(r"[\w/.\-]+\.\w{1,6}[:(]\d+|line \d+ of \S+")
 _FRAME = re.compile(r"^\s*(?:at |File \"|from |#\d+ )")
 _TRAVIS_HOME = re.compile(r"/(?:home|Users)/travis/")
-# Tokens that look specific but name nothing to open: clock times, transfer rates.
-_NOT_A_NAME = re.compile(r"^T?\d{1,2}:\d\d|^\w{1,4}/s(?:ec)?$")
+# Tokens that look specific but name nothing to open: clock times, transfer rates, separators
+# ("_______________ test_x ____").
+_NOT_A_NAME = re.compile(r"^T?\d{1,2}:\d\d|^\w{1,4}/s(?:ec)?$|^[\W_]+$")
 
 FEATURES = (
     "bias", "weight", "weight_prev", "weight_next", "summary", "exit", "scaffold",

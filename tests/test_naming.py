@@ -139,3 +139,11 @@ def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it(tmp_p
     assert evaluate(OneAnswer(-0.2), [example], context="none")["served_id_recall"] is None
     # An unsure answer gives way to the key line, which names the file too.
     assert evaluate(OneAnswer(-5.0), [example], context="none", post=post)["served_id_recall"] == 1.0
+
+
+def test_separators_clock_times_and_rates_are_not_names():
+    lines = [LogLine(1, "_______________ test_total _______________"), LogLine(2, "[12:30:01] fetched 3 kB/s"),
+             LogLine(3, "E       assert 3 == 4"), LogLine(4, "tests/test_orders.py:12: AssertionError")]
+    names = [n.text for n in naming.named(Excerpt(lines), at_most=4, lines=4)]
+    assert "tests/test_orders.py:12" in names and "test_total" in names
+    assert not any(set(n) <= set("_") or n.startswith("12:") or n.endswith("/s") for n in names)
