@@ -6,11 +6,16 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.errors import CibotError
 from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
 from training.types import Generation, ModelInfo
+
+if TYPE_CHECKING:
+    from training.slots import SlotMap
 
 # Of the new-token budget, the most the root cause may take before "Fix:" is given.
 CAUSE_SHARE = 0.6
@@ -18,6 +23,12 @@ CAUSE_SHARE = 0.6
 # ("the build needs a fix: pin it" is still the cause).
 _FIX_LABEL = re.compile(r"(?i)(?:^|(?<=\n)|(?<=[.!?;] ))[ \t]*(?:\*\*)?fix[ \t]*(?:\*\*)?[ \t]*:")
 _LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    ids: list[int]
+    slots: "SlotMap | None"  # training.slots.SlotMap, for a model with identifier slots
 
 
 class Busy(CibotError):
@@ -113,19 +124,20 @@ class LocalGenerator:
         started = time.time()
         meta: dict = {}
         self._logprobs = [0.0, 0]  # this request's chosen-token log-probs: sum, count (under the lock)
+        prompt = self._prepare(messages)  # once per request, however many guided runs follow
         if schema is not None and _string_fields(schema):
             # Guided decoding: the JSON skeleton is fixed, the model writes each string value
             # (stopping at its closing quote), so the answer is valid JSON by construction.
-            text, prompt_tokens, new_tokens = self._guided_json(messages, max_new, _string_fields(schema))
+            text, prompt_tokens, new_tokens = self._guided_json(prompt, max_new, _string_fields(schema))
             meta["json_guided"] = True
             text, meta["json_repaired"] = _as_json(text)
         elif schema is None and self.guided_text:
             # The same for text: "Root Cause:" is given, the model writes the cause up to its
             # "Fix:" label (or until it has had its share of tokens), then "Fix:" is given too.
-            text, prompt_tokens, new_tokens = self._guided_text(messages, max_new)
+            text, prompt_tokens, new_tokens = self._guided_text(prompt, max_new)
             meta["text_guided"] = True
         else:
-            text, prompt_tokens, new_tokens = self._run(messages, max_new, "")
+            text, prompt_tokens, new_tokens = self._run(prompt, max_new, "")
             if schema is not None:
                 text, meta["json_repaired"] = _as_json(text)
         if self._logprobs[1]:
@@ -134,7 +146,7 @@ class LocalGenerator:
         return Generation(text=text, prompt_tokens=prompt_tokens, new_tokens=new_tokens,
                           seconds=time.time() - started, model=self.info(), meta=meta)
 
-    def _guided_json(self, messages: list[dict], max_new: int, fields: list[str]) -> tuple[str, int, int]:
+    def _guided_json(self, prompt: "_Prompt", max_new: int, fields: list[str]) -> tuple[str, int, int]:
         import json
 
         values: dict[str, str] = {}
@@ -143,31 +155,38 @@ class LocalGenerator:
             head = json.dumps(values)[:-1] + ", " if values else "{"  # the fields so far, still open
             prefix = f'{head}"{field}": "'
             left = max(max_new - new_tokens, 8)
-            text, p, n = self._run(messages, left, prefix, stop_quote=True)
+            text, p, n = self._run(prompt, left, prefix, stop=_at_closing_quote)
             prompt_tokens, new_tokens = prompt_tokens or p, new_tokens + n
             values[field] = _json_string(text)
         return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
 
-    def _guided_text(self, messages: list[dict], max_new: int) -> tuple[str, int, int]:
+    def _guided_text(self, prompt: "_Prompt", max_new: int) -> tuple[str, int, int]:
         cause_room = max(int(max_new * CAUSE_SHARE), 1)
-        text, prompt_tokens, n = self._run(messages, cause_room, "Root Cause:", stop=_at_fix_label)
+        text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:", stop=_at_fix_label)
         cause = " ".join(_FIX_LABEL.split(text, maxsplit=1)[0].split())
-        fix, _, m = self._run(messages, max(max_new - n, 1), f"Root Cause: {cause}\nFix:")
-        fix = " ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split())
+        fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:")
+        fix = " ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split())  # a second "Root Cause:" ends it
         return format_answer(cause, fix), prompt_tokens, n + m
 
-    def _run(self, messages: list[dict], max_new: int, prefix: str, stop_quote: bool = False,
-             stop=None) -> tuple[str, int, int]:
-        import torch
-
+    def _prepare(self, messages: list[dict]) -> "_Prompt":
+        """The request's prompt as token ids (slotted for a model with identifier slots)."""
         from training.slots import delexicalise
 
         slots = None
         if self.slots:  # a model built with identifier slots reads and writes <idN>, not names
             messages, slots = delexicalise(messages, self.slots)
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return _Prompt(self.tokenizer(text, add_special_tokens=False)["input_ids"], slots)
+
+    def _run(self, prompt: "_Prompt", max_new: int, prefix: str, stop=None) -> tuple[str, int, int]:
+        """Greedy continuation of the prompt after the given answer `prefix`; `stop(text so far)`
+        ends it early. Returns (text, prompt tokens, new tokens)."""
+        import torch
+
+        slots = prompt.slots
+        if slots is not None:
             prefix = slots.apply(prefix)
-        prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        prompt_ids = prompt.ids
         given = self.tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else []
         room = max(self.window - max_new - len(given), 16)
         if len(prompt_ids) > room:  # keep the start (instructions) and the end (log tail, format line)
@@ -182,8 +201,6 @@ class LocalGenerator:
             pad_token_id=self.tokenizer.pad_token_id,
             logits_processor=_processors(len(ids), self._logprobs),
         )
-        if stop_quote:
-            stop = _at_closing_quote
         if stop is not None:
             kwargs["stopping_criteria"] = _stop_when(self.tokenizer, len(ids), stop)
         with torch.inference_mode():
