@@ -27,34 +27,30 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
     """The excerpt's key line as the root cause, followed by the identifiers that the lines most
     likely to name the failure quote (bot.naming): the key line often only says *that* a step
     failed, the file or test that failed is beside it."""
-    line = key_line(excerpt.lines)
+    line, said, named = _key_and_names(excerpt, "", 240, weights if names else None, 4 if names else 0)
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
-    said = _said(line.text, 240)
-    cause = f"the log fails at line {line.n}: {said}"
-    found = naming.named(excerpt, skip=said, weights=weights) if names else []
-    if found:
-        cause += "; the failing lines name " + ", ".join(f"{n.text} (line {n.line})" for n in found)
+    cause = f"the log fails at line {line.n}: {said}" + (f"; the failing lines name {named}" if named else "")
     return cause, "Fix the error on that line; the evidence below shows its context."
-
-
-def _said(text: str, limit: int) -> str:
-    """A log line as a cause quotes it: without its timestamp, cut at `limit`."""
-    return BRACKET_TS.sub("", strip_timestamp(text)).strip()[:limit]
 
 
 def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
     """A model's root cause followed by the log's key line and the identifiers the failing lines
     name that it leaves out: the reader sees the line that proves it and which file or test to
     open even when the model only paraphrased (or, being small, garbled a name)."""
-    line = key_line(excerpt.lines)
-    said = _said(line.text, 200) if line is not None else ""
-    parts = [f"line {line.n}: {said}"] if said and said.lower() not in cause.lower() else []
-    found = naming.named(excerpt, skip=f"{cause}\n{said}", at_most=at_most)
-    if found:
-        parts.append("the failing lines name " + ", ".join(f"{n.text} (line {n.line})" for n in found))
+    line, said, named = _key_and_names(excerpt, cause, 200, None, at_most)
+    parts = [f"line {line.n}: {said}"] if line is not None and said and said.lower() not in cause.lower() else []
+    parts += [f"the failing lines name {named}"] if named else []
     return f"{cause.rstrip('. ')} ({'; '.join(parts)})" if parts else cause
+
+
+def _key_and_names(excerpt: Excerpt, said_already: str, limit: int, weights, at_most: int):
+    """(key line, its text as quoted, "a (line n), b (line m)" for the names neither quote has)."""
+    line = key_line(excerpt.lines)
+    said = BRACKET_TS.sub("", strip_timestamp(line.text)).strip()[:limit] if line is not None else ""
+    found = naming.named(excerpt, skip=f"{said_already}\n{said}", at_most=at_most, weights=weights) if at_most else []
+    return line, said, ", ".join(f"{n.text} (line {n.line})" for n in found)
 
 
 def body(passage: Passage) -> str:
