@@ -218,8 +218,7 @@ class AnswerEngine:
     @staticmethod
     def _keep(work: _Work, generation) -> None:
         work.raw = generation.text
-        meta = getattr(generation, "meta", None) or {}
-        work.logprob = meta.get("mean_logprob")
+        work.logprob = generation.meta.get("mean_logprob")
 
     # ---- post-processing ---------------------------------------------------------------------
 

@@ -54,7 +54,6 @@ class SubprocessTrainer:
             "learning_rate": t.learning_rate, "epochs": t.epochs, "batch_size": t.batch_size,
             "grad_accum": t.grad_accum, "max_seq_len": t.max_seq_len, "seed": t.seed,
             "mixed_precision": t.mixed_precision, "device": self.settings.model.device,
-            "id_loss_weight": t.id_loss_weight,
             "extra_meta": {"source": "retrain", "retrain_run": job.run_id, "parent": job.current},
             **self.overrides,
         }

@@ -123,31 +123,3 @@ def test_a_killed_training_leaves_no_version_and_resumes_from_its_checkpoint(tin
     assert result.version == "v0001"
     assert not (adapters / ".checkpoints").exists() or not any((adapters / ".checkpoints").iterdir())
 
-
-def test_identifier_slot_tokens_can_weigh_more_in_the_loss(tiny_base):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from training.features import collate
-    from training.lora import _loss, _slot_token_ids
-    from training.slots import slotted
-
-    tok = AutoTokenizer.from_pretrained(str(tiny_base))
-    model = AutoModelForCausalLM.from_pretrained(str(tiny_base))
-    slots = _slot_token_ids(tok, model)
-    assert len(slots) == 16  # the tiny base has the embedded recipe's 16 identifier slots
-    feature = encode_chat(tok, slotted(_messages(), 16), max_seq_len=512)
-    batch = collate([feature], tok.pad_token_id)
-    assert any(t in slots for t in batch["labels"][0].tolist())  # requirements.txt became a slot
-    with torch.no_grad():
-        plain = model(**batch).loss
-        assert torch.allclose(_loss(model, batch, slots, 1.0), plain)
-        assert torch.allclose(_loss(model, batch, [], 3.0), plain)  # a model without slots: plain loss
-        weighted = _loss(model, batch, slots, 3.0)
-        logits = model(**batch).logits[0, :-1]
-        target = batch["labels"][0, 1:]
-        keep = target != IGNORE
-        ce = torch.nn.functional.cross_entropy(logits[keep], target[keep], reduction="none")
-        w = 1.0 + 2.0 * torch.tensor([t in slots for t in target[keep].tolist()], dtype=torch.float)
-        assert torch.allclose(weighted, (ce * w).sum() / w.sum(), atol=1e-5)
-        assert not torch.allclose(weighted, plain)

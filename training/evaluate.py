@@ -71,7 +71,7 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
         examples = load_examples(Path(examples), limit)
     examples = list(examples)[:limit] if limit else list(examples)
     scores = {"n": 0, "format_ok": 0, "json_asked": 0, "json_ok": 0, "recall_sum": 0.0, "recall_n": 0, "answered_sum": 0.0,
-              "tokens": 0, "seconds": 0.0}
+              "served_sum": 0.0, "served_n": 0, "tokens": 0, "seconds": 0.0}
     samples = []
     for ex in examples:
         ex = replace(ex, fmt=fmt or ex.fmt)
@@ -87,7 +87,8 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
         if post is not None:
             r = recall(post(gen.text, ex, notes, gen.meta), key_ids(ex))
             if r is not None:
-                scores["served_sum"] = scores.get("served_sum", 0.0) + r
+                scores["served_sum"] += r
+                scores["served_n"] += 1
     return _summary(scores, samples)
 
 
@@ -142,7 +143,7 @@ def _summary(s: dict, samples: list) -> dict:
         "json_valid": round(s["json_ok"] / s["json_asked"], 4) if s["json_asked"] else None,
         "id_recall": round(s["recall_sum"] / s["recall_n"], 4) if s["recall_n"] else None,
         "answer_id_recall": round(s.get("answered_sum", 0.0) / s["recall_n"], 4) if s["recall_n"] else None,
-        "served_id_recall": round(s["served_sum"] / s["recall_n"], 4) if s["recall_n"] and "served_sum" in s else None,
+        "served_id_recall": round(s["served_sum"] / s["served_n"], 4) if s["served_n"] else None,
         "tokens_per_s": round(s["tokens"] / s["seconds"], 1) if s["seconds"] else None,
         "samples": samples,
     }

@@ -50,9 +50,6 @@ class LoraConfig:
     checkpoint_every: int = 50
     resume: bool = True
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
-    # Loss weight of identifier-slot tokens in the targets (models with identifier_slots only):
-    # naming the right file or test is what the answer is for, and it is a few tokens of many.
-    id_loss_weight: float = 1.0
     extra_meta: dict = field(default_factory=dict)
 
 
@@ -172,7 +169,6 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
     if checkpoint is not None and cfg.resume:
         start, losses = _resume(checkpoint, accelerator, model, optimizer)
     tokens = 0
-    slot_ids = _slot_token_ids(tokenizer, model)
     model.train()
     for i in range(start, len(plan)):
         batch = {k: v.to(accelerator.device) for k, v in
@@ -181,7 +177,7 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
         for group in optimizer.param_groups:
             group["lr"] = schedule(step)
         with accelerator.accumulate(model):
-            loss = _loss(model, batch, slot_ids, cfg.id_loss_weight)
+            loss = model(**batch).loss
             accelerator.backward(loss)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -223,29 +219,6 @@ def _fingerprint(cfg: LoraConfig, digest: str, source: str) -> str:
     keyed = {k: v for k, v in asdict(cfg).items()
              if k not in ("resume", "eval_limit", "promote", "out_version", "threads", "extra_meta")}
     return hashlib.sha256(json.dumps([keyed, digest, source], sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _slot_token_ids(tokenizer, model) -> list[int]:
-    from training.slots import model_slots, slot_tokens
-
-    n = model_slots(model)
-    return [i for i in tokenizer.convert_tokens_to_ids(slot_tokens(n)) if i is not None and i >= 0] if n else []
-
-
-def _loss(model, batch: dict, slot_ids: list[int], id_weight: float):
-    """Causal LM loss over the response tokens; slot tokens weigh id_weight (1: plain mean)."""
-    import torch
-
-    if id_weight == 1.0 or not slot_ids:
-        return model(**batch).loss
-    labels = batch["labels"]
-    logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits[:, :-1].float()
-    target = labels[:, 1:]
-    ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
-                                           ignore_index=-100, reduction="none").view_as(target)
-    weight = (target != -100).float()
-    weight = weight + (id_weight - 1.0) * torch.isin(target, torch.tensor(slot_ids, device=target.device)).float()
-    return (ce * weight).sum() / weight.sum().clamp(min=1.0)
 
 
 def _checkpoint(path: Path, accelerator, model, optimizer, done: int, losses: list) -> None:
@@ -311,7 +284,7 @@ def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
     return {"lora_r": cfg.lora_r, "lora_alpha": cfg.lora_alpha, "lora_dropout": cfg.lora_dropout,
             "learning_rate": cfg.learning_rate, "epochs": cfg.epochs, "batch_size": cfg.batch_size,
             "grad_accum": cfg.grad_accum, "max_seq_len": cfg.max_seq_len, "seed": cfg.seed,
-            "id_loss_weight": cfg.id_loss_weight, "target_modules": sorted(peft_config.target_modules)}
+            "target_modules": sorted(peft_config.target_modules)}
 
 
 def cli(argv: list[str] | None = None) -> int:

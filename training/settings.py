@@ -45,5 +45,3 @@ class TrainSettings(BaseModel):
     # "auto": bf16 autocast on GPUs that support it and on CPUs with native bf16 units (AMX,
     # AVX512-BF16), where it roughly doubles training speed; "no" keeps float32 everywhere.
     mixed_precision: Literal["auto", "bf16", "no"] = "auto"
-    # Loss weight of identifier-slot tokens (models with identifier slots); 1 is the plain mean.
-    id_loss_weight: float = Field(1.0, ge=1.0, le=20.0)

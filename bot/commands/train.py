@@ -40,7 +40,6 @@ def register(app: typer.Typer) -> None:
             lora_r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
             learning_rate=t.learning_rate, epochs=epochs or t.epochs, batch_size=t.batch_size,
             grad_accum=t.grad_accum, max_seq_len=t.max_seq_len, seed=t.seed, mixed_precision=t.mixed_precision,
-            id_loss_weight=t.id_loss_weight,
             device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
         )
         # Refuse bad data before touching the registry; then the shipped default becomes v0001
