@@ -160,10 +160,7 @@ class AnswerEngine:
     def _retrieve(self, work: _Work) -> None:
         if self.retriever is None or work.route.route == "finetune":
             return
-        query = work.question
-        if work.route.route == "hybrid" and work.excerpt.lines:
-            lines = ev.pick_evidence(work.excerpt.lines, work.question, limit=6)
-            query = (query + "\n" + "\n".join(ln.text for ln in lines))[:1000]
+        query = ev.retrieval_query(work.question, work.excerpt.lines if work.route.route == "hybrid" else [])
         if not query.strip():
             return
         work.passages = list(self.retriever.search(query, k=self.config.top_k, scope=work.request.scope))

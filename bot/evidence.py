@@ -89,6 +89,15 @@ def key_line(lines: Sequence[LogLine]) -> LogLine | None:
     return best
 
 
+def retrieval_query(question: str, lines: Sequence[LogLine]) -> str:
+    """What the knowledge index is asked about a log: the question and the log's six best
+    evidence lines (the engine and `cibot eval` ask the same)."""
+    if not lines:
+        return question
+    picked = pick_evidence(lines, question, limit=6)
+    return (question + "\n" + "\n".join(ln.text for ln in picked))[:1000]
+
+
 def relevant_sources(passages: Iterable[Passage], min_score: float) -> list[Passage]:
     """Passages a citation may point at: retrieved, above the threshold, one per uri."""
     seen, kept = set(), []

@@ -53,7 +53,8 @@ class SubprocessTrainer:
             "lora_r": t.lora_r, "lora_alpha": t.lora_alpha, "lora_dropout": t.lora_dropout,
             "learning_rate": t.learning_rate, "epochs": t.epochs, "batch_size": t.batch_size,
             "grad_accum": t.grad_accum, "max_seq_len": t.max_seq_len, "seed": t.seed,
-            "mixed_precision": t.mixed_precision, "device": self.settings.model.device,
+            "mixed_precision": t.mixed_precision, "retrieved_notes": t.retrieved_notes,
+            "device": self.settings.model.device,
             "extra_meta": {"source": "retrain", "retrain_run": job.run_id, "parent": job.current},
             **self.overrides,
         }

@@ -80,3 +80,22 @@ def test_compare_scores_three_variants_and_writes_markdown_and_png(tmp_path):
     assert "| adapter+retrieval | own | 1.000 |" in text and png.name in text
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert json.loads(md.with_suffix(".json").read_text())["results"]["base"]["n"] == 2
+
+
+def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
+    from bot.commands.eval import _AsServed
+    from bot.settings import load_settings
+    from retrieval.types import Passage
+
+    class Recording:
+        def search(self, query, k):
+            self.query, self.k = query, k
+            return [Passage(text="a", score=0.9, title="A", uri="u1"), Passage(text="b", score=0.8, title="B", uri="u1"),
+                    Passage(text="c", score=0.1, title="C", uri="u2")]
+
+    inner = Recording()
+    settings = load_settings(retrieval={"top_k": 4, "min_score": 0.3})
+    log = "\n".join([f"step {i} ok" for i in range(40)] + ["npm ERR! enoent package.json not found in /app"])
+    notes = _AsServed(inner, settings).search(log, k=3)
+    assert [p.title for p in notes] == ["A"]  # one per source, none under min_score
+    assert inner.k == 4 and "npm ERR! enoent package.json" in inner.query and "step 3 ok" not in inner.query

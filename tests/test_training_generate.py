@@ -51,7 +51,7 @@ def test_generate_applies_the_chat_template_and_counts_tokens(generator):
     assert generator.slots == 16  # the embedded recipe's identifier slots: the model reads <idN>
     rendered = generator.tokenizer.apply_chat_template(slotted(MESSAGES, generator.slots), tokenize=False,
                                                        add_generation_prompt=True)
-    assert "<id1>" in rendered and "left-pad-3" not in rendered
+    assert "<id6>" in rendered and "left-pad-3" not in rendered  # the first name slot
     assert gen.prompt_tokens == generator.count_tokens(rendered)
     assert 0 < gen.new_tokens <= 12 and gen.seconds > 0
     assert gen.model.base == generator.base and gen.model.adapter is None

@@ -54,6 +54,12 @@ def test_focus_log_drops_timestamps_and_keeps_the_failure_lines_in_order():
     assert focus_log("a\n\n  \nb") == "a\nb"
 
 
+def test_focus_log_drops_jenkins_and_gitlab_timestamps_and_the_lines_that_were_only_that():
+    log = ("[2024-01-19T06:18:50.996Z]\n[2024-01-19T06:18:51.078Z]     Error: socket hang up\n"
+           "2024-11-27T12:12:20.030223Z 00O PG::DuplicateTable: relation exists\n12 | RUN make")
+    assert focus_log(log) == "    Error: socket hang up\nPG::DuplicateTable: relation exists\n12 | RUN make"
+
+
 @pytest.mark.parametrize("text", [
     "Root Cause: the lockfile is stale.\nFix: run npm install",
     "**Root Cause:** the lockfile is stale. **Fix:** run npm install",
@@ -77,3 +83,13 @@ def test_format_answer_round_trips_through_parse_answer():
         text = format_answer("a broke", "fix a", fmt)
         assert parse_answer(text) == ("a broke", "fix a")
     assert set(json.loads(format_answer("a", "b", "json"))) == set(ANSWER_SCHEMA["required"])
+
+
+def test_an_incident_note_shows_how_it_was_resolved_not_the_head_of_its_log():
+    from retrieval.sources import incident_chunk
+
+    chunk = incident_chunk("Current runner version: '2.317.2'\nOperating System\nnpm ERR! enoent package.json",
+                           "Root Cause: no package.json in /app. Fix: COPY it first.", "npm enoent (web)", "u")
+    notes = build_messages(excerpt="npm ERR! x", context=[chunk])[1]["content"].split("Log:")[0]
+    assert "[1] npm enoent (web): Root Cause: no package.json in /app. Fix: COPY it first." in notes
+    assert "runner version" not in notes

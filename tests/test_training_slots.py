@@ -1,6 +1,8 @@
 """Identifier slots: delexicalised prompts and answers for models too small to copy names."""
 from training.prompt import build_messages
-from training.slots import SlotMap, build_map, delexicalise, model_slots, slot_tokens, slotted
+import pytest
+
+from training.slots import SlotMap, build_map, delexicalise, kind, model_slots, ranges, slot_tokens, slotted
 
 LOG = """Prepare all required actions
 Downloading https://example.com/setup.sh using /usr/bin/curl
@@ -8,12 +10,54 @@ Error: Unable to resolve action `actions/cache@main2`, unable to find version `m
 ##[error]Process completed with exit code 1."""
 
 
-def test_the_failing_lines_identifiers_get_the_first_slots():
+def test_each_kind_has_its_range_and_the_failing_lines_come_first_in_it():
     messages = build_messages(excerpt=LOG, context=[{"title": "Pin actions", "text": "See .github/actions-lock.yml"}])
     names = build_map(messages[1]["content"], 16)
-    assert names.ids["actions/cache@main2"] == 1
-    assert names.ids["main2"] == 2
-    assert names.ids[".github/actions-lock.yml"] > names.ids["/usr/bin/curl"]  # notes after the log
+    assert ranges(16) == {"file": range(1, 6), "name": range(6, 13), "value": range(13, 16), "code": range(16, 17)}
+    assert names.ids["actions/cache@main2"] == 6  # the first name: it is on the failing line
+    assert names.ids["main2"] == 7
+    assert names.ids["/usr/bin/curl"] == 1 and names.ids[".github/actions-lock.yml"] == 2  # notes after the log
+    assert names.ids["https://example.com/setup.sh"] == 13
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("src/main.rs:185", "file"), ("build/libs/*.jar", "file"), ("/usr/bin/bash", "file"), ("requirements.txt", "file"),
+    ("E0599", "code"), ("CS1061", "code"), ("4.15.10", "value"), ("https://x.org/a", "value"), ("idna==3.7", "value"),
+    ("tests::fetch_export", "name"), ("actions/setup-python@v5.9", "name"), ("node:18-alpine3.15", "name"),
+    ("symfony/console", "name"),
+])
+def test_identifiers_are_sorted_into_kinds(word, expected):
+    assert kind(word) == expected
+
+
+def test_a_full_range_leaves_the_rest_of_that_kind_as_written():
+    names = SlotMap(16)
+    for i in range(7):
+        names.add(f"src/m{i}.py")
+    names.add("E0599")
+    assert sorted(names.ids.values()) == [1, 2, 3, 4, 5, 16]
+    assert names.apply("see src/m6.py") == "see src/m6.py"
+
+
+def test_quoted_names_missing_commands_and_test_titles_get_name_slots():
+    log = ("Log:\nPG::DuplicateTable: ERROR:  relation \"quotas\" already exists\n"
+           "/usr/bin/bash: line 1: tox: command not found\n"
+           "  ● CouponService › creates account in parallel\n")
+    names = build_map(log, 16)
+    assert {"quotas", "tox", "creates account in parallel"} <= set(names.ids)
+    answer = "Table quotas exists; tox is missing; creates account in parallel is flaky; quotas_v2 is not it."
+    slotted_answer = names.apply(answer)
+    assert "quotas " not in slotted_answer and "tox" not in slotted_answer and "parallel" not in slotted_answer
+    assert "quotas_v2" in slotted_answer  # a term matches whole words only
+    assert names.restore(slotted_answer) == answer
+
+
+def test_a_short_name_finds_the_most_salient_slot_of_its_file_but_not_of_two_files():
+    names = SlotMap(16)
+    for word in ("e2e/cart.spec.ts:374", "e2e/cart.spec.ts:378", "a/util.py", "b/util.py"):
+        names.add(word)
+    assert names.apply("in e2e/cart.spec.ts and cart.spec.ts") == "in <id1> and <id1>"
+    assert names.apply("util.py") == "util.py"
 
 
 def test_answer_uses_the_prompts_slots_and_restores_to_the_names():
@@ -24,8 +68,8 @@ def test_answer_uses_the_prompts_slots_and_restores_to_the_names():
         {"role": "assistant", "content": answer},
     ], 16)
     assert out[0]["content"] == "Name actions/cache@main2 exactly."  # the system prompt is never slotted
-    assert "actions/cache@main2" not in out[1]["content"] and "<id1>" in out[1]["content"]
-    assert out[2]["content"].startswith("Root Cause: the workflow references <id1>.")
+    assert "actions/cache@main2" not in out[1]["content"] and "<id6>" in out[1]["content"]
+    assert out[2]["content"].startswith("Root Cause: the workflow references <id6>.")
     assert names.restore(out[2]["content"]) == answer
 
 
@@ -81,3 +125,33 @@ def test_scoped_packages_account_ids_and_long_numbers_are_identifiers():
     assert {"@typescript-eslint/no-explicit-any", "703804907524.dkr.ecr.us-east-1.amazonaws.com/acme/api",
             "20241023370148"} <= set(names.ids)
     assert "exit" not in names.ids and "denied" not in names.ids
+
+
+def test_identifiers_every_log_repeats_are_read_as_text_not_slotted():
+    from training.slots import common_ids, find_common
+
+    rows = [{"input": f"/usr/bin/bash run src/f{i}.py", "output": f"Root Cause: src/f{i}.py fails."} for i in range(20)]
+    rows.append({"input": "x", "output": "y", "key_ids": ["src/f0.py"]})
+    assert find_common(rows) == ["/usr/bin/bash"]  # shared by 20 rows; each src/fN.py by one
+    assert find_common(rows, min_rows=30) == []
+    assert "/usr/bin/bash" in common_ids()  # the shipped list, from the starter corpus
+    names = build_map("Log:\n/usr/bin/bash: line 1: tox: command not found", 16)
+    assert "/usr/bin/bash" not in names.ids and "tox" in names.ids
+
+
+def test_a_failing_lines_line_number_and_trailing_name_get_slots():
+    names = build_map("Log:\nERROR: failed to solve: dockerfile parse error on line 35: unknown instruction: RUNN", 16)
+    assert names.ids["line 35"] in ranges(16)["value"] and names.ids["RUNN"] in ranges(16)["name"]
+    assert names.restore(names.apply("The parse fails at line 35: RUNN is not an instruction.")) == \
+        "The parse fails at line 35: RUNN is not an instruction."
+    assert "RUNN" not in names.apply("RUNN at line 35") and "35" not in names.apply("RUNN at line 35")
+
+
+def test_the_shipped_common_list_is_the_one_the_corpus_gives():
+    import json
+
+    from training.slots import COMMON_IDS, common_ids, find_common
+
+    train = COMMON_IDS.parent / "train.jsonl"
+    rows = [json.loads(line) for line in train.read_text().splitlines() if line.strip()]
+    assert common_ids() == frozenset(find_common(rows)), "rerun: python -m training.slots --common"

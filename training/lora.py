@@ -34,10 +34,10 @@ class LoraConfig:
     heldout: str | None = None
     out_version: str | None = None
     promote: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
+    lora_r: int = 32
+    lora_alpha: int = 64
     lora_dropout: float = 0.05
-    learning_rate: float = 2e-3
+    learning_rate: float = 3e-3
     epochs: float = 1.0
     batch_size: int = 8
     grad_accum: int = 1
@@ -50,6 +50,7 @@ class LoraConfig:
     checkpoint_every: int = 50
     resume: bool = True
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    retrieved_notes: float = 0.6  # share of rows without notes given incident notes (training/notes.py)
     extra_meta: dict = field(default_factory=dict)
 
 
@@ -82,6 +83,7 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
 
     from training.base import load_causal_lm
     from training.data import data_hash, load, to_messages
+    from training.notes import add_retrieved_notes
     from training.registry import AdapterRegistry
 
     started = time.time()
@@ -89,6 +91,8 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
     # 1. data: validated, deduplicated, redacted, reduced to excerpts, rendered by build_messages
     data = load(cfg.data)
     examples = data.examples
+    digest = data_hash(examples)  # of the data as given, before notes are added
+    noted = add_retrieved_notes(examples, cfg.retrieved_notes, cfg.seed)
     budget = prompt_budget_chars(cfg.max_seq_len)
     torch.manual_seed(cfg.seed)
     if cfg.threads:
@@ -100,7 +104,7 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
                 for ex in examples]
 
     # 3-4. LoRA and training, resumable from a checkpoint keyed by config, data and base
-    ckpt = home / "adapters" / ".checkpoints" / _fingerprint(cfg, data_hash(examples), source) / "state.pt"
+    ckpt = home / "adapters" / ".checkpoints" / _fingerprint(cfg, digest, source) / "state.pt"
     train_started = time.time()
     model, losses, tokens, is_main = train_adapter(model, tokenizer, features, cfg, checkpoint=ckpt, on_step=on_step)
     train_seconds = time.time() - train_started
@@ -118,8 +122,8 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
             model.save_pretrained(str(stage.path))
             (stage.path / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in losses))
             stage.meta.update(
-                base=cfg.base, base_source=_base_identity(source), data_hash=data_hash(examples),
-                data=data.summary(), data_files=[str(p) for p in cfg.data], metrics=metrics,
+                base=cfg.base, base_source=_base_identity(source), data_hash=digest,
+                data={**data.summary(), "retrieved_notes_added": noted}, data_files=[str(p) for p in cfg.data], metrics=metrics,
                 hyperparameters=_hyperparameters(cfg, model.peft_config["default"]), train_examples=len(examples),
                 train_tokens=tokens, train_seconds=round(train_seconds, 1), **cfg.extra_meta,
             )
@@ -284,6 +288,7 @@ def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
     return {"lora_r": cfg.lora_r, "lora_alpha": cfg.lora_alpha, "lora_dropout": cfg.lora_dropout,
             "learning_rate": cfg.learning_rate, "epochs": cfg.epochs, "batch_size": cfg.batch_size,
             "grad_accum": cfg.grad_accum, "max_seq_len": cfg.max_seq_len, "seed": cfg.seed,
+            "retrieved_notes": cfg.retrieved_notes,
             "target_modules": sorted(peft_config.target_modules)}
 
 

@@ -256,7 +256,9 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
   {facts['parameters']:,} parameters, float32 safetensors.
 - Tokenizer: byte-level BPE (tokenizers), vocabulary {r['vocab_size']} incl. <|endoftext|>,
   <|im_start|>, <|im_end|>, plus {r['identifier_slots']} identifier slot tokens <id1>..<id{r['identifier_slots']}>
-  (training/slots.py; config.json says `identifier_slots`); ChatML chat template in tokenizer_config.json.
+  (training/slots.py; config.json says `identifier_slots`): files <id1>-<id5>, names <id6>-<id12>,
+  values <id13>-<id15>, codes <id16>, each ranked by line salience; the identifiers of
+  training/data/common_ids.txt stay text. ChatML chat template in tokenizer_config.json.
 - Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: each example of
   training/data/train.jsonl, each incident of retrieval/knowledge/incidents.jsonl and
   {r['synthetic_per_type']} generated instances per failure type for each of the corpus-generator seeds

@@ -82,9 +82,9 @@ def build_messages(
 def focus_log(text: str, max_lines: int = LOG_MAX_LINES) -> str:
     """The log without timestamps or blank lines, cut to its `max_lines` most failure-like lines
     (each with its neighbours, in log order; later lines win ties since errors sit near the end)."""
-    from retrieval.logs.signals import line_weight, strip_timestamp
+    from retrieval.logs.signals import line_weight, strip_prefix
 
-    lines = [ln.rstrip() for ln in (strip_timestamp(raw) for raw in text.splitlines()) if ln.strip()]
+    lines = [ln.rstrip() for ln in (strip_prefix(raw) for raw in text.splitlines()) if ln.strip()]
     if len(lines) <= max_lines:
         return "\n".join(lines)
     order = sorted(range(len(lines)), key=lambda i: (-line_weight(lines[i]), -i))
@@ -155,6 +155,10 @@ def _parse_labelled(text: str) -> tuple[str, str] | None:
     return None
 
 
+# retrieval.sources.incident_chunk: "title\n\nFailure:\n<log>\n\nResolution:\n<answer>"
+_RESOLVED = re.compile(r"(?s)^.{0,400}?\n\s*Failure:\s*\n.*?\n\s*Resolution:\s*\n")
+
+
 def _snippet(i: int, passage: Any) -> str:
     if isinstance(passage, str):
         title, text = "", passage
@@ -162,6 +166,9 @@ def _snippet(i: int, passage: Any) -> str:
         title, text = str(passage.get("title") or ""), str(passage.get("text") or "")
     else:
         title, text = str(getattr(passage, "title", "") or ""), str(getattr(passage, "text", "") or "")
+    resolved = _RESOLVED.search(text)
+    if resolved:  # an incident or resolved thread: how it was resolved, not the head of its log
+        text = text[resolved.end():]
     text = " ".join(text.split())
     if not text:
         return ""

@@ -33,15 +33,19 @@ class ModelSettings(BaseModel):
 class TrainSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lora_r: int = Field(16, ge=1, le=512)
-    lora_alpha: int = Field(32, ge=1)
+    # The shipped adapter's recipe (training/assets/adapter), so `cibot train` reproduces it.
+    lora_r: int = Field(32, ge=1, le=512)
+    lora_alpha: int = Field(64, ge=1)
     lora_dropout: float = Field(0.05, ge=0.0, lt=1.0)
-    learning_rate: float = Field(2e-3, gt=0.0, lt=1.0)
+    learning_rate: float = Field(3e-3, gt=0.0, lt=1.0)
     epochs: float = Field(1.0, gt=0.0)
     batch_size: int = Field(8, ge=1)
     grad_accum: int = Field(1, ge=1)
     max_seq_len: int = Field(1024, ge=64)
     seed: int = 1234
+    # Share of training rows without reference notes that get incident notes like retrieval's
+    # (training/notes.py), so the model names the log's identifiers, not the notes'. 0: off.
+    retrieved_notes: float = Field(0.6, ge=0.0, le=1.0)
     # "auto": bf16 autocast on GPUs that support it and on CPUs with native bf16 units (AMX,
     # AVX512-BF16), where it roughly doubles training speed; "no" keeps float32 everywhere.
     mixed_precision: Literal["auto", "bf16", "no"] = "auto"

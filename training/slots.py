@@ -6,9 +6,15 @@ data-to-text systems solve this with delexicalisation, and so do we, for models 
 for it (`"identifier_slots": 16` in config.json; the embedded model's does, other Hugging Face
 models' do not, so they read and write identifiers as they are):
 
-- the identifiers of a prompt (paths, dotted names, package@version, test ids, error codes) are
-  replaced by slot tokens `<id1>`, `<id2>`, ... numbered by salience: those of the log's most
-  failure-like line first, then the rest of the log, then the reference notes;
+- the identifiers of a prompt (paths, dotted names, package@version, test ids, error codes, and
+  the log's quoted names, missing commands and test titles, and the failing lines' line numbers
+  and trailing names) are replaced by slot tokens `<id1>`,
+  `<id2>`, ...; each kind of identifier has its own range of slots (files first, then names, then
+  values, then error codes, see `ranges`), numbered within it by salience: the log's most
+  failure-like line first, then the rest of the log, then the reference notes. "At <id1>" is then
+  always the most salient file and "the test <id6>" the most salient name: an answer template picks
+  a kind and a rank, not a position among everything the log mentions. Identifiers that logs
+  repeat whatever failed (`common_ids`) are left as text;
 - the model reads and writes slot tokens (one token each, so "name the failing file" becomes
   "pick a slot");
 - its answer is re-lexicalised: every slot token becomes the identifier it stands for.
@@ -17,17 +23,51 @@ Training targets go through the same map, so the model never sees an identifier 
 """
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SLOT = re.compile(r"<id(\d{1,2})>")
 # Identifier-like words: start with a letter, _, . or /, run through path/version punctuation.
 _WORD = re.compile(r"(?<![\w.\-/@:=<*\\])(?:[A-Za-z_./*@][\w.\-/:@=+*()\\]*[\w)*]|\d+\.[\w.\-/:@+]*\w|\d{8,})")
 _LINE_SUFFIX = re.compile(r"^(.+?)(:\d+)$")
 _COLUMN = re.compile(r"^(.+?:\d+):\d+$")  # file:line:col -> file:line (answers name the line)
+_PAREN_LINE = re.compile(r"^(.+?\.\w+)\(\d+(?:,\d+)*\)?$")  # C#/MSBuild "File.cs(149,27)" -> File.cs
 _COMMON = {"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
            "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"}
+_MARKERS = ("section_start:", "section_end:")  # GitLab's collapsible-section markers
 _SECTION = re.compile(r"(?m)^(Log|Reference notes|Question|CI config):\s*$|^(Question): ")
+
+
+# Identifiers that CI logs repeat whatever failed (runner and tool versions, /usr/bin/bash,
+# actions/checkout@v4, assertEqual, AccessDenied) and that no answer names: the model reads them as
+# plain text, so the slots go to what is particular to this failure. Made from the training corpus
+# by `python -m training.slots --common` (identifiers in 15 or more rows, never in an answer).
+COMMON_IDS = Path(__file__).resolve().parent / "data" / "common_ids.txt"
+COMMON_MIN_ROWS = 15
+
+
+@functools.lru_cache(maxsize=1)
+def common_ids() -> frozenset[str]:
+    try:
+        return frozenset(w for w in COMMON_IDS.read_text(encoding="utf-8").splitlines() if w.strip())
+    except OSError:
+        return frozenset()
+
+
+def find_common(rows: list[dict], min_rows: int = COMMON_MIN_ROWS) -> list[str]:
+    """Identifiers of the rows' inputs that `min_rows` or more rows share and no output names."""
+    from collections import Counter
+
+    seen: Counter = Counter()
+    named: set[str] = set()
+    for row in rows:
+        seen.update({w for _, _, w in _words(str(row.get("input") or ""))})
+        named.update(str(k) for k in row.get("key_ids") or [])
+        named.update(w for _, _, w in _words(str(row.get("output") or "")))
+    return sorted(w for w, n in seen.items() if n >= min_rows and w not in named)
 
 
 def slot_token(i: int) -> str:
@@ -40,7 +80,7 @@ def slot_tokens(n: int) -> list[str]:
 
 def specific(word: str) -> bool:
     """True for words that name one thing (a file, package, test, version, code), not prose."""
-    if len(word) < 4 or word.lower() in _COMMON:
+    if len(word) < 4 or word.lower() in _COMMON or word.startswith(_MARKERS):
         return False
     if word.isdigit():
         return True  # a long number: a migration version, a build or account id
@@ -58,7 +98,7 @@ def _words(text: str) -> list[tuple[int, int, str]]:
             while word and (word[-1] in ".:/-*" or (word[-1] == ")" and word.count("(") < word.count(")"))
                             or word.endswith("()")):
                 word = word[:-2] if word.endswith("()") else word[:-1]
-            col = _COLUMN.match(word)
+            col = _COLUMN.match(word) or _PAREN_LINE.match(word)
             word = col.group(1) if col else word
             if specific(word):
                 out.append((start, start + len(word), word))
@@ -66,28 +106,93 @@ def _words(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+KINDS = ("file", "name", "value", "code")
+_SHARES = (5, 7, 3, 1)  # of 16 slots; a map of fewer than 8 slots has one range for every kind
+_CODE = re.compile(r"^[A-Z]{1,5}-?\d{2,6}$")  # E0599, CS1061, TS2345, SC2086
+_VALUE = re.compile(r"^v?\d[\w.\-+:/]*$|==|^https?://")  # versions, numbers, URLs, pins
+_EXT = frozenset(
+    "py pyi pyx js mjs cjs ts tsx jsx java kt kts scala groovy go rs rb php cs fs vb c cc cpp cxx h hpp hh "
+    "m mm swift dart ex exs erl hrl hs ml clj lua pl sh bash ps1 r jl sql yml yaml json toml ini cfg conf "
+    "xml gradle properties lock txt md rst html css scss vue svelte tf hcl proto cmake mk jar war whl gem "
+    "csproj sln dll so a o out spec test gemspec mod sum env prod dockerfile gz tgz zip".split())
+_FILE_TAIL = re.compile(r"(?::\d+)+$|\(\d+(?:,\d+)?\)$")
+# A quoted name ('rails (= 4.15.10)', relation "quotas"), a missing command ("tox: command not
+# found") and the title of a test after a reporter's separator ("● Suite › creates invoice").
+_QUOTED = re.compile(r"""(?<![\w'"`])['"`]([A-Za-z_][\w\-]{2,40})[ '"`]""")
+_NOT_FOUND = re.compile(r"(?:^|[\s:])([A-Za-z][\w.\-]{1,30}): (?:command )?not found|command not found: ([A-Za-z][\w.\-]{1,30})")
+_TAIL_WORD = re.compile(r":\s+([A-Za-z_][\w\-]{1,40})\s*$")  # a failing line ending in ": NAME"
+_LINE_NO = re.compile(r"\b[Ll]ine \d+\b")  # "parse error on line 35"
+_TITLE = re.compile(r"(?:›|●)\s+([A-Za-z][\w'\-]*(?: [\w'\-]+){1,9})\s*$")
+
+
+def kind(word: str) -> str:
+    """The slot range an identifier goes to: a file (a path or a known extension), a value (a
+    version, number or URL), an error code, or a name (tests, symbols, packages, images, ...)."""
+    if _CODE.match(word):
+        return "code"
+    if _VALUE.search(word):
+        return "value"
+    stem = _FILE_TAIL.sub("", word)
+    last = re.split(r"[/\\]", stem)[-1]
+    if "*" in last or ("." in last and last.rsplit(".", 1)[1].lower() in _EXT) or stem.startswith(("/", "./", "~/")):
+        return "file"
+    return "name"
+
+
+def ranges(size: int) -> dict[str, range]:
+    """Slot numbers per kind: for 16 slots files 1-5, names 6-12, values 13-15, codes 16."""
+    if size < 8:
+        return dict.fromkeys(KINDS, range(1, size + 1))
+    out, start = {}, 1
+    for i, (k, share) in enumerate(zip(KINDS, _SHARES)):
+        end = size + 1 if i == len(KINDS) - 1 else start + max(1, round(size * share / 16))
+        out[k] = range(start, end)
+        start = end
+    return out
+
+
 @dataclass
 class SlotMap:
     size: int
     ids: dict[str, int] = field(default_factory=dict)  # identifier -> slot number
+    # Names that are not identifier-shaped (a quoted table name, a test title with spaces): the
+    # answer's words are matched against them whole.
+    terms: set[str] = field(default_factory=set)
 
-    def add(self, word: str) -> None:
-        if word not in self.ids and len(self.ids) < self.size:
-            self.ids[word] = len(self.ids) + 1
+    def add(self, word: str, term: str | None = None) -> None:
+        """Give `word` the next free slot of its kind; `term` (a kind) for a name that is not
+        identifier-shaped, matched whole in answers."""
+        if word in self.ids or word in common_ids():
+            return
+        taken = set(self.ids.values())
+        free = [i for i in ranges(self.size)[term or kind(word)] if i not in taken]
+        if free:
+            self.ids[word] = free[0]
+            if term:
+                self.terms.add(word)
 
     def apply(self, text: str) -> str:
         """`text` with every mapped identifier replaced by its slot token."""
         if not self.ids:
             return text
+        text = self._apply_terms(text)
         parts, last = [], 0
         aliases = self._by_basename()
         for start, end, word in _words(text):
+            if word in self.terms:
+                continue
             slotted = self._slot_word(word, aliases)
             if slotted is not None:
                 parts += [text[last:start], slotted]
                 last = end
         parts.append(text[last:])
         return "".join(parts)
+
+    def _apply_terms(self, text: str) -> str:
+        if not self.terms:
+            return text
+        pattern = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
+        return re.sub(rf"(?<![\w\-./])(?:{pattern})(?![\w\-/])", lambda m: slot_token(self.ids[m.group(0)]), text)
 
     def _slot_word(self, word: str, aliases: dict[str, int]) -> str | None:
         """`word` as slot tokens, or None when it names nothing slotted."""
@@ -112,16 +217,25 @@ class SlotMap:
         slot of "src/main/java/Parser.java:12", "Tests.Login" that of "Acme.Tests.Login" (restored,
         the slot names the whole identifier, which says more). Ambiguous short names are left alone."""
         names: dict[str, int] = {}
-        for word, i in self.ids.items():
+        stems: dict[str, str] = {}  # a short name -> the one file it names, or "" when several
+        for word, i in sorted(self.ids.items(), key=lambda x: x[1]):
+            if word in self.terms:
+                continue
             stem = _LINE_SUFFIX.match(word)
             forms = {stem.group(1)} if stem else set()
             for full in {word} | forms:
                 for k, ch in enumerate(full):
                     if ch in "/.\\:" and 0 < k < len(full) - 4 and full[k - 1] not in "/.\\:":
                         forms.add(full[k + 1:])
+            whole = stem.group(1) if stem else word
             for form in {f.lstrip("/.\\:") for f in forms} - {word}:
                 if len(form) >= 4 and specific(form):
-                    names[form] = 0 if names.get(form, i) != i else i
+                    # "a.ts" of "e2e/a.ts:4" and "e2e/a.ts:9" is that file's most salient slot;
+                    # of "x/a.ts" and "y/a.ts" it is neither
+                    if form not in names:
+                        names[form], stems[form] = i, whole
+                    elif stems[form] != whole:
+                        names[form] = 0
         return {k: v for k, v in names.items() if v}
 
     def restore(self, text: str) -> str:
@@ -145,10 +259,28 @@ def build_map(prompt: str, size: int) -> SlotMap:
         # Log lines by weight; then the question, the CI config and the notes, in order.
         rank = -line_weight(line) if section == "Log" else {"Question": 10.0, "CI config": 11.0}.get(section, 12.0)
         ranked.append((rank, i, line))
-    for _, _, line in sorted(ranked, key=lambda r: (r[0], r[1])):
+    for rank, _, line in sorted(ranked, key=lambda r: (r[0], r[1])):
         for _, _, word in _words(line):
             slots.add(word)
+        if rank <= 0:  # a log line: its quoted names, missing commands, test titles, line numbers
+            for term, term_kind in _terms(line, failing=rank < 0):
+                slots.add(term, term=term_kind)
     return slots
+
+
+def _terms(line: str, failing: bool) -> list[tuple[str, str]]:
+    found = [m.group(1) for m in _QUOTED.finditer(line)]
+    found += [m.group(1) or m.group(2) for m in _NOT_FOUND.finditer(line)]
+    title = _TITLE.search(line)
+    if title:
+        found.append(title.group(1).strip())
+    tail = _TAIL_WORD.search(line) if failing else None
+    if tail:  # "unknown instruction: RUNN"
+        found.append(tail.group(1))
+    out = [(t, "name") for t in found if t.lower() not in _COMMON and not specific(t)]
+    if failing:
+        out += [(m.group(0), "value") for m in _LINE_NO.finditer(line)]
+    return out
 
 
 def delexicalise(messages: list[dict], size: int) -> tuple[list[dict], SlotMap]:
@@ -171,3 +303,24 @@ def model_slots(model) -> int:
 def slotted(messages: list[dict], size: int) -> list[dict]:
     """`messages` delexicalised for a model with `size` slots (unchanged when it has none)."""
     return delexicalise(messages, size)[0] if size else messages
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m training.slots", description="Identifier slot tools.")
+    parser.add_argument("--common", action="store_true", help="rewrite training/data/common_ids.txt from the corpus")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent / "data" / "train.jsonl"))
+    args = parser.parse_args(argv)
+    if not args.common:
+        parser.print_help()
+        return 2
+    rows = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
+    common = find_common(rows)
+    COMMON_IDS.write_text("".join(w + "\n" for w in common), encoding="utf-8")
+    print(f"{len(common)} common identifiers from {len(rows)} rows -> {COMMON_IDS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -92,6 +92,28 @@ def _err():
     return sys.stderr
 
 
+class _AsServed:
+    """The engine's retrieval for an example's log: the excerpt's evidence lines as the query,
+    `retrieval.top_k` results, only notes above `retrieval.min_score`, one per source; so the
+    adapter+retrieval variant reads the notes a served answer would."""
+
+    def __init__(self, retriever, settings):
+        from bot.engine import EngineConfig
+
+        self.retriever, self.config = retriever, EngineConfig.from_settings(settings)
+
+    def search(self, text: str, k: int | None = None) -> list:
+        from bot import evidence as ev
+        from retrieval.logs.excerpt import extract
+
+        excerpt = extract(io.StringIO(text), max_lines=self.config.excerpt_lines)
+        query = ev.retrieval_query("", excerpt.lines)
+        if not query.strip():
+            return []
+        found = self.retriever.search(query, k=self.config.top_k)
+        return ev.relevant_sources(found, self.config.min_score)[:k or self.config.top_k]
+
+
 def _retriever(settings):
     """The knowledge index's retriever, or None (examples' own context is used instead)."""
     try:
@@ -101,7 +123,7 @@ def _retriever(settings):
         index = KnowledgeIndex.open(settings.retrieval, settings.paths.chroma)
         if hasattr(index, "ensure_starter"):
             index.ensure_starter()
-        return Retriever(index)
+        return _AsServed(Retriever(index), settings)
     except Exception as exc:  # noqa: BLE001 - retrieval is optional here; say so and go on
         print(f"retrieval unavailable ({exc}); using the examples' own context", file=_err())
         return None

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
             lora_r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
             learning_rate=t.learning_rate, epochs=epochs or t.epochs, batch_size=t.batch_size,
             grad_accum=t.grad_accum, max_seq_len=t.max_seq_len, seed=t.seed, mixed_precision=t.mixed_precision,
-            device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
+            retrieved_notes=t.retrieved_notes, device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
         )
         # Refuse bad data before touching the registry; then the shipped default becomes v0001
         # first, so a rollback from the new adapter has a target.

@@ -154,6 +154,18 @@ def normalise_block(text: str) -> list[str]:
     return [" ".join(line.split()) for line in masked.split("\n")]
 
 
+# A line's timestamp prefix as GitHub Actions, Jenkins ("[2024-01-19T06:18:50.996Z] ") and
+# GitLab's raw trace ("2024-11-27T12:12:20.030223Z 00O ") write it.
+_TS_PREFIX = re.compile(r"^\s*(?:\[\d{4}-\d\d-\d\d[T ][\d:.]+Z?\]|\d{4}-\d\d-\d\dT[\d:.]+Z)\s?(?:\d\d[OE]\+?\s)?")
+
+
+def strip_prefix(text: str) -> str:
+    """The line without a leading CI timestamp (GitHub Actions, Jenkins, GitLab)."""
+    if not text or not (text[0] in "[0123456789" or text[0].isspace()):
+        return text
+    return _TS_PREFIX.sub("", text, count=1)
+
+
 def strip_timestamp(text: str) -> str:
     """The line without a leading GitHub Actions timestamp."""
     if not text or not (text[0].isdigit() or text[0].isspace()):

@@ -1,0 +1,48 @@
+"""Training rows get incident notes shaped like retrieval's, never ones that name their answer."""
+import json
+
+from training.data import Example
+from training.notes import add_retrieved_notes
+
+
+def _incidents(tmp_path):
+    rows = [
+        {"type": "npm_missing", "input": "npm ERR! enoent package.json in /app/a", "title": "npm in a",
+         "output": "Root Cause: no package.json in /app/a. Fix: copy it.", "key_ids": ["/app/a"]},
+        {"type": "npm_missing", "input": "npm ERR! enoent package.json in /app/b", "title": "npm in b",
+         "output": "Root Cause: no package.json in /app/b. Fix: copy it.", "key_ids": ["/app/b"]},
+        {"type": "oom", "input": "Killed (exit 137) in job c", "title": "oom in c",
+         "output": "Root Cause: out of memory. Fix: a bigger runner.", "key_ids": ["job-c"]},
+    ]
+    path = tmp_path / "incidents.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
+    return path
+
+
+def _rows():
+    return [Example(input=f"npm ERR! enoent package.json in /app/{x}", output="Root Cause: ...",
+                    meta={"type": "npm_missing", "key_ids": [f"/app/{x}"]}) for x in "ab"]
+
+
+def test_rows_get_incidents_of_their_type_in_the_index_shape_but_not_their_own(tmp_path):
+    rows = _rows() + [Example(input="x", output="y", context=[{"title": "own", "text": "kept"}], meta={"type": "oom"}),
+                      Example(input="z", output="w", meta={"type": "unknown_type"})]
+    added = add_retrieved_notes(rows, 1.0, seed=1, incidents=_incidents(tmp_path))
+    assert added == 2
+    a, b, own, unknown = rows
+    titles_a = [n["title"] for n in a.context]
+    assert "npm in b" in titles_a and "npm in a" not in titles_a  # never the note that names /app/a
+    assert all("Failure:" in n["text"] and "Resolution:" in n["text"] for n in a.context)
+    assert "npm in a" in [n["title"] for n in b.context]
+    assert own.context == [{"title": "own", "text": "kept"}] and unknown.context == []
+
+
+def test_no_share_or_no_incidents_changes_nothing_and_a_seed_repeats_itself(tmp_path):
+    rows = _rows()
+    assert add_retrieved_notes(rows, 0.0, seed=1, incidents=_incidents(tmp_path)) == 0
+    assert add_retrieved_notes(rows, 1.0, seed=1, incidents=tmp_path / "missing.jsonl") == 0
+    assert all(r.context == [] for r in rows)
+    first, second = _rows(), _rows()
+    add_retrieved_notes(first, 1.0, seed=7, incidents=_incidents(tmp_path))
+    add_retrieved_notes(second, 1.0, seed=7, incidents=_incidents(tmp_path))
+    assert [r.context for r in first] == [r.context for r in second]

@@ -1,0 +1,72 @@
+"""Reference notes for training rows that have none, shaped like what retrieval gives when serving.
+
+When serving, an answer about a log usually comes with the notes that clear the relevance
+threshold: resolved incidents of the same kind of failure from other projects (naming other files,
+tests and packages) and now and then an unrelated one. The starter corpus gives notes to a third
+of its rows, each written for that row. So a share of the rows without notes get what retrieval
+would have given them: one to three incidents of the same failure type from the knowledge base
+(retrieval/knowledge/incidents.jsonl), rendered as the index renders an incident, sometimes with
+one of another type. The reference answer stays the row's own, so the model learns to name the
+log's identifiers and not the notes'. On the held-out split with retrieved notes this moved the
+embedded adapter's identifier recall from 0.57 to the figure in training/README.md.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from training.data import Example
+
+INCIDENTS = Path(__file__).resolve().parent.parent / "retrieval" / "knowledge" / "incidents.jsonl"
+OTHER_TYPE_RATE = 0.3  # notes that also carry an incident of another failure type
+
+
+def add_retrieved_notes(examples: list[Example], share: float, seed: int,
+                        incidents: Path = INCIDENTS) -> int:
+    """Give `share` of the rows that have no notes (and a known failure type) incident notes, in
+    place. Returns how many rows got notes; 0 when `share` is 0 or no incidents can be read."""
+    if share <= 0 or not examples:
+        return 0
+    by_type = _incidents(incidents)
+    if not by_type:
+        return 0
+    rng = random.Random(seed)
+    types = sorted(by_type)
+    added = 0
+    for ex in examples:
+        kind = ex.meta.get("type")
+        if ex.context or ex.messages is not None or kind not in by_type or rng.random() >= share:
+            continue
+        own = {k.lower() for k in ex.meta.get("key_ids") or []}
+        same = [n for n in by_type[kind] if not own & n["ids"]]  # never a note that names the answer
+        if not same:
+            continue
+        notes = rng.sample(same, min(len(same), rng.choice((1, 2, 3))))
+        if rng.random() < OTHER_TYPE_RATE and len(types) > 1:
+            other = rng.choice([t for t in types if t != kind])
+            notes.insert(rng.randrange(len(notes) + 1), rng.choice(by_type[other]))
+        ex.context = [{"title": n["title"], "text": n["text"]} for n in notes[:3]]
+        added += 1
+    return added
+
+
+def _incidents(path: Path) -> dict[str, list[dict]]:
+    from retrieval.sources import incident_chunk
+
+    out: dict[str, list[dict]] = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(row, dict) or not row.get("type") or not row.get("input") or not row.get("output"):
+            continue
+        chunk = incident_chunk(row["input"], row["output"], row.get("title"), str(row.get("url") or ""))
+        out.setdefault(str(row["type"]), []).append({
+            "title": chunk.title, "text": chunk.text, "ids": {str(k).lower() for k in row.get("key_ids") or []}})
+    return out
