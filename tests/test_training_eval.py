@@ -85,6 +85,7 @@ def test_compare_scores_three_variants_and_writes_markdown_and_png(tmp_path):
 def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
     from bot.commands.eval import _AsServed
     from bot.settings import load_settings
+    from training.data import Example
     from retrieval.types import Passage
 
     class Recording:
@@ -96,6 +97,7 @@ def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
     inner = Recording()
     settings = load_settings(retrieval={"top_k": 4, "min_score": 0.3})
     log = "\n".join([f"step {i} ok" for i in range(40)] + ["npm ERR! enoent package.json not found in /app"])
-    notes = _AsServed(inner, settings).search(log, k=3)
+    notes = _AsServed(inner, settings).notes_for(Example(input=log, question="why did npm fail?"))
     assert [p.title for p in notes] == ["A"]  # one per source, none under min_score
     assert inner.k == 4 and "npm ERR! enoent package.json" in inner.query and "step 3 ok" not in inner.query
+    assert inner.query.startswith("why did npm fail?")

@@ -46,3 +46,19 @@ def test_no_share_or_no_incidents_changes_nothing_and_a_seed_repeats_itself(tmp_
     add_retrieved_notes(first, 1.0, seed=7, incidents=_incidents(tmp_path))
     add_retrieved_notes(second, 1.0, seed=7, incidents=_incidents(tmp_path))
     assert [r.context for r in first] == [r.context for r in second]
+
+
+def test_a_note_whose_text_names_the_answer_is_never_given_whatever_its_type(tmp_path):
+    rows = [
+        {"type": "npm_missing", "input": "npm ERR! enoent in /app/a and /app/b", "title": "npm in a and b",
+         "output": "Root Cause: no package.json. Fix: copy it.", "key_ids": ["/app/b"]},
+        {"type": "oom", "input": "Killed (exit 137) in /app/a", "title": "oom in a",
+         "output": "Root Cause: out of memory. Fix: a bigger runner.", "key_ids": ["job-c"]},
+    ]
+    path = tmp_path / "incidents.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    for seed in range(20):
+        row = Example(input="npm ERR! enoent package.json in /app/a", output="Root Cause: ...",
+                      meta={"type": "npm_missing", "key_ids": ["/app/a"]})
+        add_retrieved_notes([row], 1.0, seed=seed, incidents=path)
+        assert row.context == []  # both incidents name /app/a in their text

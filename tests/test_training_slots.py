@@ -155,3 +155,17 @@ def test_the_shipped_common_list_is_the_one_the_corpus_gives():
     train = COMMON_IDS.parent / "train.jsonl"
     rows = [json.loads(line) for line in train.read_text().splitlines() if line.strip()]
     assert common_ids() == frozenset(find_common(rows)), "rerun: python -m training.slots --common"
+
+
+@pytest.mark.parametrize("size", range(8, 21))
+def test_every_kind_keeps_a_slot_at_any_size(size):
+    spans = ranges(size)
+    assert all(len(r) >= 1 for r in spans.values()) and max(r.stop for r in spans.values()) == size + 1
+
+
+def test_files_with_versions_in_their_names_are_files_and_zsh_names_the_command():
+    assert kind("v1/api/users.py") == "file" and kind("20240101_add_users.rb") == "file"
+    assert kind("https://x.org/a.json") == "value"
+    assert set(build_map("Log:\nzsh: command not found: tox", 16).ids) == {"tox"}
+    names = build_map("Log:\n/bin/sh: 1: tox: not found", 16)
+    assert "tox" in names.ids and names.apply("edit tox.ini") == "edit tox.ini"  # a term is a whole name

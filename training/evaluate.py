@@ -102,7 +102,8 @@ def _notes(ex: Example, retriever, context: str) -> list:
     if context == "none":
         return []
     if context == "retrieve" and retriever is not None:
-        return retriever.search(ex.input[-2000:], k=3)
+        notes_for = getattr(retriever, "notes_for", None)  # the serving layer's own retrieval
+        return notes_for(ex) if notes_for else retriever.search(ex.input[-2000:], k=3)
     return ex.context
 
 

@@ -38,17 +38,23 @@ def add_retrieved_notes(examples: list[Example], share: float, seed: int,
         kind = ex.meta.get("type")
         if ex.context or ex.messages is not None or kind not in by_type or rng.random() >= share:
             continue
-        own = {k.lower() for k in ex.meta.get("key_ids") or []}
-        same = [n for n in by_type[kind] if not own & n["ids"]]  # never a note that names the answer
+        own = {k.lower() for k in ex.meta.get("key_ids") or [] if str(k).strip()}
+        same = _not_naming(by_type[kind], own)  # never a note that names the answer
         if not same:
             continue
         notes = rng.sample(same, min(len(same), rng.choice((1, 2, 3))))
         if rng.random() < OTHER_TYPE_RATE and len(types) > 1:
-            other = rng.choice([t for t in types if t != kind])
-            notes.insert(rng.randrange(len(notes) + 1), rng.choice(by_type[other]))
+            other = _not_naming(by_type[rng.choice([t for t in types if t != kind])], own)
+            if other:
+                notes.insert(rng.randrange(len(notes) + 1), rng.choice(other))
         ex.context = [{"title": n["title"], "text": n["text"]} for n in notes[:3]]
         added += 1
     return added
+
+
+def _not_naming(notes: list[dict], own: set[str]) -> list[dict]:
+    """The notes that name none of `own` (lower-cased key identifiers), in their ids or text."""
+    return [n for n in notes if not own & n["ids"] and not any(k in n["low"] for k in own)]
 
 
 def _incidents(path: Path) -> dict[str, list[dict]]:
@@ -68,5 +74,6 @@ def _incidents(path: Path) -> dict[str, list[dict]]:
             continue
         chunk = incident_chunk(row["input"], row["output"], row.get("title"), str(row.get("url") or ""))
         out.setdefault(str(row["type"]), []).append({
-            "title": chunk.title, "text": chunk.text, "ids": {str(k).lower() for k in row.get("key_ids") or []}})
+            "title": chunk.title, "text": chunk.text, "low": chunk.text.lower(),
+            "ids": {str(k).lower() for k in row.get("key_ids") or []}})
     return out

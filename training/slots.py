@@ -119,7 +119,7 @@ _FILE_TAIL = re.compile(r"(?::\d+)+$|\(\d+(?:,\d+)?\)$")
 # A quoted name ('rails (= 4.15.10)', relation "quotas"), a missing command ("tox: command not
 # found") and the title of a test after a reporter's separator ("● Suite › creates invoice").
 _QUOTED = re.compile(r"""(?<![\w'"`])['"`]([A-Za-z_][\w\-]{2,40})[ '"`]""")
-_NOT_FOUND = re.compile(r"(?:^|[\s:])([A-Za-z][\w.\-]{1,30}): (?:command )?not found|command not found: ([A-Za-z][\w.\-]{1,30})")
+_NOT_FOUND = re.compile(r"(?:^|[\s:])([A-Za-z][\w.\-]{1,30}): (?:command )?not found(?!:)|command not found: ([A-Za-z][\w.\-]{1,30})")
 _TAIL_WORD = re.compile(r":\s+([A-Za-z_][\w\-]{1,40})\s*$")  # a failing line ending in ": NAME"
 _LINE_NO = re.compile(r"\b[Ll]ine \d+\b")  # "parse error on line 35"
 _TITLE = re.compile(r"(?:›|●)\s+([A-Za-z][\w'\-]*(?: [\w'\-]+){1,9})\s*$")
@@ -130,11 +130,14 @@ def kind(word: str) -> str:
     version, number or URL), an error code, or a name (tests, symbols, packages, images, ...)."""
     if _CODE.match(word):
         return "code"
-    if _VALUE.search(word):
-        return "value"
     stem = _FILE_TAIL.sub("", word)
     last = re.split(r"[/\\]", stem)[-1]
-    if "*" in last or ("." in last and last.rsplit(".", 1)[1].lower() in _EXT) or stem.startswith(("/", "./", "~/")):
+    if not stem.startswith(("http://", "https://")) and (
+            "*" in last or ("." in last and last.rsplit(".", 1)[1].lower() in _EXT)):
+        return "file"
+    if _VALUE.search(word):
+        return "value"
+    if stem.startswith(("/", "./", "~/")):
         return "file"
     return "name"
 
@@ -145,7 +148,8 @@ def ranges(size: int) -> dict[str, range]:
         return dict.fromkeys(KINDS, range(1, size + 1))
     out, start = {}, 1
     for i, (k, share) in enumerate(zip(KINDS, _SHARES)):
-        end = size + 1 if i == len(KINDS) - 1 else start + max(1, round(size * share / 16))
+        left = len(KINDS) - 1 - i  # kinds after this one, each keeps a slot
+        end = size + 1 if not left else min(start + max(1, round(size * share / 16)), size + 1 - left)
         out[k] = range(start, end)
         start = end
     return out
@@ -192,7 +196,7 @@ class SlotMap:
         if not self.terms:
             return text
         pattern = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
-        return re.sub(rf"(?<![\w\-./])(?:{pattern})(?![\w\-/])", lambda m: slot_token(self.ids[m.group(0)]), text)
+        return re.sub(rf"(?<![\w\-./])(?:{pattern})(?![\w\-/]|\.\w)", lambda m: slot_token(self.ids[m.group(0)]), text)
 
     def _slot_word(self, word: str, aliases: dict[str, int]) -> str | None:
         """`word` as slot tokens, or None when it names nothing slotted."""
@@ -208,8 +212,8 @@ class SlotMap:
         pieces = re.split(r"(::|[:.#])", word)
         if len(pieces) < 3:
             return None
-        out = [slot_token(self.ids.get(x) or aliases.get(x)) if (self.ids.get(x) or aliases.get(x)) else x
-               for x in pieces]
+        found = {x: self.ids.get(x) or aliases.get(x) for x in pieces if x not in self.terms}
+        out = [slot_token(found[x]) if found.get(x) else x for x in pieces]
         return "".join(out) if any(SLOT.fullmatch(x) for x in out) else None
 
     def _by_basename(self) -> dict[str, int]:

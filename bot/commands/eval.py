@@ -102,16 +102,15 @@ class _AsServed:
 
         self.retriever, self.config = retriever, EngineConfig.from_settings(settings)
 
-    def search(self, text: str, k: int | None = None) -> list:
+    def notes_for(self, example) -> list:
         from bot import evidence as ev
         from retrieval.logs.excerpt import extract
 
-        excerpt = extract(io.StringIO(text), max_lines=self.config.excerpt_lines)
-        query = ev.retrieval_query("", excerpt.lines)
+        excerpt = extract(io.StringIO(example.input), max_lines=self.config.excerpt_lines)
+        query = ev.retrieval_query(example.question or "", excerpt.lines)
         if not query.strip():
             return []
-        found = self.retriever.search(query, k=self.config.top_k)
-        return ev.relevant_sources(found, self.config.min_score)[:k or self.config.top_k]
+        return ev.relevant_sources(self.retriever.search(query, k=self.config.top_k), self.config.min_score)
 
 
 def _retriever(settings):
