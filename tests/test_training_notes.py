@@ -5,18 +5,22 @@ from training.data import Example
 from training.notes import add_retrieved_notes
 
 
-def _incidents(tmp_path):
-    rows = [
-        {"type": "npm_missing", "input": "npm ERR! enoent package.json in /app/a", "title": "npm in a",
-         "output": "Root Cause: no package.json in /app/a. Fix: copy it.", "key_ids": ["/app/a"]},
-        {"type": "npm_missing", "input": "npm ERR! enoent package.json in /app/b", "title": "npm in b",
-         "output": "Root Cause: no package.json in /app/b. Fix: copy it.", "key_ids": ["/app/b"]},
-        {"type": "oom", "input": "Killed (exit 137) in job c", "title": "oom in c",
-         "output": "Root Cause: out of memory. Fix: a bigger runner.", "key_ids": ["job-c"]},
-    ]
+def _write(tmp_path, rows):
     path = tmp_path / "incidents.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
     return path
+
+
+def _incident(kind, title, text, key):
+    return {"type": kind, "input": text, "title": title, "output": f"Root Cause: {text}. Fix: mend it.", "key_ids": [key]}
+
+
+def _incidents(tmp_path):
+    return _write(tmp_path, [
+        _incident("npm_missing", "npm in a", "npm ERR! enoent package.json in /app/a", "/app/a"),
+        _incident("npm_missing", "npm in b", "npm ERR! enoent package.json in /app/b", "/app/b"),
+        _incident("oom", "oom in c", "Killed (exit 137) in job c", "job-c"),
+    ])
 
 
 def _rows():
@@ -49,14 +53,8 @@ def test_no_share_or_no_incidents_changes_nothing_and_a_seed_repeats_itself(tmp_
 
 
 def test_a_note_whose_text_names_the_answer_is_never_given_whatever_its_type(tmp_path):
-    rows = [
-        {"type": "npm_missing", "input": "npm ERR! enoent in /app/a and /app/b", "title": "npm in a and b",
-         "output": "Root Cause: no package.json. Fix: copy it.", "key_ids": ["/app/b"]},
-        {"type": "oom", "input": "Killed (exit 137) in /app/a", "title": "oom in a",
-         "output": "Root Cause: out of memory. Fix: a bigger runner.", "key_ids": ["job-c"]},
-    ]
-    path = tmp_path / "incidents.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows))
+    path = _write(tmp_path, [_incident("npm_missing", "npm in a and b", "npm ERR! enoent in /app/a and /app/b", "/app/b"),
+                             _incident("oom", "oom in a", "Killed (exit 137) in /app/a", "job-c")])
     for seed in range(20):
         row = Example(input="npm ERR! enoent package.json in /app/a", output="Root Cause: ...",
                       meta={"type": "npm_missing", "key_ids": ["/app/a"]})

@@ -7,8 +7,8 @@ of its rows, each written for that row. So a share of the rows without notes get
 would have given them: one to three incidents of the same failure type from the knowledge base
 (retrieval/knowledge/incidents.jsonl), rendered as the index renders an incident, sometimes with
 one of another type. The reference answer stays the row's own, so the model learns to name the
-log's identifiers and not the notes'. On the held-out split with retrieved notes this moved the
-embedded adapter's identifier recall from 0.57 to the figure in training/README.md.
+log's identifiers and not the notes' (training/README.md, "What moved identifier recall", has the
+figures).
 """
 from __future__ import annotations
 
