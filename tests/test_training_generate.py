@@ -45,13 +45,13 @@ MESSAGES = build_messages(excerpt="npm ERR! code E404 left-pad-3")
 
 
 def test_generate_applies_the_chat_template_and_counts_tokens(generator):
-    from training.slots import slotted
+    from training.slots import ranges, slot_token, slotted
 
     gen = generator.generate(MESSAGES)
     assert generator.slots == 16  # the embedded recipe's identifier slots: the model reads <idN>
     rendered = generator.tokenizer.apply_chat_template(slotted(MESSAGES, generator.slots), tokenize=False,
                                                        add_generation_prompt=True)
-    assert "<id6>" in rendered and "left-pad-3" not in rendered  # the first name slot
+    assert slot_token(ranges(16)["name"].start) in rendered and "left-pad-3" not in rendered  # the first name slot
     assert gen.prompt_tokens == generator.count_tokens(rendered)
     assert 0 < gen.new_tokens <= 12 and gen.seconds > 0
     assert gen.model.base == generator.base and gen.model.adapter is None

@@ -2,7 +2,7 @@
 from training.prompt import build_messages
 import pytest
 
-from training.slots import SlotMap, build_map, delexicalise, kind, model_slots, ranges, slot_tokens, slotted
+from training.slots import SlotMap, build_map, delexicalise, kind, model_slots, ranges, slot_token, slot_tokens, slotted
 
 LOG = """Prepare all required actions
 Downloading https://example.com/setup.sh using /usr/bin/curl
@@ -13,18 +13,19 @@ Error: Unable to resolve action `actions/cache@main2`, unable to find version `m
 def test_each_kind_has_its_range_and_the_failing_lines_come_first_in_it():
     messages = build_messages(excerpt=LOG, context=[{"title": "Pin actions", "text": "See .github/actions-lock.yml"}])
     names = build_map(messages[1]["content"], 16)
-    assert ranges(16) == {"file": range(1, 6), "name": range(6, 13), "value": range(13, 16), "code": range(16, 17)}
-    assert names.ids["actions/cache@main2"] == 6  # the first name: it is on the failing line
-    assert names.ids["main2"] == 7
+    assert ranges(16) == {"file": range(1, 5), "name": range(5, 12), "value": range(12, 15), "code": range(15, 17)}
+    assert names.ids["actions/cache@main2"] == 5  # the first name: it is on the failing line
+    assert names.ids["main2"] == 6
     assert names.ids["/usr/bin/curl"] == 1 and names.ids[".github/actions-lock.yml"] == 2  # notes after the log
-    assert names.ids["https://example.com/setup.sh"] == 13
+    assert names.ids["https://example.com/setup.sh"] == 12
 
 
 @pytest.mark.parametrize("word, expected", [
     ("src/main.rs:185", "file"), ("build/libs/*.jar", "file"), ("/usr/bin/bash", "file"), ("requirements.txt", "file"),
     ("E0599", "code"), ("CS1061", "code"), ("4.15.10", "value"), ("https://x.org/a", "value"), ("idna==3.7", "value"),
     ("tests::fetch_export", "name"), ("actions/setup-python@v5.9", "name"), ("node:18-alpine3.15", "name"),
-    ("symfony/console", "name"),
+    ("symfony/console", "name"), ("ENOSPC", "code"), ("EBADENGINE", "code"), (">=3.10", "value"), ("~=2.1", "value"),
+    ("60402c0a-f45f-3049-0100-df9ebb587472", "value"),
 ])
 def test_identifiers_are_sorted_into_kinds(word, expected):
     assert kind(word) == expected
@@ -35,7 +36,7 @@ def test_a_full_range_leaves_the_rest_of_that_kind_as_written():
     for i in range(7):
         names.add(f"src/m{i}.py")
     names.add("E0599")
-    assert sorted(names.ids.values()) == [1, 2, 3, 4, 5, 16]
+    assert sorted(names.ids.values()) == [1, 2, 3, 4, 15]
     assert names.apply("see src/m6.py") == "see src/m6.py"
 
 
@@ -68,9 +69,21 @@ def test_answer_uses_the_prompts_slots_and_restores_to_the_names():
         {"role": "assistant", "content": answer},
     ], 16)
     assert out[0]["content"] == "Name actions/cache@main2 exactly."  # the system prompt is never slotted
-    assert "actions/cache@main2" not in out[1]["content"] and "<id6>" in out[1]["content"]
-    assert out[2]["content"].startswith("Root Cause: the workflow references <id6>.")
+    assert "actions/cache@main2" not in out[1]["content"] and slot_token(ranges(16)["name"].start) in out[1]["content"]
+    assert out[2]["content"].startswith(f"Root Cause: the workflow references {slot_token(ranges(16)['name'].start)}.")
     assert names.restore(out[2]["content"]) == answer
+
+
+def test_specifiers_error_codes_and_lock_ids_get_slots_and_placeholders_do_not():
+    log = ("ERROR: Package 'audit-log' requires a different Python: 3.8.18 not in '>=3.10'\n"
+           "npm ERR! code ENOSPC\n"
+           "Lock Info: ID: 60402c0a-f45f-3049-0100-df9ebb587472\n"
+           "export NPM_TOKEN=[REDACTED:npm-token]")
+    names = build_map(build_messages(excerpt=log)[1]["content"], 16)
+    assert ">=3.10" in names.ids and "ENOSPC" in names.ids and "60402c0a-f45f-3049-0100-df9ebb587472" in names.ids
+    assert names.apply("requires-python >=3.10, not 3.8.18") == (
+        f"requires-python {slot_token(names.ids['>=3.10'])}, not {slot_token(names.ids['3.8.18'])}")
+    assert not any("REDACTED" in word for word in names.ids)
 
 
 def test_base_names_and_line_suffixes_find_the_full_paths_slot():

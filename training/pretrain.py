@@ -245,6 +245,8 @@ def _write_artifact(out: Path, model, tokenizer, facts: dict) -> None:
 
 
 def _recipe_md(facts: dict) -> str:
+    from training.prompt import LOG_MAX_LINES
+
     r = facts["recipe"]
     return f"""# Embedded base model
 
@@ -256,14 +258,14 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
   {facts['parameters']:,} parameters, float32 safetensors.
 - Tokenizer: byte-level BPE (tokenizers), vocabulary {r['vocab_size']} incl. <|endoftext|>,
   <|im_start|>, <|im_end|>, plus {r['identifier_slots']} identifier slot tokens <id1>..<id{r['identifier_slots']}>
-  (training/slots.py; config.json says `identifier_slots`): files <id1>-<id5>, names <id6>-<id12>,
-  values <id13>-<id15>, codes <id16>, each ranked by line salience; the identifiers of
+  (training/slots.py; config.json says `identifier_slots`): {_slot_ranges(r['identifier_slots'])},
+  each ranked by line salience; the identifiers of
   training/data/common_ids.txt stay text. ChatML chat template in tokenizer_config.json.
 - Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: each example of
   training/data/train.jsonl, each incident of retrieval/knowledge/incidents.jsonl and
   {r['synthetic_per_type']} generated instances per failure type for each of the corpus-generator seeds
   {', '.join(map(str, r['synthetic_seeds']))} (training.corpusgen; rows sharing key identifiers with the
-  held-out split dropped), each as its reference notes if any, its log (cut to the prompt's 12 focus
+  held-out split dropped), each as its reference notes if any, its log (cut to the prompt's {LOG_MAX_LINES} focus
   lines, no timestamps) and its explanation as unlabelled prose; and
   retrieval/knowledge/runbooks/*.md; redacted. Not the held-out split, not the answer format
   ("Root Cause:"/"Fix:" labels, JSON), not ../shared/datasets.
@@ -272,6 +274,14 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
   {facts['steps_done']} steps, {facts['tokens_seen']:,} tokens seen, final loss {facts['final_loss']},
   {facts['seconds']} s on CPU ({facts.get('threads', '?')} torch threads, torch {facts['torch']}).{_stopped(facts)}
 """
+
+
+def _slot_ranges(size: int) -> str:
+    """ "files <id1>-<id4>, names <id5>-<id11>, ..." for a model with `size` slots."""
+    from training.slots import ranges
+
+    return ", ".join(f"{kind}s <id{r.start}>-<id{r.stop - 1}>" if len(r) > 1 else f"{kind}s <id{r.start}>"
+                     for kind, r in ranges(size).items())
 
 
 def _stopped(facts: dict) -> str:

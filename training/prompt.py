@@ -33,7 +33,7 @@ SNIPPET_CHARS = 300
 # The embedded model reads a few hundred tokens well and a thousand badly: the log is cut to its
 # most failure-like lines (with their neighbours) and loses its timestamps, which carry no cause.
 # Training examples and live prompts both pass through here, so both see the same cut.
-LOG_MAX_LINES = 12
+LOG_MAX_LINES = 16
 MAX_PASSAGES = 3
 ELISION = "\n[...]\n"
 

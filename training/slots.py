@@ -31,7 +31,9 @@ from pathlib import Path
 
 SLOT = re.compile(r"<id(\d{1,2})>")
 # Identifier-like words: start with a letter, _, . or /, run through path/version punctuation.
-_WORD = re.compile(r"(?<![\w.\-/@:=<*\\])(?:[A-Za-z_./*@][\w.\-/:@=+*()\\]*[\w)*]|\d+\.[\w.\-/:@+]*\w|\d{8,})")
+_WORD = re.compile(
+    r"(?<![\w.\-/@:=<>~^!*\\])(?:[A-Za-z_./*@][\w.\-/:@=+*()\\]*[\w)*]|(?:[<>~^!]=?|==)?\d+\.[\w.\-/:@+]*\w"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{8,})")
 _LINE_SUFFIX = re.compile(r"^(.+?)(:\d+)$")
 _COLUMN = re.compile(r"^(.+?:\d+):\d+$")  # file:line:col -> file:line (answers name the line)
 _PAREN_LINE = re.compile(r"^(.+?\.\w+)\(\d+(?:,\d+)*\)?$")  # C#/MSBuild "File.cs(149,27)" -> File.cs
@@ -80,10 +82,12 @@ def slot_tokens(n: int) -> list[str]:
 
 def specific(word: str) -> bool:
     """True for words that name one thing (a file, package, test, version, code), not prose."""
-    if len(word) < 4 or word.lower() in _COMMON or word.startswith(_MARKERS):
+    if len(word) < 4 or word.lower() in _COMMON or word.startswith(_MARKERS + ("REDACTED:",)):
         return False
     if word.isdigit():
         return True  # a long number: a migration version, a build or account id
+    if _ERRNO.match(word):
+        return True  # ENOSPC, EBADENGINE: a system or npm error code
     inner = word[1:-1]
     return (any(c in inner for c in "._/:@=-*\\_") or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
             or bool(re.search(r"[a-z][A-Z]", word)))
@@ -107,9 +111,11 @@ def _words(text: str) -> list[tuple[int, int, str]]:
 
 
 KINDS = ("file", "name", "value", "code")
-_SHARES = (5, 7, 3, 1)  # of 16 slots; a map of fewer than 8 slots has one range for every kind
-_CODE = re.compile(r"^[A-Z]{1,5}-?\d{2,6}$")  # E0599, CS1061, TS2345, SC2086
-_VALUE = re.compile(r"^v?\d[\w.\-+:/]*$|==|^https?://")  # versions, numbers, URLs, pins
+_SHARES = (4, 7, 3, 2)  # of 16 slots; a map of fewer than 8 slots has one range for every kind
+# System and npm error codes: ENOSPC, ECONNREFUSED, EACCES, EBADENGINE, ERESOLVE, ENEEDAUTH
+_ERRNO = re.compile(r"^E(?:NO|ACCES|CONN|ADDR|PERM|BAD|NEED|RESOLVE|TARGET|INTEGRITY|LIFECYCLE|TIMEDOUT|EXIST|MFILE|PIPE|INVAL)[A-Z_]*$")
+_CODE = re.compile(rf"^[A-Z]{{1,5}}-?\d{{2,6}}$|{_ERRNO.pattern}")  # E0599, CS1061, TS2345, SC2086, ENOSPC
+_VALUE = re.compile(r"^(?:[<>~^!]=?|==)?v?\d[\w.\-+:/]*$|==|^https?://")  # versions, specifiers, numbers, URLs, pins
 _EXT = frozenset(
     "py pyi pyx js mjs cjs ts tsx jsx java kt kts scala groovy go rs rb php cs fs vb c cc cpp cxx h hpp hh "
     "m mm swift dart ex exs erl hrl hs ml clj lua pl sh bash ps1 r jl sql yml yaml json toml ini cfg conf "
@@ -143,7 +149,7 @@ def kind(word: str) -> str:
 
 
 def ranges(size: int) -> dict[str, range]:
-    """Slot numbers per kind: for 16 slots files 1-5, names 6-12, values 13-15, codes 16."""
+    """Slot numbers per kind: for 16 slots files 1-4, names 5-11, values 12-14, codes 15-16."""
     if size < 8:
         return dict.fromkeys(KINDS, range(1, size + 1))
     out, start = {}, 1
