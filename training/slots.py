@@ -6,13 +6,13 @@ data-to-text systems solve this with delexicalisation, and so do we, for models 
 for it (`"identifier_slots": 16` in config.json; the embedded model's does, other Hugging Face
 models' do not, so they read and write identifiers as they are):
 
-- the identifiers of a prompt (paths, dotted names, package@version, test ids, error codes, and
-  the log's quoted names, missing commands and test titles, and the failing lines' line numbers
-  and trailing names) are replaced by slot tokens `<id1>`,
-  `<id2>`, ...; each kind of identifier has its own range of slots (files first, then names, then
+- the identifiers of a prompt (paths, dotted names, package@version, version specifiers like
+  `>=3.10`, test ids, error codes like `TS2345` and `ENOSPC`, lock and request UUIDs, and the
+  log's quoted names, missing commands and test titles, and the failing lines' line numbers and
+  trailing names) are replaced by slot tokens `<id1>`, `<id2>`, ...; each kind of identifier has its own range of slots (files first, then names, then
   values, then error codes, see `ranges`), numbered within it by salience: the log's most
   failure-like line first, then the rest of the log, then the reference notes. "At <id1>" is then
-  always the most salient file and "the test <id6>" the most salient name: an answer template picks
+  always the most salient file and "the test <id5>" the most salient name: an answer template picks
   a kind and a rank, not a position among everything the log mentions. Identifiers that logs
   repeat whatever failed (`common_ids`) are left as text;
 - the model reads and writes slot tokens (one token each, so "name the failing file" becomes
