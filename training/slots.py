@@ -9,8 +9,9 @@ models' do not, so they read and write identifiers as they are):
 - the identifiers of a prompt (paths, dotted names, package@version, version specifiers like
   `>=3.10`, test ids, error codes like `TS2345` and `ENOSPC`, lock and request UUIDs, and the
   log's quoted names, missing commands and test titles, and the failing lines' line numbers and
-  trailing names) are replaced by slot tokens `<id1>`, `<id2>`, ...; each kind of identifier has its own range of slots (files first, then names, then
-  values, then error codes, see `ranges`), numbered within it by salience: the log's most
+  trailing names) are replaced by slot tokens `<id1>`, `<id2>`, ...; each kind of identifier has
+  its own range of slots (files first, then names, then values, then error codes, see `ranges`),
+  numbered within it by salience: the log's most
   failure-like line first, then the rest of the log, then the reference notes. "At <id1>" is then
   always the most salient file and "the test <id5>" the most salient name: an answer template picks
   a kind and a rank, not a position among everything the log mentions. Identifiers that logs
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SLOT = re.compile(r"<id(\d{1,2})>")
-# Identifier-like words: start with a letter, _, . or /, run through path/version punctuation.
+# Identifier-like words: start with a letter, _, . or /, run through path/version punctuation;
+# also versions with a specifier (">=3.10"), UUIDs (lock ids) and long numbers.
 _WORD = re.compile(
     r"(?<![\w.\-/@:=<>~^!*\\])(?:[A-Za-z_./*@][\w.\-/:@=+*()\\]*[\w)*]|(?:[<>~^!]=?|==)?\d+\.[\w.\-/:@+]*\w"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{8,})")
