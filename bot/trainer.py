@@ -50,10 +50,7 @@ class SubprocessTrainer:
         cfg = {
             "data": [str(job.train_file)], "home": str(self.settings.home), "base": self.settings.model.base,
             "promote": False, "eval_limit": 0,  # the gate scores it, against current, in one run
-            "lora_r": t.lora_r, "lora_alpha": t.lora_alpha, "lora_dropout": t.lora_dropout,
-            "learning_rate": t.learning_rate, "epochs": t.epochs, "batch_size": t.batch_size,
-            "grad_accum": t.grad_accum, "max_seq_len": t.max_seq_len, "seed": t.seed,
-            "mixed_precision": t.mixed_precision, "retrieved_notes": t.retrieved_notes,
+            **t.model_dump(),  # every [train] setting is a LoraConfig field
             "device": self.settings.model.device,
             "extra_meta": {"source": "retrain", "retrain_run": job.run_id, "parent": job.current},
             **self.overrides,

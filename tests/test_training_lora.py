@@ -123,3 +123,17 @@ def test_a_killed_training_leaves_no_version_and_resumes_from_its_checkpoint(tin
     assert result.version == "v0001"
     assert not (adapters / ".checkpoints").exists() or not any((adapters / ".checkpoints").iterdir())
 
+
+
+def test_every_train_setting_reaches_the_lora_config():
+    # `cibot train` and the retrainer pass [train] to LoraConfig whole (**model_dump()), so a new
+    # setting can neither be dropped on the way nor name a field LoraConfig lacks.
+    import dataclasses
+
+    from training.lora import LoraConfig
+    from training.settings import TrainSettings
+
+    settings = TrainSettings(lora_r=8, retrieved_notes=0.25)
+    cfg = LoraConfig(data=[], home="h", **settings.model_dump())
+    assert {f.name for f in dataclasses.fields(LoraConfig)} >= set(TrainSettings.model_fields)
+    assert (cfg.lora_r, cfg.retrieved_notes) == (8, 0.25)

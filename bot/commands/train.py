@@ -37,10 +37,8 @@ def register(app: typer.Typer) -> None:
         cfg = LoraConfig(
             data=[str(p) for p in (data or [_default_data()])], home=str(settings.home),
             base=base or settings.model.base, out_version=out, promote=promote,
-            lora_r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
-            learning_rate=t.learning_rate, epochs=epochs or t.epochs, batch_size=t.batch_size,
-            grad_accum=t.grad_accum, max_seq_len=t.max_seq_len, seed=t.seed, mixed_precision=t.mixed_precision,
-            retrieved_notes=t.retrieved_notes, device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
+            **{**t.model_dump(), "epochs": epochs or t.epochs},  # every [train] setting is a LoraConfig field
+            device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
         )
         # Refuse bad data before touching the registry; then the shipped default becomes v0001
         # first, so a rollback from the new adapter has a target.
