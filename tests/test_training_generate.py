@@ -45,16 +45,37 @@ MESSAGES = build_messages(excerpt="npm ERR! code E404 left-pad-3")
 
 
 def test_generate_applies_the_chat_template_and_counts_tokens(generator):
+    from training.pretrain import BaseRecipe
     from training.slots import ranges, slot_token, slotted
 
     gen = generator.generate(MESSAGES)
-    assert generator.slots == 16  # the embedded recipe's identifier slots: the model reads <idN>
+    assert generator.slots == BaseRecipe().identifier_slots == 20  # the embedded recipe's: the model reads <idN>
     rendered = generator.tokenizer.apply_chat_template(slotted(MESSAGES, generator.slots), tokenize=False,
                                                        add_generation_prompt=True)
-    assert slot_token(ranges(16)["name"].start) in rendered and "left-pad-3" not in rendered  # the first name slot
+    assert slot_token(ranges(20)["name"].start) in rendered and "left-pad-3" not in rendered  # the first name slot
     assert gen.prompt_tokens == generator.count_tokens(rendered)
     assert 0 < gen.new_tokens <= 12 and gen.seconds > 0
     assert gen.model.base == generator.base and gen.model.adapter is None
+
+
+def test_slots_that_stand_for_nothing_in_the_prompt_are_never_written(generator):
+    import torch
+
+    from training.generate import _processors
+    from training.slots import slot_token
+
+    prompt = generator._prepare(MESSAGES)
+    used = set(prompt.slots.ids.values())
+    banned = generator._empty_slots(prompt.slots)
+    token = generator.tokenizer.convert_tokens_to_ids
+    assert used and len(banned) == generator.slots - len(used)
+    assert not {token(slot_token(i)) for i in used} & set(banned)
+    scores = torch.zeros(1, len(generator.tokenizer))
+    scores[0, banned] = 10.0  # the empty slots are the model's favourites
+    scores[0, token(slot_token(min(used)))] = 5.0
+    picked = _processors(1, None, banned)(torch.tensor([[0]]), scores)[0].argmax().item()
+    assert picked == token(slot_token(min(used)))  # the best slot that names something
+    assert generator._empty_slots(None) == []
 
 
 def test_text_answers_are_decoded_in_the_root_cause_fix_shape(generator):

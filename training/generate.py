@@ -70,6 +70,7 @@ class LocalGenerator:
         from training.slots import model_slots
 
         self.slots = model_slots(model)
+        self._slot_token_ids: dict[int, int] | None = None  # slot number -> token id, on first use
         # Text answers are decoded in the "Root Cause: ... Fix: ..." shape (see _guided_text).
         self.guided_text = True
         self._logprobs = [0.0, 0]
@@ -120,6 +121,15 @@ class LocalGenerator:
             self._adapter = version or Path(adapter_dir).name
 
     # --- internals -------------------------------------------------------------------------------
+    def _empty_slots(self, slots: "SlotMap | None") -> list[int]:
+        """Token ids of the slots `slots` leaves empty (none for a model without slots)."""
+        if slots is None or not self.slots:
+            return []
+        if self._slot_token_ids is None:
+            self._slot_token_ids = _slot_ids(self.tokenizer, self.slots)
+        used = set(slots.ids.values())
+        return [t for i, t in self._slot_token_ids.items() if i not in used]
+
     def _generate_locked(self, messages: list[dict], max_new: int, schema: dict | None) -> Generation:
         started = time.time()
         meta: dict = {}
@@ -199,7 +209,7 @@ class LocalGenerator:
             input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new,
             do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
-            logits_processor=_processors(len(ids), self._logprobs),
+            logits_processor=_processors(len(ids), self._logprobs, self._empty_slots(slots)),
         )
         if stop is not None:
             kwargs["stopping_criteria"] = _stop_when(self.tokenizer, len(ids), stop)
@@ -214,6 +224,14 @@ class LocalGenerator:
         if slots is not None:
             text = slots.restore(text)
         return text.strip(), len(prompt_ids), int(new.numel())
+
+
+def _slot_ids(tokenizer, size: int) -> dict[int, int]:
+    """Slot number -> its token id in `tokenizer` (slots the vocabulary lacks are left out)."""
+    from training.slots import slot_token
+
+    ids = {i: tokenizer.convert_tokens_to_ids(slot_token(i)) for i in range(1, size + 1)}
+    return {i: t for i, t in ids.items() if isinstance(t, int) and t != tokenizer.unk_token_id}
 
 
 def _tune_threads(model) -> None:
@@ -233,8 +251,16 @@ def _adapter_name(version: str) -> str:
     return "a_" + "".join(c if c.isalnum() else "_" for c in version)
 
 
-def _processors(prompt_len: int, logprobs: list | None = None):
+def _processors(prompt_len: int, logprobs: list | None = None, banned: list[int] | None = None):
     from transformers import LogitsProcessor, LogitsProcessorList
+
+    class EmptySlotBlocker(LogitsProcessor):
+        """Forbid the slot tokens that stand for nothing in this prompt: restored, they would leave
+        a hole in the answer ("docker push to  was denied"); the model's next choice is written."""
+
+        def __call__(self, input_ids, scores):
+            scores[:, banned] = float("-inf")
+            return scores
 
     class RepeatedNGramBlocker(LogitsProcessor):
         """Forbid repeating a 4-gram of the answer itself. Unlike no_repeat_ngram_size it ignores
@@ -267,7 +293,8 @@ def _processors(prompt_len: int, logprobs: list | None = None):
                 logprobs[1] += 1
             return scores
 
-    return LogitsProcessorList([RepeatedNGramBlocker()] + ([ChosenLogprob()] if logprobs is not None else []))
+    return LogitsProcessorList([RepeatedNGramBlocker()] + ([EmptySlotBlocker()] if banned else [])
+                               + ([ChosenLogprob()] if logprobs is not None else []))
 
 
 def _string_fields(schema: dict) -> list[str]:

@@ -3,15 +3,15 @@
 A four-million-parameter model can learn what a failure means and how to phrase the answer long
 before it learns to copy `docker/build-push-action@main2` token by token out of a log. Classic
 data-to-text systems solve this with delexicalisation, and so do we, for models whose config asks
-for it (`"identifier_slots": 16` in config.json; the embedded model's does, other Hugging Face
+for it (`"identifier_slots": 20` in config.json; the embedded model's does, other Hugging Face
 models' do not, so they read and write identifiers as they are):
 
 - the identifiers of a prompt (paths, dotted names, package@version, version specifiers like
   `>=3.10`, test ids, error codes like `TS2345` and `ENOSPC`, lock and request UUIDs, and the
-  log's quoted names, missing commands and test titles, and the failing lines' line numbers and
-  trailing names) are replaced by slot tokens `<id1>`, `<id2>`, ...; each kind of identifier has
-  its own range of slots (files first, then names, then values, then error codes, see `ranges`),
-  numbered within it by salience: the log's most
+  log's quoted names, missing commands and test titles, and the failing lines' trailing names and
+  bare numbers: "exit code 2", "port 5432", "coverage of 80%") are replaced by slot tokens `<id1>`,
+  `<id2>`, ...; each kind of identifier has its own range of slots (files first, then names,
+  values, error codes and numbers, see `ranges`), numbered within it by salience: the log's most
   failure-like line first, then the rest of the log, then the reference notes. "At <id1>" is then
   always the most salient file and "the test <id5>" the most salient name: an answer template picks
   a kind and a rank, not a position among everything the log mentions. Identifiers that logs
@@ -112,8 +112,9 @@ def _words(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-KINDS = ("file", "name", "value", "code")
-_SHARES = (4, 7, 3, 2)  # of 16 slots; a map of fewer than 8 slots has one range for every kind
+KINDS = ("file", "name", "value", "code", "number")
+# Shares of 20 slots (other sizes scale them); a map of fewer than 8 slots has one range for all.
+_SHARES = (4, 7, 3, 2, 4)
 # System and npm error codes: ENOSPC, ECONNREFUSED, EACCES, EBADENGINE, ERESOLVE, ENEEDAUTH
 _ERRNO = re.compile(r"^E(?:NO|ACCES|CONN|ADDR|PERM|BAD|NEED|RESOLVE|TARGET|INTEGRITY|LIFECYCLE|TIMEDOUT|EXIST|MFILE|PIPE|INVAL)[A-Z_]*$")
 _CODE = re.compile(rf"^[A-Z]{{1,5}}-?\d{{2,6}}$|{_ERRNO.pattern}")  # E0599, CS1061, TS2345, SC2086, ENOSPC
@@ -129,7 +130,10 @@ _FILE_TAIL = re.compile(r"(?::\d+)+$|\(\d+(?:,\d+)?\)$")
 _QUOTED = re.compile(r"""(?<![\w'"`])['"`]([A-Za-z_][\w\-]{2,40})[ '"`]""")
 _NOT_FOUND = re.compile(r"(?:^|[\s:])([A-Za-z][\w.\-]{1,30}): (?:command )?not found(?!:)|command not found: ([A-Za-z][\w.\-]{1,30})")
 _TAIL_WORD = re.compile(r":\s+([A-Za-z_][\w\-]{1,40})\s*$")  # a failing line ending in ": NAME"
-_LINE_NO = re.compile(r"\b[Ll]ine \d+\b")  # "parse error on line 35"
+# A bare number on a failing line ("exit code 2", "port 5432", "coverage of 80%", "line 35",
+# "invalid target release: 21"): not part of a path, version, time or id ("a.py:12", "3.11",
+# "00:19:20", "30m0s"). 0 and 1 say nothing particular.
+_NUMBER = re.compile(r"(?<![\w\-./:@=#+<>~^])(\d{1,6})(?![\w\-/@]|[.:]\d)")
 _TITLE = re.compile(r"(?:›|●)\s+([A-Za-z][\w'\-]*(?: [\w'\-]+){1,9})\s*$")
 
 
@@ -151,13 +155,14 @@ def kind(word: str) -> str:
 
 
 def ranges(size: int) -> dict[str, range]:
-    """Slot numbers per kind: for 16 slots files 1-4, names 5-11, values 12-14, codes 15-16."""
+    """Slot numbers per kind: for 20 slots files 1-4, names 5-11, values 12-14, codes 15-16,
+    numbers 17-20."""
     if size < 8:
         return dict.fromkeys(KINDS, range(1, size + 1))
     out, start = {}, 1
     for i, (k, share) in enumerate(zip(KINDS, _SHARES)):
         left = len(KINDS) - 1 - i  # kinds after this one, each keeps a slot
-        end = size + 1 if not left else min(start + max(1, round(size * share / 16)), size + 1 - left)
+        end = size + 1 if not left else min(start + max(1, round(size * share / sum(_SHARES))), size + 1 - left)
         out[k] = range(start, end)
         start = end
     return out
@@ -201,10 +206,15 @@ class SlotMap:
         return "".join(parts)
 
     def _apply_terms(self, text: str) -> str:
-        if not self.terms:
-            return text
-        pattern = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
-        return re.sub(rf"(?<![\w\-./])(?:{pattern})(?![\w\-/]|\.\w)", lambda m: slot_token(self.ids[m.group(0)]), text)
+        words = sorted((t for t in self.terms if not t.isdigit()), key=len, reverse=True)
+        numbers = sorted((t for t in self.terms if t.isdigit()), key=len, reverse=True)
+        token = lambda m: slot_token(self.ids[m.group(0)])  # noqa: E731
+        if words:
+            pattern = "|".join(re.escape(t) for t in words)
+            text = re.sub(rf"(?<![\w\-./])(?:{pattern})(?![\w\-/]|\.\w)", token, text)
+        if numbers:  # the lookarounds of _NUMBER: "5432" in "port 5432", not in "127.0.0.1:5432"
+            text = re.sub(_NUMBER.pattern.replace(r"(\d{1,6})", "(?:" + "|".join(numbers) + ")"), token, text)
+        return text
 
     def _slot_word(self, word: str, aliases: dict[str, int]) -> str | None:
         """`word` as slot tokens, or None when it names nothing slotted."""
@@ -274,7 +284,7 @@ def build_map(prompt: str, size: int) -> SlotMap:
     for rank, _, line in sorted(ranked, key=lambda r: (r[0], r[1])):
         for _, _, word in _words(line):
             slots.add(word)
-        if rank <= 0:  # a log line: its quoted names, missing commands, test titles, line numbers
+        if rank <= 0:  # a log line: its quoted names, missing commands, test titles, numbers
             for term, term_kind in _terms(line, failing=rank < 0):
                 slots.add(term, term=term_kind)
     return slots
@@ -291,7 +301,7 @@ def _terms(line: str, failing: bool) -> list[tuple[str, str]]:
         found.append(tail.group(1))
     out = [(t, "name") for t in found if t.lower() not in _COMMON and not specific(t)]
     if failing:
-        out += [(m.group(0), "value") for m in _LINE_NO.finditer(line)]
+        out += [(n, "number") for n in _NUMBER.findall(line) if n not in ("0", "1")]
     return out
 
 
