@@ -60,3 +60,22 @@ def test_a_note_whose_text_names_the_answer_is_never_given_whatever_its_type(tmp
                       meta={"type": "npm_missing", "key_ids": ["/app/a"]})
         add_retrieved_notes([row], 1.0, seed=seed, incidents=path)
         assert row.context == []  # both incidents name /app/a in their text
+
+
+def test_one_row_in_ten_gets_only_notes_of_a_neighbouring_type(tmp_path):
+    from training.notes import UNRELATED_RATE
+
+    def tagged(kind, tags, title, key):
+        return dict(_incident(kind, title, f"{title} failed for {key}", key), tags=tags)
+
+    path = _write(tmp_path, [tagged("npm_missing", ["npm", "dependency"], "npm in a", "/app/a"),
+                             tagged("npm_missing", ["npm", "dependency"], "npm in b", "/app/b"),
+                             tagged("npm_eresolve", ["npm", "dependency"], "eresolve", "react"),
+                             tagged("oom", ["runner"], "oom", "job-c")])
+    rows = [Example(input=f"npm ERR! enoent in /app/z{i}", output="Root Cause: ...",
+                    meta={"type": "npm_missing", "key_ids": [f"/app/z{i}"]}) for i in range(400)]
+    assert add_retrieved_notes(rows, 1.0, seed=3, incidents=path) == 400
+    only_other = [r for r in rows if not {n["title"] for n in r.context} & {"npm in a", "npm in b"}]
+    assert abs(len(only_other) / len(rows) - UNRELATED_RATE) < 0.05
+    # the neighbour shares the npm tag; "oom" comes only as the occasional extra note of any type
+    assert all("eresolve" in {n["title"] for n in r.context} for r in only_other)

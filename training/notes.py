@@ -6,7 +6,8 @@ tests and packages) and now and then an unrelated one. The starter corpus gives 
 of its rows, each written for that row. So a share of the rows without notes get what retrieval
 would have given them: one to three incidents of the same failure type from the knowledge base
 (retrieval/knowledge/incidents.jsonl), rendered as the index renders an incident, sometimes with
-one of another type. The reference answer stays the row's own, so the model learns to name the
+one of another type, and for one row in ten only incidents of neighbouring types (retrieval's
+nearest notes are sometimes all about another failure). The reference answer stays the row's own, so the model learns to name the
 log's identifiers and not the notes' (training/README.md, "What moved identifier recall", has the
 figures).
 """
@@ -20,6 +21,10 @@ from training.data import Example
 
 INCIDENTS = Path(__file__).resolve().parent.parent / "retrieval" / "knowledge" / "incidents.jsonl"
 OTHER_TYPE_RATE = 0.3  # notes that also carry an incident of another failure type
+# Notes that are all of other failure types, as retrieval gives for about one log in ten: the
+# nearest incidents are of a neighbouring type (same ecosystem or category) and the answer must
+# come from the log alone.
+UNRELATED_RATE = 0.1
 
 
 def add_retrieved_notes(examples: list[Example], share: float, seed: int,
@@ -42,14 +47,28 @@ def add_retrieved_notes(examples: list[Example], share: float, seed: int,
         same = _not_naming(by_type[kind], own)  # never a note that names the answer
         if not same:
             continue
-        notes = rng.sample(same, min(len(same), rng.choice((1, 2, 3))))
-        if rng.random() < OTHER_TYPE_RATE and len(types) > 1:
+        count = rng.choice((1, 2, 3))
+        if rng.random() < UNRELATED_RATE and len(types) > 1:
+            near = _neighbours(kind, by_type) or [t for t in types if t != kind]
+            notes = [rng.choice(by_type[rng.choice(near)]) for _ in range(count)]
+            notes = [n for i, n in enumerate(notes) if n not in notes[:i] and n in _not_naming([n], own)]
+        else:
+            notes = rng.sample(same, min(len(same), count))
+        if notes and rng.random() < OTHER_TYPE_RATE and len(types) > 1:
             other = _not_naming(by_type[rng.choice([t for t in types if t != kind])], own)
             if other:
                 notes.insert(rng.randrange(len(notes) + 1), rng.choice(other))
+        if not notes:
+            continue
         ex.context = [{"title": n["title"], "text": n["text"]} for n in notes[:3]]
         added += 1
     return added
+
+
+def _neighbours(kind: str, by_type: dict[str, list[dict]]) -> list[str]:
+    """The other failure types that share an ecosystem or category tag with `kind`."""
+    tags = {t for n in by_type[kind] for t in n["tags"]} - {kind}
+    return sorted(t for t, notes in by_type.items() if t != kind and tags & {x for n in notes for x in n["tags"]})
 
 
 def _not_naming(notes: list[dict], own: set[str]) -> list[dict]:
@@ -75,5 +94,6 @@ def _incidents(path: Path) -> dict[str, list[dict]]:
         chunk = incident_chunk(row["input"], row["output"], row.get("title"), str(row.get("url") or ""))
         out.setdefault(str(row["type"]), []).append({
             "title": chunk.title, "text": chunk.text, "low": chunk.text.lower(),
-            "ids": {str(k).lower() for k in row.get("key_ids") or []}})
+            "ids": {str(k).lower() for k in row.get("key_ids") or []},
+            "tags": {str(t) for t in row.get("tags") or []}})
     return out
