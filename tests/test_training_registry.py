@@ -126,3 +126,28 @@ def test_adapters_cli_lists_promotes_and_rolls_back(cibot_home, capsys):
     assert reg.current() == a
     assert main(["adapters", "promote", "v9999"]) == 2
     assert "no adapter version v9999" in capsys.readouterr().err
+
+
+def test_an_upgrade_that_rebuilt_the_embedded_base_serves_the_new_default_adapter(tmp_path):
+    def shipped(source):
+        asset = tmp_path / f"asset-{source}"
+        asset.mkdir()
+        (asset / "adapter_config.json").write_text("{}")
+        (asset / "adapter_model.safetensors").write_text(f"weights for {source}")
+        (asset / "meta.json").write_text(json.dumps({"base": "embedded", "base_source": f"sha256:{source}"}))
+        write_checksums(asset)
+        return asset
+
+    reg = AdapterRegistry(tmp_path / "adapters")
+    assert reg.ensure_default(shipped("old")) == "v0001"
+    mine = _add(reg, meta={"base": "embedded", "base_source": "sha256:old"})
+    reg.promote(mine)
+    new = shipped("new")
+    installed = reg.ensure_default(new)  # the team's adapter was trained on the old base build
+    assert installed not in ("v0001", mine) and reg.current() == installed
+    assert reg.meta(installed)["base_source"] == "sha256:new"
+    assert reg.rollback() == mine  # still there to go back to on purpose
+    assert reg.ensure_default(new) == mine and len(reg.versions()) == 3  # and not undone by the next start
+    same = _add(reg, meta={"base": "embedded", "base_source": "sha256:new"})
+    reg.promote(same)
+    assert reg.ensure_default(new) == same  # trained on the shipped build: left alone

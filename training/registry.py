@@ -149,14 +149,23 @@ class AdapterRegistry:
         raise UsageError("nothing to roll back to", hint="`cibot adapters list` shows the versions")
 
     def ensure_default(self, asset: Path = DEFAULT_ADAPTER) -> str | None:
-        """Install the shipped default adapter as the first version when the registry is empty."""
+        """Install the shipped default adapter as the first version when the registry is empty,
+        and again after an upgrade shipped a rebuilt embedded base: an adapter trained on the old
+        build (its `base_source` says which) would load onto the new one and write nonsense, so
+        the new default is installed and served (`cibot adapters rollback` still goes back)."""
+        shipped = json.loads((asset / META).read_text()) if (asset / META).is_file() else {}
         if self.versions():
             current = self.current()
-            return current
+            if current is None or not self._stale_embedded(current, shipped):
+                return current
+            metas = [self._meta_or_empty(v) for v in self.versions()]
+            if any(m.get("installed_from") == str(asset) and m.get("base_source") == shipped.get("base_source")
+                   for m in metas):
+                return current  # installed once already; someone promoted the old one back on purpose
         if not (asset / CHECKSUMS).is_file():
             return None
         verify_checksums(asset)
-        meta = json.loads((asset / META).read_text()) if (asset / META).is_file() else {}
+        meta = shipped
         with self.staging() as stage:
             for item in asset.iterdir():
                 if item.is_file() and item.name not in (META, CHECKSUMS):
@@ -164,6 +173,19 @@ class AdapterRegistry:
             stage.meta.update(meta, source="default", installed_from=str(asset))
         self.promote(stage.version)
         return stage.version
+
+    def _stale_embedded(self, version: str, shipped: dict) -> bool:
+        """True when `version` was trained on another build of the embedded base than `shipped`."""
+        meta = self._meta_or_empty(version)
+        built, ships = meta.get("base_source"), shipped.get("base_source")
+        return (meta.get("base", "embedded") == "embedded" and shipped.get("base", "embedded") == "embedded"
+                and bool(built) and bool(ships) and built != ships)
+
+    def _meta_or_empty(self, version: str) -> dict:
+        try:
+            return self.meta(version)
+        except (OSError, ConfigError):
+            return {}
 
     def export(self, version: str, dest: Path) -> Path:
         """Copy a verified version to `dest` (e.g. training/assets/adapter to ship it)."""
