@@ -206,3 +206,18 @@ def test_guided_json_reads_each_string_up_to_its_closing_quote():
     assert _string_fields({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}) == []
     assert _json_string('the \\"lib\\" is missing", "fix') == 'the "lib" is missing'
     assert _json_string("no closing quote\nnext line") == "no closing quote"
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Fix the lint at a.go:3. Then re-run the failed job. Then rerun the job. Then re the failed job job.",
+     "Fix the lint at a.go:3. Then re-run the failed job."),
+    ("Run `bundle update x`. Then rerun the job. Then rerun with the job.", "Run `bundle update x`. Then rerun the job."),
+    ("Pin node to 18 in .nvmrc. Run npm ci locally. Then rerun the job.",
+     "Pin node to 18 in .nvmrc. Run npm ci locally. Then rerun the job."),  # different sentences stay
+    ("Add the key to values.yaml. Add the key to values.yaml", "Add the key to values.yaml. Add the key to values.yaml"),
+])
+def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text, kept):
+    from training.generate import _repeats, _unrepeated
+
+    assert _unrepeated(text) == kept  # the last case's copy is unfinished: nothing to cut yet
+    assert (_repeats(text) >= 0) == (kept != text)

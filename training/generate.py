@@ -165,17 +165,18 @@ class LocalGenerator:
             head = json.dumps(values)[:-1] + ", " if values else "{"  # the fields so far, still open
             prefix = f'{head}"{field}": "'
             left = max(max_new - new_tokens, 8)
-            text, p, n = self._run(prompt, left, prefix, stop=_at_closing_quote)
+            text, p, n = self._run(prompt, left, prefix, stop=lambda t: _at_closing_quote(t) or _repeats(t) >= 0)
             prompt_tokens, new_tokens = prompt_tokens or p, new_tokens + n
-            values[field] = _json_string(text)
+            values[field] = _unrepeated(_json_string(text))
         return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
 
     def _guided_text(self, prompt: "_Prompt", max_new: int) -> tuple[str, int, int]:
         cause_room = max(int(max_new * CAUSE_SHARE), 1)
-        text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:", stop=_at_fix_label)
-        cause = " ".join(_FIX_LABEL.split(text, maxsplit=1)[0].split())
-        fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:")
-        fix = " ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split())  # a second "Root Cause:" ends it
+        text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:",
+                                           stop=lambda t: _at_fix_label(t) or _repeats(t) >= 0)
+        cause = _unrepeated(" ".join(_FIX_LABEL.split(text, maxsplit=1)[0].split()))
+        fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:", stop=lambda t: _repeats(t) >= 0)
+        fix = _unrepeated(" ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))  # a second "Root Cause:" ends it
         return format_answer(cause, fix), prompt_tokens, n + m
 
     def _prepare(self, messages: list[dict]) -> "_Prompt":
@@ -324,6 +325,33 @@ def _stop_when(tokenizer, prompt_len: int, done):
 def _at_closing_quote(text: str) -> bool:
     """The JSON string being written is closed by an unescaped quote (or runs onto a new line)."""
     return _closing_quote(text) >= 0 or "\n" in text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _repeats(text: str) -> int:
+    """Where `text` starts going round in circles: the offset of its first finished sentence whose
+    words are mostly (Jaccard >= 0.6) those of an earlier sentence ("Then re-run the failed job.
+    Then rerun the job."), or -1. A small model that misses its end-of-answer token loops on its
+    closing line; this ends the loop without a hand-written list of closings."""
+    seen: list[set[str]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text + " "):
+        sentence = text[start:m.start()]
+        words = set(_WORDS.findall(sentence.lower().replace("-", "")))
+        if len(words) >= 3 and any(len(words & w) / len(words | w) >= 0.6 for w in seen):
+            return start
+        seen.append(words)
+        start = m.end()
+    return -1
+
+
+def _unrepeated(text: str) -> str:
+    """`text` up to where it starts repeating itself (see _repeats)."""
+    cut = _repeats(text)
+    return text[:cut].rstrip() if cut >= 0 else text
 
 
 def _at_fix_label(text: str) -> bool:
