@@ -49,7 +49,7 @@ def test_generate_applies_the_chat_template_and_counts_tokens(generator):
     from training.slots import ranges, slot_token, slotted
 
     gen = generator.generate(MESSAGES)
-    assert generator.slots == BaseRecipe().identifier_slots == 20  # the embedded recipe's: the model reads <idN>
+    assert generator.slots == BaseRecipe().identifier_slots == 20  # the embedded recipe's: it reads <idN>
     rendered = generator.tokenizer.apply_chat_template(slotted(MESSAGES, generator.slots), tokenize=False,
                                                        add_generation_prompt=True)
     assert slot_token(ranges(20)["name"].start) in rendered and "left-pad-3" not in rendered  # the first name slot
@@ -211,10 +211,12 @@ def test_guided_json_reads_each_string_up_to_its_closing_quote():
 @pytest.mark.parametrize("text, kept", [
     ("Fix the lint at a.go:3. Then re-run the failed job. Then rerun the job. Then re the failed job job.",
      "Fix the lint at a.go:3. Then re-run the failed job."),
-    ("Run `bundle update x`. Then rerun the job. Then rerun with the job.", "Run `bundle update x`. Then rerun the job."),
+    ("Run `bundle update x`. Then rerun the job. Then rerun with the job.",
+     "Run `bundle update x`. Then rerun the job."),
     ("Pin node to 18 in .nvmrc. Run npm ci locally. Then rerun the job.",
      "Pin node to 18 in .nvmrc. Run npm ci locally. Then rerun the job."),  # different sentences stay
-    ("Add the key to values.yaml. Add the key to values.yaml", "Add the key to values.yaml. Add the key to values.yaml"),
+    ("Add the key to values.yaml. Add the key to values.yaml",
+     "Add the key to values.yaml. Add the key to values.yaml"),
 ])
 def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text, kept):
     from training.generate import _repeats, _unrepeated

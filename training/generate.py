@@ -165,7 +165,8 @@ class LocalGenerator:
             head = json.dumps(values)[:-1] + ", " if values else "{"  # the fields so far, still open
             prefix = f'{head}"{field}": "'
             left = max(max_new - new_tokens, 8)
-            text, p, n = self._run(prompt, left, prefix, stop=lambda t: _at_closing_quote(t) or _repeats(t) >= 0)
+            text, p, n = self._run(prompt, left, prefix,
+                                   stop=lambda t: _at_closing_quote(t) or _repeats(t) >= 0)
             prompt_tokens, new_tokens = prompt_tokens or p, new_tokens + n
             values[field] = _unrepeated(_json_string(text))
         return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
@@ -175,8 +176,10 @@ class LocalGenerator:
         text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:",
                                            stop=lambda t: _at_fix_label(t) or _repeats(t) >= 0)
         cause = _unrepeated(" ".join(_FIX_LABEL.split(text, maxsplit=1)[0].split()))
-        fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:", stop=lambda t: _repeats(t) >= 0)
-        fix = _unrepeated(" ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))  # a second "Root Cause:" ends it
+        fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:",
+                              stop=lambda t: _repeats(t) >= 0)
+        # a second "Root Cause:" ends it
+        fix = _unrepeated(" ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))
         return format_answer(cause, fix), prompt_tokens, n + m
 
     def _prepare(self, messages: list[dict]) -> "_Prompt":

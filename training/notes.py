@@ -7,9 +7,9 @@ of its rows, each written for that row. So a share of the rows without notes get
 would have given them: one to three incidents of the same failure type from the knowledge base
 (retrieval/knowledge/incidents.jsonl), rendered as the index renders an incident, sometimes with
 one of another type, and for one row in ten only incidents of neighbouring types (retrieval's
-nearest notes are sometimes all about another failure). The reference answer stays the row's own, so the model learns to name the
-log's identifiers and not the notes' (training/README.md, "What moved identifier recall", has the
-figures).
+nearest notes are sometimes all about another failure). The reference answer stays the row's
+own, so the model learns to name the log's identifiers and not the notes' (training/README.md,
+"What moved identifier recall", has the figures).
 """
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ def add_retrieved_notes(examples: list[Example], share: float, seed: int,
 def _neighbours(kind: str, by_type: dict[str, list[dict]]) -> list[str]:
     """The other failure types that share an ecosystem or category tag with `kind`."""
     tags = {t for n in by_type[kind] for t in n["tags"]} - {kind}
-    return sorted(t for t, notes in by_type.items() if t != kind and tags & {x for n in notes for x in n["tags"]})
+    return sorted(t for t, notes in by_type.items()
+                  if t != kind and tags & {x for n in notes for x in n["tags"]})
 
 
 def _not_naming(notes: list[dict], own: set[str]) -> list[dict]:

@@ -159,8 +159,8 @@ class AdapterRegistry:
             if current is None or not self._stale_embedded(current, shipped):
                 return current
             metas = [self._meta_or_empty(v) for v in self.versions()]
-            if any(m.get("installed_from") == str(asset) and m.get("base_source") == shipped.get("base_source")
-                   for m in metas):
+            source = shipped.get("base_source")
+            if any(m.get("installed_from") == str(asset) and m.get("base_source") == source for m in metas):
                 return current  # installed once already; someone promoted the old one back on purpose
         if not (asset / CHECKSUMS).is_file():
             return None

@@ -162,7 +162,8 @@ def ranges(size: int) -> dict[str, range]:
     out, start = {}, 1
     for i, (k, share) in enumerate(zip(KINDS, _SHARES)):
         left = len(KINDS) - 1 - i  # kinds after this one, each keeps a slot
-        end = size + 1 if not left else min(start + max(1, round(size * share / sum(_SHARES))), size + 1 - left)
+        width = max(1, round(size * share / sum(_SHARES)))
+        end = size + 1 if not left else min(start + width, size + 1 - left)
         out[k] = range(start, end)
         start = end
     return out
