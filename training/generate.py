@@ -262,8 +262,14 @@ def _processors(prompt_len: int, logprobs: list | None = None, banned: list[int]
         """Forbid the slot tokens that stand for nothing in this prompt: restored, they would leave
         a hole in the answer ("docker push to  was denied"); the model's next choice is written."""
 
+        ids = None  # the banned token ids as a tensor, made once on the scores' device
+
         def __call__(self, input_ids, scores):
-            scores[:, banned] = float("-inf")
+            import torch
+
+            if self.ids is None:
+                self.ids = torch.tensor(banned, dtype=torch.long, device=scores.device)
+            scores[:, self.ids] = float("-inf")
             return scores
 
     class RepeatedNGramBlocker(LogitsProcessor):

@@ -38,6 +38,7 @@ def add_retrieved_notes(examples: list[Example], share: float, seed: int,
         return 0
     rng = random.Random(seed)
     types = sorted(by_type)
+    tags = {t: {x for n in notes for x in n["tags"]} for t, notes in by_type.items()}
     added = 0
     for ex in examples:
         kind = ex.meta.get("type")
@@ -49,9 +50,9 @@ def add_retrieved_notes(examples: list[Example], share: float, seed: int,
             continue
         count = rng.choice((1, 2, 3))
         if rng.random() < UNRELATED_RATE and len(types) > 1:
-            near = _neighbours(kind, by_type) or [t for t in types if t != kind]
-            notes = [rng.choice(by_type[rng.choice(near)]) for _ in range(count)]
-            notes = [n for i, n in enumerate(notes) if n not in notes[:i] and n in _not_naming([n], own)]
+            near = _neighbours(kind, tags) or [t for t in types if t != kind]
+            picked = [rng.choice(by_type[rng.choice(near)]) for _ in range(count)]
+            notes = [n for i, n in enumerate(picked) if n not in picked[:i] and _not_naming([n], own)]
         else:
             notes = rng.sample(same, min(len(same), count))
         if notes and rng.random() < OTHER_TYPE_RATE and len(types) > 1:
@@ -65,11 +66,11 @@ def add_retrieved_notes(examples: list[Example], share: float, seed: int,
     return added
 
 
-def _neighbours(kind: str, by_type: dict[str, list[dict]]) -> list[str]:
-    """The other failure types that share an ecosystem or category tag with `kind`."""
-    tags = {t for n in by_type[kind] for t in n["tags"]} - {kind}
-    return sorted(t for t, notes in by_type.items()
-                  if t != kind and tags & {x for n in notes for x in n["tags"]})
+def _neighbours(kind: str, tags: dict[str, set[str]]) -> list[str]:
+    """The other failure types that share an ecosystem or category tag with `kind` (`tags`: each
+    type's incidents' tags)."""
+    mine = tags[kind] - {kind}
+    return sorted(t for t, theirs in tags.items() if t != kind and mine & theirs)
 
 
 def _not_naming(notes: list[dict], own: set[str]) -> list[dict]:

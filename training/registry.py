@@ -165,12 +165,11 @@ class AdapterRegistry:
         if not (asset / CHECKSUMS).is_file():
             return None
         verify_checksums(asset)
-        meta = shipped
         with self.staging() as stage:
             for item in asset.iterdir():
                 if item.is_file() and item.name not in (META, CHECKSUMS):
                     shutil.copy2(item, stage.path / item.name)
-            stage.meta.update(meta, source="default", installed_from=str(asset))
+            stage.meta.update(shipped, source="default", installed_from=str(asset))
         self.promote(stage.version)
         return stage.version
 

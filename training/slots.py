@@ -133,7 +133,8 @@ _TAIL_WORD = re.compile(r":\s+([A-Za-z_][\w\-]{1,40})\s*$")  # a failing line en
 # A bare number on a failing line ("exit code 2", "port 5432", "coverage of 80%", "line 35",
 # "invalid target release: 21"): not part of a path, version, time or id ("a.py:12", "3.11",
 # "00:19:20", "30m0s"). 0 and 1 say nothing particular.
-_NUMBER = re.compile(r"(?<![\w\-./:@=#+<>~^])(\d{1,6})(?![\w\-/@]|[.:]\d)")
+_NUM_BEFORE, _NUM_AFTER = r"(?<![\w\-./:@=#+<>~^])", r"(?![\w\-/@]|[.:]\d)"
+_NUMBER = re.compile(rf"{_NUM_BEFORE}(\d{{1,6}}){_NUM_AFTER}")
 _TITLE = re.compile(r"(?:›|●)\s+([A-Za-z][\w'\-]*(?: [\w'\-]+){1,9})\s*$")
 
 
@@ -214,7 +215,7 @@ class SlotMap:
             pattern = "|".join(re.escape(t) for t in words)
             text = re.sub(rf"(?<![\w\-./])(?:{pattern})(?![\w\-/]|\.\w)", token, text)
         if numbers:  # the lookarounds of _NUMBER: "5432" in "port 5432", not in "127.0.0.1:5432"
-            text = re.sub(_NUMBER.pattern.replace(r"(\d{1,6})", "(?:" + "|".join(numbers) + ")"), token, text)
+            text = re.sub(rf"{_NUM_BEFORE}(?:{'|'.join(numbers)}){_NUM_AFTER}", token, text)
         return text
 
     def _slot_word(self, word: str, aliases: dict[str, int]) -> str | None:
