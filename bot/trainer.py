@@ -33,8 +33,7 @@ def build_retrainer(settings: Any, post: Callable[[str], None] | None = None, *,
     from training.registry import AdapterRegistry
 
     registry = AdapterRegistry(settings.paths.adapters)
-    if settings.model.base == "embedded":
-        registry.ensure_default()  # a fresh home serves the shipped adapter; compare against it
+    registry.ensure_default(base=settings.model.base)  # a fresh home serves the shipped adapter; compare against it
     return Retrainer(settings, Store.from_settings(settings), registry,
                      SubprocessTrainer(settings, train_overrides), SubprocessEvaluator(settings, registry),
                      post=post, starter_limit=starter_limit)

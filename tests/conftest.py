@@ -24,6 +24,9 @@ def isolated_env(tmp_path_factory, monkeypatch):
             monkeypatch.delenv(key, raising=False)
     home = tmp_path_factory.mktemp("cibot-home")
     monkeypatch.setenv("CIBOT_HOME", str(home))
+    # Tests run on the 4.3M-parameter fixture base (seconds, not minutes); the tests of the real
+    # default base (SmolLM2) set model.base themselves.
+    monkeypatch.setenv("CIBOT_MODEL__BASE", "embedded")
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     yield home
 

@@ -169,18 +169,17 @@ def test_unknown_base_model_is_a_clear_error():
         LocalGenerator("no-such-org/no-such-model")
 
 
-def test_shipped_base_and_default_adapter_answer_in_the_right_shape(cibot_home):
+def test_fixture_base_and_its_adapter_answer_in_the_right_shape(cibot_home):
     from training.base import BASE_ASSET, CHECKSUMS
     from training.generate import load_generator
     from training.prompt import parse_answer
-    from training.registry import DEFAULT_ADAPTER, AdapterRegistry
+    from training.registry import FIXTURE_ADAPTER, AdapterRegistry
     from training.settings import ModelSettings
 
-    if not (BASE_ASSET / CHECKSUMS).is_file() or not (DEFAULT_ADAPTER / CHECKSUMS).is_file():
-        pytest.skip("shipped artifacts not built yet")
+    assert (BASE_ASSET / CHECKSUMS).is_file() and (FIXTURE_ADAPTER / CHECKSUMS).is_file()
     registry = AdapterRegistry(cibot_home / "adapters")
-    assert registry.ensure_default() == "v0001"
-    gen = load_generator(ModelSettings(max_new_tokens=48), registry, cibot_home / "models")
+    assert registry.ensure_default(base="embedded") == "v0001"
+    gen = load_generator(ModelSettings(base="embedded", max_new_tokens=48), registry, cibot_home / "models")
     assert gen.info().adapter == "v0001"
     out = gen.generate(build_messages(excerpt="COPY failed: file not found in build context: requirements.txt"))
     assert out.text.startswith("Root Cause:")

@@ -151,3 +151,52 @@ def test_an_upgrade_that_rebuilt_the_embedded_base_serves_the_new_default_adapte
     same = _add(reg, meta={"base": "embedded", "base_source": "sha256:new"})
     reg.promote(same)
     assert reg.ensure_default(new) == same  # trained on the shipped build: left alone
+
+
+def _shipped(tmp_path, base, source="s"):
+    asset = tmp_path / f"asset-{base}-{source}"
+    asset.mkdir()
+    (asset / "adapter_config.json").write_text("{}")
+    (asset / "adapter_model.safetensors").write_text(f"weights for {base}")
+    (asset / "meta.json").write_text(json.dumps({"base": base, "base_source": f"sha256:{source}"}))
+    write_checksums(asset)
+    return asset
+
+
+def test_an_upgrade_that_changed_the_default_base_serves_the_new_bases_default(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    assert reg.ensure_default(_shipped(tmp_path, "embedded")) == "v0001"  # the old release's default
+    new = reg.ensure_default(_shipped(tmp_path, "smollm2"), base="smollm2")
+    assert new == "v0002" and reg.current() == "v0002" and reg.meta(new)["base"] == "smollm2"
+    assert reg.rollback() == "v0001"  # the old default is still there
+
+
+def test_a_teams_own_adapter_on_another_base_is_not_displaced(tmp_path):
+    reg = AdapterRegistry(tmp_path / "adapters")
+    mine = _add(reg, meta={"base": "embedded"})
+    reg.promote(mine)
+    assert reg.ensure_default(_shipped(tmp_path, "smollm2"), base="smollm2") == mine
+    assert reg.versions() == [mine]
+
+
+def test_serving_an_adapter_trained_on_another_base_is_refused_naming_both(tmp_path):
+    from retrieval.errors import CibotError
+    from training.generate import check_adapter_base
+
+    reg = AdapterRegistry(tmp_path / "adapters")
+    mine = _add(reg, meta={"base": "embedded"})
+    check_adapter_base(reg.path(mine), mine, "embedded")  # same base: fine
+    with pytest.raises(CibotError) as err:
+        check_adapter_base(reg.path(mine), mine, "smollm2")
+    assert f"adapter {mine} was trained on base 'embedded'" in err.value.message and "'smollm2'" in err.value.message
+
+
+def test_cibot_adapters_promote_refuses_an_adapter_of_another_base(cibot_home, capsys, monkeypatch):
+    from bot.cli import main
+
+    reg = AdapterRegistry(cibot_home / "adapters")
+    other = _add(reg, meta={"base": "Qwen/Qwen2.5-0.5B-Instruct"})
+    assert main(["adapters", "promote", other]) == 2
+    err = capsys.readouterr().err
+    assert "trained on base 'Qwen/Qwen2.5-0.5B-Instruct'" in err and "model.base is 'embedded'" in err
+    assert reg.current() != other

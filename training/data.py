@@ -123,6 +123,8 @@ def parse_row(row: Any) -> Example:
     if not isinstance(context, list):
         raise ValueError("'context' must be a list of passages")
     meta = {k: row[k] for k in ("type", "category", "ecosystem", "key_ids", "id") if k in row}
+    if isinstance(row.get("meta"), dict):  # real-log rows (training/reallogs.py): their source and fold
+        meta.update({k: row["meta"][k] for k in ("source", "key", "repository", "fold") if k in row["meta"]})
     return Example(input=row["input"], output=format_answer(*answer, fmt=fmt), fmt=fmt,
                    context=context, question=row.get("question"), meta=meta)
 
@@ -251,3 +253,29 @@ def _drop_near(examples: list[Example], threshold: float, perms: int = 64, bands
         for key in keys:
             buckets.setdefault(key, []).append(i)
     return [examples[i] for i in kept_idx]
+
+
+def mix(examples: list[Example], synthetic_rows: int = 0, held_out_fold: int | None = None,
+        seed: int = 1234) -> list[Example]:
+    """The training mix: real-log rows (those with a `fold`) less the held-out fold, plus at most
+    `synthetic_rows` of the others (0: all of them), a seeded sample spread over failure types."""
+    import random
+
+    real = [ex for ex in examples if "fold" in ex.meta and ex.meta["fold"] != held_out_fold]
+    other = [ex for ex in examples if "fold" not in ex.meta]
+    if synthetic_rows and len(other) > synthetic_rows:
+        rng = random.Random(seed)
+        by_type: dict[str, list[Example]] = {}
+        for ex in other:
+            by_type.setdefault(str(ex.meta.get("type", "")), []).append(ex)
+        for rows in by_type.values():
+            rng.shuffle(rows)
+        # round-robin over types, so every failure type keeps a share
+        picked: list[Example] = []
+        while len(picked) < synthetic_rows:
+            for rows in by_type.values():
+                if rows and len(picked) < synthetic_rows:
+                    picked.append(rows.pop())
+        other = picked
+    return other + real
+

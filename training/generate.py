@@ -38,11 +38,17 @@ class Busy(CibotError):
 class LocalGenerator:
     def __init__(self, base: str = "embedded", adapter_dir: Path | None = None,
                  adapter_version: str | None = None, device: str = "auto", queue_size: int = 16,
-                 models_dir: Path | None = None, max_new_tokens: int = 160):
+                 models_dir: Path | None = None, max_new_tokens: int = 160, quantize: str = "none"):
         from training.base import load_causal_lm
 
         model, tokenizer, _ = load_causal_lm(base, models_dir, device=device)
         self._setup(model, tokenizer, base, queue_size, max_new_tokens)
+        if serving_form(model, quantize) == "int8":
+            # Served merged and int8: the float base stays aside (never served) so that a swap can
+            # merge the next adapter into a fresh copy of it.
+            self._float_base = model
+            self.model = merged_int8(model, None)
+            self.quantized = True
         if adapter_dir is not None:
             self.swap_adapter(adapter_dir, adapter_version or Path(adapter_dir).name)
 
@@ -74,6 +80,8 @@ class LocalGenerator:
         # Text answers are decoded in the "Root Cause: ... Fix: ..." shape (see _guided_text).
         self.guided_text = True
         self._logprobs = [0.0, 0]
+        self._float_base = None  # set when serving merged + int8
+        self.quantized = False
 
     # --- Generator protocol ----------------------------------------------------------------------
     def info(self) -> ModelInfo:
@@ -103,6 +111,14 @@ class LocalGenerator:
         request in flight; waiting requests then run with the new adapter."""
         from peft import PeftModel
 
+        check_adapter_base(adapter_dir, version, self.base)
+        if self._float_base is not None:
+            # Merge off the lock, so requests keep being answered by the current model meanwhile.
+            model = merged_int8(self._float_base, adapter_dir)
+            with self._lock:
+                self.model = model
+                self._adapter = (version or Path(adapter_dir).name) if adapter_dir is not None else None
+            return
         with self._lock:
             if adapter_dir is None:
                 self._adapter = None
@@ -228,6 +244,64 @@ class LocalGenerator:
         if slots is not None:
             text = slots.restore(text)
         return text.strip(), len(prompt_ids), int(new.numel())
+
+
+# Below this many parameters a model is the test fixture: "auto" serves it as it is.
+QUANTIZE_MIN_PARAMS = 50_000_000
+
+
+def serving_form(model, quantize: str = "auto") -> str:
+    """"int8" (merged adapter, int8 dynamic quantisation of the Linear layers) or "none"."""
+    if quantize == "none":
+        return "none"
+    on_cpu = next(model.parameters()).device.type == "cpu"
+    if quantize == "int8":
+        if not on_cpu:
+            raise CibotError("int8 serving runs on a CPU only", hint="set model.quantize = auto or none on a GPU")
+        return "int8"
+    big = sum(p.numel() for p in model.parameters()) >= QUANTIZE_MIN_PARAMS
+    return "int8" if on_cpu and big else "none"
+
+
+def merged_int8(base_model, adapter_dir: Path | None):
+    """A serving copy of `base_model`: the adapter merged into its weights, then every Linear layer
+    dynamically quantised to int8. `base_model` itself is left untouched."""
+    import copy
+    import warnings
+
+    import torch
+
+    model = copy.deepcopy(base_model)
+    if adapter_dir is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    with warnings.catch_warnings():  # torch marks its eager int8 path deprecated; it is what runs here
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    return model.eval()
+
+
+def check_adapter_base(adapter_dir: Path | None, version: str | None, base: str) -> None:
+    """Refuse an adapter trained on another base than `base` (it would load and write nonsense)."""
+    if adapter_dir is None:
+        return
+    meta_path = Path(adapter_dir) / "meta.json"
+    if not meta_path.is_file():
+        return  # an adapter from elsewhere (peft's own folder): peft checks shapes
+    import json
+
+    try:
+        trained_on = json.loads(meta_path.read_text()).get("base", "embedded")
+    except ValueError:
+        raise CibotError(f"adapter {version or Path(adapter_dir).name} has a corrupt meta.json") from None
+    if trained_on != base:
+        raise CibotError(
+            f"adapter {version or Path(adapter_dir).name} was trained on base '{trained_on}', "
+            f"but the model being served is '{base}'",
+            hint=f"promote an adapter trained on '{base}' (`cibot adapters list`), or set model.base = {trained_on}")
 
 
 def _slot_ids(tokenizer, size: int) -> dict[int, int]:
@@ -419,16 +493,14 @@ def _salvage(text: str) -> tuple[str, str]:
 
 
 def load_generator(model_settings, registry, models_dir: Path) -> LocalGenerator:
-    """The generator for `settings.model` with the registry's current adapter, when that adapter
-    was trained on the same base."""
+    """The generator for `settings.model` with the registry's current adapter; an adapter trained on
+    another base is refused, naming both."""
     version = registry.current()
     adapter_dir = None
     if version is not None:
-        meta = registry.verify(version)
-        if meta.get("base", "embedded") == model_settings.base:
-            adapter_dir = registry.path(version)
-        else:
-            version = None
+        registry.verify(version)
+        adapter_dir = registry.path(version)
+        check_adapter_base(adapter_dir, version, model_settings.base)  # before the slow model load
     return LocalGenerator(model_settings.base, adapter_dir, version, device=model_settings.device,
                           queue_size=model_settings.queue_size, models_dir=models_dir,
-                          max_new_tokens=model_settings.max_new_tokens)
+                          max_new_tokens=model_settings.max_new_tokens, quantize=model_settings.quantize)

@@ -51,6 +51,8 @@ class LoraConfig:
     resume: bool = True
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     retrieved_notes: float = 0.6  # share of rows without notes given incident notes (training/notes.py)
+    synthetic_rows: int = 0  # synthetic corpus rows kept (a seeded sample over failure types); 0: all
+    held_out_fold: int | None = None  # real-log rows of this repository fold stay out (they score it)
     extra_meta: dict = field(default_factory=dict)
 
 
@@ -81,8 +83,8 @@ def detect_target_modules(model) -> list[str]:
 def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
     import torch
 
-    from training.base import load_causal_lm
-    from training.data import data_hash, load, to_messages
+    from training.base import base_identity, load_causal_lm
+    from training.data import data_hash, load, mix, to_messages
     from training.notes import add_retrieved_notes
     from training.registry import AdapterRegistry
 
@@ -90,7 +92,7 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
     home = Path(cfg.home)
     # 1. data: validated, deduplicated, redacted, reduced to excerpts, rendered by build_messages
     data = load(cfg.data)
-    examples = data.examples
+    examples = mix(data.examples, cfg.synthetic_rows, cfg.held_out_fold, cfg.seed)
     digest = data_hash(examples)  # of the data as given, before notes are added
     noted = add_retrieved_notes(examples, cfg.retrieved_notes, cfg.seed)
     budget = prompt_budget_chars(cfg.max_seq_len)
@@ -122,7 +124,7 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
             model.save_pretrained(str(stage.path))
             (stage.path / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in losses))
             stage.meta.update(
-                base=cfg.base, base_source=_base_identity(source), data_hash=digest,
+                base=cfg.base, base_source=base_identity(cfg.base) or _base_identity(source), data_hash=digest,
                 data={**data.summary(), "retrieved_notes_added": noted}, data_files=[str(p) for p in cfg.data], metrics=metrics,
                 hyperparameters=_hyperparameters(cfg, model.peft_config["default"]), train_examples=len(examples),
                 train_tokens=tokens, train_seconds=round(train_seconds, 1), **cfg.extra_meta,
@@ -288,7 +290,8 @@ def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
     return {"lora_r": cfg.lora_r, "lora_alpha": cfg.lora_alpha, "lora_dropout": cfg.lora_dropout,
             "learning_rate": cfg.learning_rate, "epochs": cfg.epochs, "batch_size": cfg.batch_size,
             "grad_accum": cfg.grad_accum, "max_seq_len": cfg.max_seq_len, "seed": cfg.seed,
-            "retrieved_notes": cfg.retrieved_notes,
+            "retrieved_notes": cfg.retrieved_notes, "synthetic_rows": cfg.synthetic_rows,
+            "held_out_fold": cfg.held_out_fold,
             "target_modules": sorted(peft_config.target_modules)}
 
 

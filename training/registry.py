@@ -23,9 +23,13 @@ from pathlib import Path
 from typing import Iterator
 
 from retrieval.errors import ConfigError, UsageError
-from training.base import ASSETS, CHECKSUMS, verify_checksums, write_checksums
+from training.base import ASSETS, CHECKSUMS, DEFAULT_BASE, verify_checksums, write_checksums
 
+# The shipped default adapter, trained on the default base (SmolLM2), and the test fixture's
+# adapter, trained on the embedded fixture base. Each is installed only for its own base.
 DEFAULT_ADAPTER = ASSETS / "adapter"
+FIXTURE_ADAPTER = ASSETS / "fixture-adapter"
+SHIPPED = (DEFAULT_ADAPTER, FIXTURE_ADAPTER)
 POINTER = "current"
 META = "meta.json"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -148,15 +152,28 @@ class AdapterRegistry:
             return previous
         raise UsageError("nothing to roll back to", hint="`cibot adapters list` shows the versions")
 
-    def ensure_default(self, asset: Path = DEFAULT_ADAPTER) -> str | None:
-        """Install the shipped default adapter as the first version when the registry is empty,
-        and again after an upgrade shipped a rebuilt embedded base: an adapter trained on the old
+    def ensure_default(self, asset: Path | None = None, base: str = DEFAULT_BASE) -> str | None:
+        """Install the shipped adapter for `base` as the first version when the registry is empty;
+        again when the current adapter is the shipped default of another base (an upgrade moved
+        the default base); and
+        again after an upgrade shipped a rebuilt embedded base: an adapter trained on the old
         build (its `base_source` says which) would load onto the new one and write nonsense, so
         the new default is installed and served (`cibot adapters rollback` still goes back)."""
+        if asset is None:
+            asset = shipped_adapter(base)
+            if asset is None:  # no shipped adapter for this base: the base alone, or the team's own
+                return self.current()
         shipped = json.loads((asset / META).read_text()) if (asset / META).is_file() else {}
         if self.versions():
             current = self.current()
-            if current is None or not self._stale_embedded(current, shipped):
+            if current is not None and self._other_base(current, shipped):
+                # model.base changed: serve the newest version already trained on it, if any
+                same = [v for v in self.versions()
+                        if self._meta_or_empty(v).get("base", "embedded") == shipped.get("base", "embedded")]
+                if same:
+                    self.promote(same[-1])
+                    return same[-1]
+            elif current is None or not self._stale_embedded(current, shipped):
                 return current
             metas = [self._meta_or_empty(v) for v in self.versions()]
             source = shipped.get("base_source")
@@ -179,6 +196,14 @@ class AdapterRegistry:
         built, ships = meta.get("base_source"), shipped.get("base_source")
         return (meta.get("base", "embedded") == "embedded" and shipped.get("base", "embedded") == "embedded"
                 and bool(built) and bool(ships) and built != ships)
+
+    def _other_base(self, version: str, shipped: dict) -> bool:
+        """True when `version` is a shipped default for another base (an upgrade changed the
+        default base). A team's own adapter is never displaced: serving it on another base is
+        refused with both names instead."""
+        meta = self._meta_or_empty(version)
+        return (bool(shipped) and meta.get("source") == "default"
+                and meta.get("base", "embedded") != shipped.get("base", "embedded"))
 
     def _meta_or_empty(self, version: str) -> dict:
         try:
@@ -226,6 +251,18 @@ class AdapterRegistry:
                     shutil.rmtree(p, ignore_errors=True)
             except OSError:
                 pass
+
+
+def shipped_adapter(base: str) -> Path | None:
+    """The shipped adapter trained on `base`, if one is."""
+    for asset in SHIPPED:
+        try:
+            meta = json.loads((asset / META).read_text())
+        except (OSError, ValueError):
+            continue
+        if meta.get("base", "embedded") == base:
+            return asset
+    return None
 
 
 def _order(version: str) -> tuple:

@@ -9,7 +9,7 @@ def _registry(ctx: typer.Context):
     from training.registry import AdapterRegistry
 
     registry = AdapterRegistry(state(ctx).settings.paths.adapters)
-    registry.ensure_default()
+    registry.ensure_default(base=state(ctx).settings.model.base)
     return registry
 
 
@@ -48,7 +48,15 @@ def register(app: typer.Typer) -> None:
 
     @group.command("promote", help="Make VERSION the adapter that answers.")
     def promote_cmd(ctx: typer.Context, version: str = typer.Argument(...)) -> None:
+        from bot.cli import state
+        from retrieval.errors import UsageError
+
         registry = _registry(ctx)
+        base = state(ctx).settings.model.base
+        trained_on = registry.meta(version).get("base", "embedded")
+        if trained_on != base:
+            raise UsageError(f"adapter {version} was trained on base '{trained_on}', but model.base is '{base}'",
+                             hint=f"promote a version trained on '{base}' (`cibot adapters list`)")
         registry.promote(version)
         print(f"current adapter: {version}")
 

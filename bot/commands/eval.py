@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             datasets = REPO.parent / "shared" / "datasets"
         examples, fmt = suite_examples(suite, limit, datasets)
         registry = AdapterRegistry(settings.paths.adapters)
-        registry.ensure_default()
+        registry.ensure_default(base=settings.model.base)
         version = version or registry.current()
         adapter_dir = registry.path(version) if version else None
         if version:

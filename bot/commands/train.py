@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         # Refuse bad data before touching the registry; then the shipped default becomes v0001
         # first, so a rollback from the new adapter has a target.
         _check_data(cfg.data)
-        AdapterRegistry(settings.paths.adapters).ensure_default()
+        AdapterRegistry(settings.paths.adapters).ensure_default(base=cfg.base)
         with progress("training", None) as advance:
             def on_step(done: int, total: int, loss: float) -> None:
                 advance(1)
