@@ -1,6 +1,7 @@
-"""The feedback loop end to end, with the embedded model (issue 8's must-show).
+"""The feedback loop end to end, on the default base (SmolLM2) or the embedded fixture.
 
- 1. "current": an adapter trained on a slice of the starter corpus (what last night's run made).
+ 1. "current": on SmolLM2, the shipped default adapter (v0001); on the fixture, an adapter trained
+    on a slice of the starter corpus (what last night's run made).
  2. 50 thumbs-up answers for Flyway checksum mismatches, a failure type the corpus lacks, go into
     the store as if users had voted on them in Slack.
  3. `cibot retrain --now` (the real job: subprocess training, gate, promotion) and the held-out
@@ -8,7 +9,10 @@
  4. A deliberately broken candidate (trained on shuffled outputs) goes through the same gate and is
     rejected; current stays as it was.
 
-    nice -n 10 .venv/bin/python bench/retrain_demo.py [--starter 400 --steps 60 --feedback 50 ...]
+    nice -n 10 .venv/bin/python bench/retrain_demo.py [--base smollm2] [--starter 120 --feedback 50 ...]
+
+Each retrain continues from the current adapter, on the thumbs-up rows plus a replay sample of
+--starter rows of the starter data (scheduler.replay_rows), as the scheduled job does.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         "min_new_examples": args.feedback, "eval_limit": args.eval_limit, "gate_margin": args.margin,
         "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2},
         train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len, "learning_rate": args.lr},
-        model={"max_new_tokens": args.max_new_tokens, "device": "cpu"})
+        model={"max_new_tokens": args.max_new_tokens, "device": "cpu", "base": args.base})
     overrides = {"max_steps": args.steps, "epochs": args.epochs}
     print(f"CIBOT_HOME={home}", file=sys.stderr)
     timings, figures = {}, {}
@@ -75,16 +79,17 @@ def main(argv: list[str] | None = None) -> int:
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--home", help="CIBOT_HOME to use (default: a new temp dir)")
-    p.add_argument("--starter", type=int, default=400, help="starter-corpus examples trained on")
+    p.add_argument("--base", default="smollm2", help="smollm2 (the default base) or embedded (the fixture)")
+    p.add_argument("--starter", type=int, default=120, help="starter rows replayed beside the feedback")
     p.add_argument("--feedback", type=int, default=50, help="thumbs-up Flyway answers seeded")
-    p.add_argument("--heldout", type=int, default=30, help="held-out Flyway examples scored")
-    p.add_argument("--steps", type=int, default=80, help="optimizer steps per training run")
-    p.add_argument("--epochs", type=float, default=4.0, help="upper bound; --steps usually stops first")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--max-seq-len", type=int, default=512)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--heldout", type=int, default=20, help="held-out Flyway examples scored")
+    p.add_argument("--steps", type=int, default=40, help="optimizer steps per training run")
+    p.add_argument("--epochs", type=float, default=2.0, help="upper bound; --steps usually stops first")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--max-seq-len", type=int, default=768)
+    p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--max-new-tokens", type=int, default=96, help="answer length cap when scoring")
-    p.add_argument("--eval-limit", type=int, default=40, help="examples per gate suite")
+    p.add_argument("--eval-limit", type=int, default=20, help="examples per gate suite")
     p.add_argument("--margin", type=float, default=0.05, help="gate margin")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", help="write the figures as JSON here")
@@ -92,7 +97,8 @@ def parse_args(argv):
 
 
 def bootstrap_current(settings, args, overrides) -> str:
-    """Train the adapter that serves before any feedback: the same recipe, starter slice only."""
+    """The adapter that serves before any feedback: the shipped default where the base has one,
+    else one trained with the same recipe on a starter slice."""
     from bot.trainer import SubprocessTrainer
     from training.base import ensure_base_model
     from training.registry import AdapterRegistry
@@ -100,6 +106,10 @@ def bootstrap_current(settings, args, overrides) -> str:
     if settings.model.base == "embedded":
         ensure_base_model(settings.paths.models)
     registry = AdapterRegistry(settings.paths.adapters)
+    if settings.model.base != "embedded":
+        shipped = registry.ensure_default(base=settings.model.base)
+        if shipped:
+            return shipped
     run_dir = settings.paths.reports / "bootstrap"
     run_dir.mkdir(parents=True, exist_ok=True)
     train = run_dir / "train.jsonl"

@@ -252,9 +252,10 @@ class AnswerEngine:
         strongest = work.findings[0] if work.findings else None
         if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
             return strongest.root_cause, strongest.fix, None, 1.0, sources
-        done = finish(parsed, work.excerpt, sources, work.logprob, self.config.min_logprob)
+        done = finish(parsed, work.excerpt, sources, work.logprob, self.config.min_logprob,
+                      ci_config="\n".join(work.config.lines) if work.config is not None else "")
         cause, fix, sources = done.cause, done.fix, done.passages
-        notes = [done.problem] if done.problem else []
+        notes = [n for n in (done.problem, done.fix_note) if n]
         if not work.excerpt.lines:
             notes.append("no log was attached; attach the failing job's log for a grounded answer")
         elif not work.excerpt.has_failure:

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from bot import evidence as ev
 from bot import fallback
+from retrieval.logs.grounding import grounded_sentences
 from retrieval.types import Excerpt, Passage
 
 
@@ -19,6 +20,7 @@ class Finished:
     fix: str
     problem: str | None   # why the model's answer was set aside (a note for the reader), or None
     passages: list        # the passages the answer now rests on
+    fix_note: str | None = None  # what was taken out of the model's fix, and why
 
 
 def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
@@ -38,10 +40,10 @@ def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
 
 
 def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[Any],
-           logprob: float | None = None, min_logprob: float | None = None) -> Finished:
+           logprob: float | None = None, min_logprob: float | None = None, ci_config: str = "") -> Finished:
     """The answer as shown for a parsed model answer (or None), the excerpt and the passages that
     were in the prompt (Passage objects; plain str/dict notes count as support only)."""
-    support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages)
+    support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages) + "\n" + (ci_config or "")
     problem = set_aside(parsed, excerpt, support, logprob, min_logprob)
     cited = [p for p in passages if isinstance(p, Passage)]
     if problem is not None:
@@ -52,7 +54,22 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     cause, fix = parsed
     if excerpt.has_failure:
         cause = fallback.with_names(cause, excerpt)
-    return Finished(cause, fix, None, cited)
+    fix, fix_note = ground_fix(fix, excerpt, cited, support)
+    return Finished(cause, fix, None, cited, fix_note)
+
+
+def ground_fix(fix: str, excerpt: Excerpt, cited: Sequence[Passage], support: str) -> tuple[str, str | None]:
+    """The model's fix less its sentences that name a command, file or flag found in none of the
+    log, the CI config, the notes or the standard tools; when nothing is left, the best runbook's
+    fix (or the key line's). Returns (fix, a note saying what was left out, or None)."""
+    kept, invented = grounded_sentences(fix, support)
+    if not invented:
+        return fix, None
+    named = ", ".join(f"`{n}`" for n in invented[:3])
+    if kept:
+        return kept, f"the model's fix also named {named}, which nothing here shows; that part was left out"
+    _, fallback_fix = fallback.retrieval_only(excerpt, cited)
+    return fallback_fix, f"the model's fix named {named}, which nothing here shows; this fix is from the log and notes"
 
 
 def _text(passage: Any) -> str:

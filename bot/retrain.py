@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from bot.gate import GateDecision, decide
 from bot.store import Store
@@ -72,7 +72,7 @@ class RetrainResult:
 
 class Retrainer:
     def __init__(self, settings: Any, store: Store, registry: Any, trainer: Trainer, evaluator: Evaluator,
-                 post: Callable[[str], None] | None = None, starter: Path = STARTER_CORPUS,
+                 post: Callable[[str], None] | None = None, starter: Path | Sequence[Path] = STARTER_CORPUS,
                  starter_limit: int | None = None):
         self.settings = settings
         self.sched = settings.scheduler
@@ -146,7 +146,8 @@ class Retrainer:
                                       reason="promoted; the process ended before recording it")
 
     def _write_data(self, job: TrainJob, split) -> int:
-        starter = _read_lines(self.starter, self.starter_limit)
+        limit = self.starter_limit if self.starter_limit is not None else self.settings.scheduler.replay_rows
+        starter = _read_lines(self.starter, limit)
         job.train_file.parent.mkdir(parents=True, exist_ok=True)
         with job.train_file.open("w", encoding="utf-8") as fh:
             fh.writelines(starter)
@@ -224,13 +225,21 @@ class _Lease:
             self.beat()
 
 
-def _read_lines(path: Path, limit: int | None) -> list[str]:
-    if not path.is_file():
-        log.warning("starter corpus %s not found; training on feedback examples only", path)
-        return []
-    with path.open(encoding="utf-8") as fh:
-        lines = [line if line.endswith("\n") else line + "\n" for line in fh if line.strip()]
-    return lines[:limit] if limit else lines
+def _read_lines(paths: Path | Sequence[Path], limit: int | None) -> list[str]:
+    """The starter rows to replay: all of them, or a seeded sample of `limit` spread over the files
+    (a corpus sorted by failure type would lose whole types to a head cut)."""
+    lines: list[str] = []
+    for path in [paths] if isinstance(paths, Path) else paths:
+        if not path.is_file():
+            log.warning("starter corpus %s not found; training on feedback examples only", path)
+            continue
+        with path.open(encoding="utf-8") as fh:
+            lines += [line if line.endswith("\n") else line + "\n" for line in fh if line.strip()]
+    if limit and len(lines) > limit:
+        import random
+
+        lines = random.Random(0).sample(lines, limit)
+    return lines
 
 
 def _fmt(value: Any) -> str:

@@ -88,6 +88,9 @@ class SchedulerSettings(BaseModel):
     cron: str = "0 3 * * *"
     timezone: str = "UTC"
     min_new_examples: int = Field(20, ge=1)
+    # Starter rows replayed beside the thumbs-up rows (a seeded sample over the whole corpus), so a
+    # retrain that continues from the current adapter keeps what it knew; 0 replays all of it.
+    replay_rows: int = Field(160, ge=0)
     misfire_grace_s: int = Field(3600, ge=1)
     # A candidate is promoted only if no gated metric drops by more than this.
     gate_margin: float = Field(0.02, ge=0.0, le=1.0)

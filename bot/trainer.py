@@ -52,6 +52,7 @@ class SubprocessTrainer:
             **t.model_dump(),  # every [train] setting is a LoraConfig field
             "device": self.settings.model.device,
             "extra_meta": {"source": "retrain", "retrain_run": job.run_id, "parent": job.current},
+            "init_adapter": self._parent(job.current),
             **self.overrides,
         }
         path = job.run_dir / "lora.json"
@@ -62,6 +63,20 @@ class SubprocessTrainer:
         if not version:
             raise TrainingFailed(f"training finished without reporting a version (see {job.run_dir / 'train.log'})")
         return version
+
+
+    def _parent(self, current: str | None) -> str | None:
+        """The current adapter's folder, to continue from, when it was trained on this base."""
+        from training.registry import AdapterRegistry
+
+        if current is None:
+            return None
+        registry = AdapterRegistry(self.settings.paths.adapters)
+        try:
+            meta = registry.verify(current)
+        except Exception:  # a corrupt current: train from zero rather than not at all
+            return None
+        return str(registry.path(current)) if meta.get("base", "embedded") == self.settings.model.base else None
 
 
 class SubprocessEvaluator:

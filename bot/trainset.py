@@ -10,7 +10,9 @@ from typing import Iterable
 
 from bot.store import AnswerRecord, Store
 
-STARTER_CORPUS = Path(__file__).resolve().parent.parent / "training" / "data" / "train.jsonl"
+_DATA = Path(__file__).resolve().parent.parent / "training" / "data"
+# What a retrain replays beside the thumbs-up rows: the synthetic corpus and the real-log rows.
+STARTER_CORPUS = (_DATA / "train.jsonl", _DATA / "real.jsonl")
 
 
 @dataclass

@@ -137,3 +137,28 @@ def test_every_train_setting_reaches_the_lora_config():
     cfg = LoraConfig(data=[], home="h", **settings.model_dump())
     assert {f.name for f in dataclasses.fields(LoraConfig)} >= set(TrainSettings.model_fields)
     assert (cfg.lora_r, cfg.retrieved_notes) == (8, 0.25)
+
+
+def test_a_retrain_continues_from_the_given_adapter_not_from_zero(tiny_base, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from training.lora import LoraConfig, main
+    from training.registry import AdapterRegistry
+
+    data = str(write_jsonl(tmp_path / "train.jsonl", tiny_rows(16)))
+    common = dict(data=[data], home=str(tmp_path), base=str(tiny_base), batch_size=4, eval_limit=0,
+                  retrieved_notes=0.0, lora_r=4, lora_alpha=8)
+    first = main(LoraConfig(**common, max_steps=3, learning_rate=1e-2)).version
+    registry = AdapterRegistry(tmp_path / "adapters")
+    parent = registry.path(first)
+    # One step at a tiny learning rate from the parent stays next to it; from zero, lora_B is ~0.
+    child = main(LoraConfig(**{**common, "lora_r": 16}, max_steps=1, learning_rate=1e-6,
+                            init_adapter=str(parent))).version
+    a = load_file(str(parent / "adapter_model.safetensors"))
+    b = load_file(str(registry.path(child) / "adapter_model.safetensors"))
+    assert a.keys() == b.keys()
+    lora_b = [k for k in a if "lora_B" in k]
+    assert lora_b and all(torch.allclose(a[k], b[k], atol=1e-3) for k in lora_b)
+    assert all(a[k].abs().sum() > 0 for k in lora_b)
+    assert registry.meta(child)["hyperparameters"]["lora_r"] == 4  # the parent's shape, not the asked 16

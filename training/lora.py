@@ -53,6 +53,7 @@ class LoraConfig:
     retrieved_notes: float = 0.6  # share of rows without notes given incident notes (training/notes.py)
     synthetic_rows: int = 0  # synthetic corpus rows kept (a seeded sample over failure types); 0: all
     held_out_fold: int | None = None  # real-log rows of this repository fold stay out (they score it)
+    init_adapter: str | None = None  # continue from this adapter's weights (its r and targets), not from zero
     extra_meta: dict = field(default_factory=dict)
 
 
@@ -155,11 +156,17 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
     device = pick_device(cfg.device)
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision=mixed_precision(device, cfg.mixed_precision),
                               gradient_accumulation_steps=cfg.grad_accum)
-    peft_config = PeftLoraConfig(
-        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
-        target_modules=detect_target_modules(model), task_type="CAUSAL_LM",
-    )
-    model = get_peft_model(model, peft_config)
+    if cfg.init_adapter:
+        # A retrain continues from the serving adapter: what it knew stays, the new rows add to it.
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, cfg.init_adapter, is_trainable=True)
+    else:
+        peft_config = PeftLoraConfig(
+            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
+            target_modules=detect_target_modules(model), task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, peft_config)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=cfg.learning_rate, weight_decay=0.0)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -287,7 +294,8 @@ def _base_identity(source: str) -> str:
 
 
 def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
-    return {"lora_r": cfg.lora_r, "lora_alpha": cfg.lora_alpha, "lora_dropout": cfg.lora_dropout,
+    return {"lora_r": peft_config.r, "lora_alpha": peft_config.lora_alpha, "lora_dropout": cfg.lora_dropout,
+            "init_adapter": cfg.init_adapter,
             "learning_rate": cfg.learning_rate, "epochs": cfg.epochs, "batch_size": cfg.batch_size,
             "grad_accum": cfg.grad_accum, "max_seq_len": cfg.max_seq_len, "seed": cfg.seed,
             "retrieved_notes": cfg.retrieved_notes, "synthetic_rows": cfg.synthetic_rows,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from retrieval.errors import InputError
-from retrieval.logs.identifiers import identifiers
+from retrieval.logs.grounding import ungrounded as _ungrounded
 from retrieval.logs.redact import redact
 from training.prompt import focus_log, format_answer
 
@@ -142,41 +142,9 @@ def load_answers(path: Path = ANSWERS) -> dict[str, dict]:
     return answers
 
 
-# Commands and files any engineer may name without the log naming them: the ecosystems' own tools.
-STANDARD = frozenset("""
-npm yarn pnpm npx node package.json package-lock.json yarn.lock pip pip3 python python3 pytest tox
-setup.py setup.cfg pyproject.toml requirements.txt mvn maven pom.xml gradle gradlew ./gradlew build.gradle
-bundle bundler gem rake rspec Gemfile Gemfile.lock go.mod go.sum cargo Cargo.toml Cargo.lock make cmake
-ctest Makefile CMakeLists.txt dotnet nuget msbuild docker Dockerfile docker-compose git .travis.yml
-.gitlab-ci.yml Jenkinsfile composer composer.json phpunit mix rebar3 stack cabal swift xcodebuild pod
-Podfile R CMD checkstyle checkstyle.xml flake8 pylint mypy black eslint tsc jest mocha karma
-.travis.yml travis.yml travis_retry travis_wait before_install before_script osx_image README.md
-PackageReference package.el /etc/hosts etc/hosts setUp tearDown toString assertEquals assertTrue
-""".split())
-
-
 def ungrounded(answer: str, log: str, patch: str = "") -> list[str]:
     """Identifiers the answer names that neither the log, the fix patch nor the standard tools do."""
-    haystack = (log + "\n" + patch).lower()
-    missing = []
-    for name in identifiers(answer):
-        bare = name.strip("`'\"()[],;")
-        if "=" in bare:  # "-Dtest=CallTest": the value is what the log must name
-            bare = bare.rsplit("=", 1)[-1]
-        if bare in STANDARD or bare.lower() in haystack or _prose_pair(bare, haystack):
-            continue
-        # "foo.py:12" -> "foo.py" may be all the log has; so may the last path part.
-        parts = [bare.split(":")[0], bare.rsplit("/", 1)[-1], bare.rsplit(".", 1)[-1]]
-        if any(len(p) >= 4 and p.lower() in haystack for p in parts):
-            continue
-        missing.append(bare)
-    return missing
-
-
-def _prose_pair(name: str, haystack: str) -> bool:
-    """"async/await", "network/TLS": words joined by a slash, not a path."""
-    parts = name.split("/")
-    return len(parts) == 2 and all(p.isalpha() or p.lower() in haystack for p in parts) and "." not in name
+    return _ungrounded(answer, log + "\n" + patch)
 
 
 def build(datasets: Path, answers: Path = ANSWERS, out: Path = ROWS) -> dict:

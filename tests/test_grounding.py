@@ -1,0 +1,51 @@
+"""Fixes that name commands, files or flags nothing shows are cut or replaced, and say so."""
+from __future__ import annotations
+
+from bot.finish import finish
+from retrieval.logs.grounding import grounded_sentences, ungrounded
+from retrieval.types import Excerpt, LogLine, Passage
+
+LOG = ["npm ERR! enoent ENOENT: no such file or directory, open '/app/web/package.json'",
+       "npm ERR! code ENOENT"]
+
+
+def _excerpt(lines=LOG) -> Excerpt:
+    return Excerpt([LogLine(i + 1, t) for i, t in enumerate(lines)], category="dependency")
+
+
+def test_names_the_log_shows_and_standard_tools_are_grounded():
+    assert ungrounded("Run `npm ci` in web/ so /app/web/package.json is found.", "\n".join(LOG)) == []
+
+
+def test_an_invented_file_flag_and_command_are_each_named():
+    text = "Edit config/webpack.prod.js, run `frobnicate build` and pass --turbo-mode."
+    assert ungrounded(text, "\n".join(LOG)) == ["config/webpack.prod.js", "--turbo-mode", "frobnicate"]
+
+
+def test_only_the_invented_sentence_is_dropped():
+    kept, named = grounded_sentences("Run `npm ci` in /app/web. Then add `mkdir -b out` to the job.", "\n".join(LOG))
+    assert kept == "Run `npm ci` in /app/web." and named == ["mkdir"]
+
+
+def test_a_kept_answer_loses_an_invented_fix_sentence_and_says_so():
+    parsed = ("npm cannot open /app/web/package.json (ENOENT).",
+              "Set working-directory to /app/web. Then run ./gradlew assembleDebug.")
+    done = finish(parsed, _excerpt(), [])
+    assert done.problem is None
+    assert done.fix == "Set working-directory to /app/web." and "./gradlew" not in done.fix
+    assert "assembleDebug" in done.fix_note and "left out" in done.fix_note
+
+
+def test_a_wholly_invented_fix_is_replaced_by_the_runbooks_and_says_so():
+    runbook = Passage(text="## Fix\nRun npm install from the folder that holds package.json.", score=0.8,
+                      title="npm ENOENT package.json", uri="runbooks/npm.md")
+    parsed = ("npm cannot open /app/web/package.json (ENOENT).", "Run `frobnicate --turbo-mode`.")
+    done = finish(parsed, _excerpt(), [runbook])
+    assert "frobnicate" not in done.fix and "npm install" in done.fix
+    assert "`frobnicate`" in done.fix_note or "`--turbo-mode`" in done.fix_note
+
+
+def test_a_grounded_fix_is_left_as_written():
+    parsed = ("npm cannot open /app/web/package.json (ENOENT).", "Run `npm ci` with working-directory /app/web.")
+    done = finish(parsed, _excerpt(), [])
+    assert done.fix == parsed[1] and done.fix_note is None
