@@ -19,7 +19,7 @@ from retrieval.errors import CibotError, UsageError
 
 COMMANDS = (
     "ask", "excerpt", "ingest", "search", "train", "eval", "adapters",
-    "serve", "scheduler", "retrain", "feedback", "config", "demo",
+    "serve", "scheduler", "retrain", "feedback", "config", "demo", "dev",
 )
 
 app = typer.Typer(

@@ -162,6 +162,55 @@ def test_swap_adapter_changes_info_without_failing_in_flight_requests(generator,
     assert generator.generate(MESSAGES).new_tokens > 0
 
 
+def test_int8_serving_merges_the_adapter_and_a_swap_remerges_while_requests_are_answered(tiny_base, tiny_adapter):
+    import torch
+
+    from training.generate import LocalGenerator
+
+    gen = LocalGenerator(str(tiny_base), tiny_adapter, "v1", max_new_tokens=8, quantize="int8")
+    assert gen.quantized and gen.info().adapter == "v1"
+    quantized = [m for m in gen.model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    assert quantized and not any("lora" in name for name, _ in gen.model.named_modules())  # merged
+    float_answer = LocalGenerator(str(tiny_base), tiny_adapter, "v1", max_new_tokens=8).generate(MESSAGES).text
+    answers, errors = [], []
+
+    def ask():
+        try:
+            answers.append(gen.generate(MESSAGES))
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            errors.append(exc)
+
+    askers = [threading.Thread(target=ask) for _ in range(4)]
+    for t in askers:
+        t.start()
+    gen.swap_adapter(None)  # re-merges off the lock while the askers are answered
+    for t in askers:
+        t.join()
+    assert errors == [] and len(answers) == 4 and all(a.new_tokens > 0 for a in answers)
+    assert gen.info().adapter is None and gen.generate(MESSAGES).model.adapter is None
+    gen.swap_adapter(tiny_adapter, "v1")
+    assert gen.generate(MESSAGES).text.split()[:2] == float_answer.split()[:2]  # int8 keeps the answer's start
+
+
+def test_int8_serving_is_refused_on_a_gpu_only_when_forced():
+    from training.generate import serving_form
+
+    class Param:
+        class device:
+            type = "cuda"
+
+        def numel(self):
+            return 100_000_000
+
+    class Model:
+        def parameters(self):
+            return iter([Param()])
+
+    assert serving_form(Model(), "auto") == "none"  # a GPU serves bf16 unquantised
+    with pytest.raises(CibotError, match="CPU only"):
+        serving_form(Model(), "int8")
+
+
 def test_unknown_base_model_is_a_clear_error():
     from training.generate import LocalGenerator
 

@@ -98,6 +98,7 @@ def read_jsonl(path: Path) -> tuple[list[Example], list[Problem]]:
                 problems.append(Problem(str(path), n, str(exc)))
                 continue
             ex.meta["line"] = n
+            ex.meta["file"] = path.name
             examples.append(ex)
     return examples, problems
 
@@ -255,14 +256,20 @@ def _drop_near(examples: list[Example], threshold: float, perms: int = 64, bands
     return [examples[i] for i in kept_idx]
 
 
+SYNTHETIC_CORPUS = "train.jsonl"  # training/data/train.jsonl, written by training.corpusgen
+
+
 def mix(examples: list[Example], synthetic_rows: int = 0, held_out_fold: int | None = None,
         seed: int = 1234) -> list[Example]:
-    """The training mix: real-log rows (those with a `fold`) less the held-out fold, plus at most
-    `synthetic_rows` of the others (0: all of them), a seeded sample spread over failure types."""
+    """The training mix: every row, less real-log rows (those with a `fold`) of the held-out fold,
+    with the bundled synthetic corpus cut to `synthetic_rows` (0: all of it), a seeded sample
+    spread over failure types. A team's own rows are never sampled away."""
     import random
 
-    real = [ex for ex in examples if "fold" in ex.meta and ex.meta["fold"] != held_out_fold]
-    other = [ex for ex in examples if "fold" not in ex.meta]
+    kept = [ex for ex in examples if ex.meta.get("fold", -1) != held_out_fold or held_out_fold is None]
+    synthetic = [ex for ex in kept if ex.meta.get("file") == SYNTHETIC_CORPUS and "type" in ex.meta]
+    rest = [ex for ex in kept if not (ex.meta.get("file") == SYNTHETIC_CORPUS and "type" in ex.meta)]
+    other = synthetic
     if synthetic_rows and len(other) > synthetic_rows:
         rng = random.Random(seed)
         by_type: dict[str, list[Example]] = {}
@@ -277,5 +284,5 @@ def mix(examples: list[Example], synthetic_rows: int = 0, held_out_fold: int | N
                 if rows and len(picked) < synthetic_rows:
                     picked.append(rows.pop())
         other = picked
-    return other + real
+    return other + rest
 

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         settings = state(ctx).settings
         t = settings.train
         cfg = LoraConfig(
-            data=[str(p) for p in (data or [_default_data()])], home=str(settings.home),
+            data=[str(p) for p in (data or _default_data())], home=str(settings.home),
             base=base or settings.model.base, out_version=out, promote=promote,
             **{**t.model_dump(), "epochs": epochs or t.epochs},  # every [train] setting is a LoraConfig field
             device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
@@ -109,7 +109,8 @@ def _check_data(paths: list[str]) -> None:
                          hint='each line must be {"input","output"} or {"messages": [...]}')
 
 
-def _default_data() -> Path:
+def _default_data() -> list[Path]:
+    """The bundled synthetic corpus and the real-log rows (training/reallogs.py)."""
     from training.evaluate import REPO
 
-    return REPO / "training" / "data" / "train.jsonl"
+    return [REPO / "training" / "data" / "train.jsonl", REPO / "training" / "data" / "real.jsonl"]
