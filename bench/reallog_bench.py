@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+BUDGET_TOKENS = 768  # model.context_tokens' default: the engine's prompt budget
+QUESTION = "Why did this CI job fail?"
 SYSTEMS = {  # name -> (base, adapter asset or None)
     "fixture": ("embedded", "fixture-adapter"),
     "smollm2": ("smollm2", None),
@@ -64,6 +66,7 @@ def generator_for(system: str, home: Path, quantize: str, adapter: str | None):
 
 
 def score(system: str, gen, rows: list[dict], datasets: Path) -> dict:
+    from bot.budget import fit
     from bot.finish import finish
     from retrieval.logs.excerpt import extract
     from training.prompt import build_messages, parse_answer
@@ -73,7 +76,9 @@ def score(system: str, gen, rows: list[dict], datasets: Path) -> dict:
     for i, row in enumerate(rows):
         excerpt = extract(datasets / row["log"], max_lines=30)
         started = time.perf_counter()
-        out = gen.generate(build_messages(excerpt=excerpt.text()))
+        prompt = fit(build_messages, gen.count_tokens, budget_tokens=BUDGET_TOKENS, excerpt=excerpt.text(),
+                     question=QUESTION, passages=[], fmt="text")  # as the engine fits it
+        out = gen.generate(prompt.messages)
         seconds.append(time.perf_counter() - started)
         tokens += out.new_tokens
         parsed = parse_answer(out.text)

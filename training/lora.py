@@ -128,7 +128,8 @@ def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = No
                 base=cfg.base, base_source=base_identity(cfg.base) or _base_identity(source), data_hash=digest,
                 data={**data.summary(), "retrieved_notes_added": noted}, data_files=[str(p) for p in cfg.data], metrics=metrics,
                 hyperparameters=_hyperparameters(cfg, model.peft_config["default"]), train_examples=len(examples),
-                train_tokens=tokens, train_seconds=round(train_seconds, 1), **cfg.extra_meta,
+                train_tokens=tokens, train_seconds=round(train_seconds, 1),
+                train_tokens_per_s=round(tokens / max(train_seconds, 1e-9), 1), **cfg.extra_meta,
             )
         version = stage.version
         if cfg.promote:
