@@ -65,7 +65,7 @@ def generator_for(system: str, home: Path, quantize: str, adapter: str | None):
                           quantize=quantize)
 
 
-def score(system: str, gen, rows: list[dict], datasets: Path) -> dict:
+def score(system: str, gen, rows: list[dict], datasets: Path, question: str | None = QUESTION) -> dict:
     from bot.budget import fit
     from bot.finish import finish
     from retrieval.logs.excerpt import extract
@@ -77,7 +77,7 @@ def score(system: str, gen, rows: list[dict], datasets: Path) -> dict:
         excerpt = extract(datasets / row["log"], max_lines=30)
         started = time.perf_counter()
         prompt = fit(build_messages, gen.count_tokens, budget_tokens=BUDGET_TOKENS, excerpt=excerpt.text(),
-                     question=QUESTION, passages=[], fmt="text")  # as the engine fits it
+                     question=question, passages=[], fmt="text")  # as the engine fits it
         out = gen.generate(prompt.messages)
         seconds.append(time.perf_counter() - started)
         tokens += out.new_tokens
@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quantize", default="auto", choices=["auto", "int8", "none"])
     parser.add_argument("--home", type=Path, help="where converted models live (default: a temp dir)")
     parser.add_argument("--out", type=Path, help="write every answer and score as JSON here")
+    parser.add_argument("--question", default=QUESTION, help="the user's words in the prompt ('' for none)")
     args = parser.parse_args(argv)
     home = args.home or Path(tempfile.mkdtemp(prefix="cibot-reallog-"))
     rows = held_out_logs(args.datasets, args.fold, args.limit)
@@ -119,7 +120,7 @@ def main(argv=None) -> int:
     for system in args.systems.split(","):
         adapter = args.adapter if system == "smollm2+adapter" else None
         gen = generator_for(system, home, args.quantize, adapter)
-        results[system] = score(system, gen, rows, args.datasets)
+        results[system] = score(system, gen, rows, args.datasets, args.question or None)
         del gen
     print(f"\n{'system':<18}{'n':>5}{'cause hit':>11}{'served hit':>12}{'format':>8}{'fix kept':>10}"
           f"{'p50 s':>8}{'p95 s':>8}{'tok/s':>8}")

@@ -9,11 +9,11 @@ from training.prompt import (ANSWER_SCHEMA, LOG_MAX_LINES, SYSTEM_PROMPT, build_
 
 
 def test_build_messages_has_system_and_user_with_log_and_text_instruction():
-    msgs = build_messages(excerpt="npm ERR! code E404", question="why did it fail?")
+    msgs = build_messages(excerpt="npm ERR! code E404", question="why did left-pad fail?")
     assert [m["role"] for m in msgs] == ["system", "user"]
     assert msgs[0]["content"] == SYSTEM_PROMPT
     user = msgs[1]["content"]
-    assert "Question: why did it fail?" in user
+    assert "Question: why did left-pad fail?" in user
     assert "Log:\nnpm ERR! code E404" in user
     assert user.rstrip().endswith("Fix: <what to change>")
 
@@ -93,3 +93,14 @@ def test_an_incident_note_shows_how_it_was_resolved_not_the_head_of_its_log():
     notes = build_messages(excerpt="npm ERR! x", context=[chunk])[1]["content"].split("Log:")[0]
     assert "[1] npm enoent (web): Root Cause: no package.json in /app. Fix: COPY it first." in notes
     assert "runner version" not in notes
+
+
+def test_a_question_that_only_asks_why_the_log_failed_stays_out_of_the_prompt():
+    from training.prompt import build_messages
+
+    log = "npm ERR! code E404"
+    for q in ("Why did this CI job fail?", "<@U0BOT> why did the build break?", "what happened here"):
+        assert "Question:" not in build_messages(excerpt=log, question=q)[1]["content"]
+    specific = build_messages(excerpt=log, question="why does test_io.py fail on py3.12?")[1]["content"]
+    assert specific.startswith("Question: why does test_io.py fail on py3.12?")
+    assert "Question: Why did this CI job fail?" in build_messages(excerpt="", question="Why did this CI job fail?")[1]["content"]

@@ -52,7 +52,7 @@ def build_messages(
     if fmt not in ("text", "json"):
         raise ValueError(f"fmt must be 'text' or 'json', not {fmt!r}")
     head = []
-    if question and question.strip():
+    if question and question.strip() and not (excerpt and generic_question(question)):
         head.append(f"Question: {_one_line(question, 300)}")
     if ci_config and ci_config.strip():
         head.append("CI config:\n" + _clip(ci_config.strip(), 600))
@@ -77,6 +77,21 @@ def build_messages(
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
+
+
+# Words of a question that only asks why the attached log failed ("why did this CI job fail?"):
+# it adds nothing to the log, and the models were trained on logs without such a line.
+_GENERIC_WORDS = frozenset("""
+why what did does do is was has made make this the my our a ci job build pipeline workflow run step
+check checks test tests fail failed fails failing failure break broke broken red happened happen here
+go went wrong explain please can you tell me us cibot bot log it with going on
+""".split())
+
+
+def generic_question(question: str) -> bool:
+    """True when `question` only asks why the log failed (no file, tool or detail of its own)."""
+    words = re.findall(r"[a-z0-9']+", re.sub(r"<[@#!][^>]*>", " ", question.lower()))
+    return bool(words) and all(w in _GENERIC_WORDS for w in words)
 
 
 def focus_log(text: str, max_lines: int = LOG_MAX_LINES) -> str:
