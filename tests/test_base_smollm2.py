@@ -102,7 +102,7 @@ def test_converted_copy_loads_and_a_corrupt_copy_is_made_again(smollm2_models, t
 
 
 @pytest.mark.slow
-def test_the_default_base_and_shipped_adapter_answer_int8_merged(smollm2_models, tmp_path):
+def test_the_default_base_and_shipped_adapter_answer_merged(smollm2_models, tmp_path):
     from training.generate import load_generator
     from training.prompt import parse_answer
     from training.registry import DEFAULT_ADAPTER, AdapterRegistry
@@ -112,7 +112,8 @@ def test_the_default_base_and_shipped_adapter_answer_int8_merged(smollm2_models,
     registry = AdapterRegistry(tmp_path / "adapters")
     assert registry.ensure_default(base=SMOLLM2) == "v0001"
     gen = load_generator(ModelSettings(max_new_tokens=60), registry, smollm2_models)
-    assert gen.quantized and gen.info().base == SMOLLM2 and gen.info().adapter == "v0001"
+    assert gen._float_base is not None and not gen.quantized  # merged, float
+    assert gen.info().base == SMOLLM2 and gen.info().adapter == "v0001"
     log = "npm ERR! enoent ENOENT: no such file or directory, open '/home/runner/work/app/package.json'"
     out = gen.generate(build_messages(excerpt=log))
     cause, fix = parse_answer(out.text)

@@ -192,23 +192,31 @@ def test_int8_serving_merges_the_adapter_and_a_swap_remerges_while_requests_are_
     assert gen.generate(MESSAGES).text.split()[:2] == float_answer.split()[:2]  # int8 keeps the answer's start
 
 
-def test_int8_serving_is_refused_on_a_gpu_only_when_forced():
+def test_serving_form_merges_on_cpu_and_quantises_only_when_asked():
     from training.generate import serving_form
 
-    class Param:
-        class device:
-            type = "cuda"
+    def model(device: str, size: int):
+        class Param:
+            class device_:
+                type = device
 
-        def numel(self):
-            return 100_000_000
+            def numel(self):
+                return size
 
-    class Model:
-        def parameters(self):
-            return iter([Param()])
+        Param.device = Param.device_
 
-    assert serving_form(Model(), "auto") == "none"  # a GPU serves bf16 unquantised
+        class Model:
+            def parameters(self):
+                return iter([Param()])
+
+        return Model()
+
+    assert serving_form(model("cuda", 100_000_000), "auto") == "none"  # a GPU serves bf16 as loaded
     with pytest.raises(CibotError, match="CPU only"):
-        serving_form(Model(), "int8")
+        serving_form(model("cuda", 100_000_000), "int8")
+    assert serving_form(model("cpu", 135_000_000), "auto") == "merged"  # int8 is opt-in: it cost quality
+    assert serving_form(model("cpu", 4_000_000), "auto") == "none"  # the fixture as peft loads it
+    assert serving_form(model("cpu", 4_000_000), "int8") == "int8"
 
 
 def test_unknown_base_model_is_a_clear_error():

@@ -16,10 +16,10 @@ class ModelSettings(BaseModel):
     base: str = "smollm2"
     backend: Literal["local", "openai"] = "local"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    # Serving: "auto" merges the adapter into the base and quantises its Linear layers to int8 on
-    # a CPU (2.4x faster generation with the same answers on the held-out logs, see README), and
-    # keeps bf16 without quantisation on a GPU; "int8" forces it, "none" serves base + adapter as
-    # they are. Models under 50M parameters (the test fixture) are never quantised by "auto".
+    # Serving: "auto" merges the adapter into a float copy of the base on a CPU (no LoRA matmuls
+    # per token) and keeps bf16 as loaded on a GPU; "int8" also quantises every Linear layer to
+    # int8 (faster, but it halved the held-out real logs' named-identifier rate: README); "none"
+    # serves base + adapter as peft loads them. The test fixture is never merged by "auto".
     quantize: Literal["auto", "int8", "none"] = "auto"
     max_new_tokens: int = Field(160, ge=8, le=4096)
     # Prompt budget in tokens for excerpt + retrieved context (the model's window caps it further).
