@@ -71,6 +71,11 @@ for _name in COMMANDS:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("CIBOT_DEBUG") == "1"
+    if not debug:
+        # peft asks transformers a deprecated question on every adapter load; nothing a user can act on.
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="cibot", standalone_mode=False)

@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
         max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps."),
         eval_limit: int = typer.Option(40, "--eval-limit", help="Held-out examples to evaluate on."),
         threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: torch's default)."),
+        continue_from: Optional[str] = typer.Option(None, "--continue-from",
+                                                    help="Adapter version to continue from (its r and targets)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         if ctx.invoked_subcommand is not None:
@@ -39,6 +41,7 @@ def register(app: typer.Typer) -> None:
             base=base or settings.model.base, out_version=out, promote=promote,
             **{**t.model_dump(), "epochs": epochs or t.epochs},  # every [train] setting is a LoraConfig field
             device=settings.model.device, max_steps=max_steps, eval_limit=eval_limit, threads=threads,
+            init_adapter=str(AdapterRegistry(settings.paths.adapters).path(continue_from)) if continue_from else None,
         )
         # Refuse bad data before touching the registry; then the shipped default becomes v0001
         # first, so a rollback from the new adapter has a target.
