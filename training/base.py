@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 BASE_ASSET = ASSETS / "base"
 CHECKSUMS = "SHA256SUMS.txt"
 EMBEDDED = "embedded"
+STALE_STAGING_S = 3600
 SMOLLM2 = "smollm2"
 DEFAULT_BASE = SMOLLM2
 
@@ -94,21 +96,34 @@ def ensure_base_model(models_dir: Path, asset: Path = BASE_ASSET) -> Path:
         raise CibotError(f"the embedded base model is not built ({asset} is missing)",
                          hint="run `cibot train base` from a source checkout")
     digest = verify_checksums(asset)
-    target = Path(models_dir) / f"embedded-{digest[:12]}"
+
+    def fill(staging: Path) -> None:
+        for item in asset.iterdir():
+            if item.is_file():
+                shutil.copy2(item, staging / item.name)
+        verify_checksums(staging)
+
+    return install_verified(Path(models_dir) / f"embedded-{digest[:12]}", fill)
+
+
+def install_verified(target: Path, fill) -> Path:
+    """`target` if its checksums hold; else `fill(staging)` writes it beside the target and the
+    staging folder is renamed into place, so a reader never sees half a model and a writer killed
+    halfway leaves only a hidden staging folder (swept by the next install)."""
     if target.is_dir():
         try:
             verify_checksums(target)
             return target
         except ConfigError:
-            shutil.rmtree(target)
+            shutil.rmtree(target)  # corrupt copy: made again
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Copy beside the target then rename, so a reader never sees a half-copied model.
-    staging = Path(tempfile.mkdtemp(prefix=".embedded-", dir=target.parent))
+    prefix = "." + target.name.rsplit("-", 1)[0] + "-"
+    for stale in target.parent.glob(prefix + "*"):  # a writer killed an hour ago; not a live one
+        if time.time() - stale.stat().st_mtime > STALE_STAGING_S:
+            shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
-        for item in asset.iterdir():
-            if item.is_file():
-                shutil.copy2(item, staging / item.name)
-        verify_checksums(staging)
+        fill(staging)
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -139,30 +154,24 @@ def packaged_gguf(spec: PackagedGGUF) -> Path:
 
 def ensure_converted(spec: PackagedGGUF, models_dir: Path) -> Path:
     """A safetensors copy of `spec`'s GGUF under `models_dir`, made once (16 s on 2 cores) and
-    checksummed; a conversion killed halfway leaves only a hidden staging folder, swept next time."""
+    checksummed (see install_verified for what a conversion killed halfway leaves)."""
     target = Path(models_dir) / f"{spec.name}-{spec.sha256[:12]}"
     if target.is_dir():
         try:
             verify_checksums(target)
-            return target
+            return target  # converted before: the package need not even be installed now
         except ConfigError:
-            shutil.rmtree(target)  # corrupt copy: convert again
+            pass
     gguf = packaged_gguf(spec)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{spec.name}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=target.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         _convert_gguf(gguf, staging)
         (staging / "SOURCE.json").write_text(json.dumps(
             {"package": f"{spec.distribution}=={spec.version}", "file": spec.file, "sha256": spec.sha256,
              "hub_id": spec.hub_id}, indent=2) + "\n")
         write_checksums(staging)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+
+    return install_verified(target, fill)
 
 
 def _convert_gguf(gguf: Path, out: Path) -> None:
