@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.ci.settings import CiFetchSettings, GitHubSettings, GitLabSettings, JenkinsSettings
 from retrieval.errors import ConfigError
 from retrieval.settings import RetrievalSettings
 from training.settings import ModelSettings, TrainSettings
@@ -114,6 +115,10 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("cibot")))
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
+    gitlab: GitLabSettings = Field(default_factory=GitLabSettings)
+    jenkins: JenkinsSettings = Field(default_factory=JenkinsSettings)
+    ci: CiFetchSettings = Field(default_factory=CiFetchSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
