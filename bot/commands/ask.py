@@ -1,7 +1,8 @@
-"""`cibot ask [QUESTION] [--log FILE|-] [--pass-log FILE] [--scope CHANNEL] [--format text|json] [--json]`.
+"""`cibot ask [QUESTION] [--log FILE|-] [--url JOB_URL] [--pass-log FILE] [--scope CHANNEL] [--format text|json] [--json]`.
 
 Answers one question or explains one log from the terminal, with the same engine the Slack bot
-uses. `--json` (or `--format json`) prints one JSON object, the Answer.to_json() contract published
+uses. `--url` fetches a GitHub Actions, GitLab CI or Jenkins job's log (and its last passing log
+and CI config) from a configured provider, as the bot does for a link. `--json` (or `--format json`) prints one JSON object, the Answer.to_json() contract published
 in bot/data/answer.schema.json; otherwise a short report meant for a person.
 """
 from __future__ import annotations
@@ -22,6 +23,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         question: Optional[str] = typer.Argument(None, help="The question; may start with rag:, json:, explain:."),
         log: Optional[str] = typer.Option(None, "--log", help="The failing job's log file (.gz ok), or - for stdin."),
+        url: Optional[str] = typer.Option(None, "--url", help="A failed job's (or run's) link on a configured "
+                                          "GitHub, GitLab or Jenkins: fetch its log and answer."),
         pass_log: Optional[Path] = typer.Option(None, "--pass-log", help="A passing run of the same job."),
         scope: Optional[str] = typer.Option(None, "--scope", help="Answer as in this Slack channel (its sources)."),
         fmt: str = typer.Option("text", "--format", help="text or json."),
@@ -35,9 +38,14 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("text", "json"):
             raise UsageError(f"--format must be text or json, not {fmt!r}")
-        request = build_request(question, log, pass_log, scope, fmt, ci_config)
         st = state(ctx)
         debug = debug or st.debug
+        if url is not None:
+            if log is not None:
+                raise UsageError("give --log or --url, not both")
+            answer_url(st.settings, url, question or "", scope, "json" if as_json else fmt, no_model, debug)
+            return
+        request = build_request(question, log, pass_log, scope, fmt, ci_config)
         engine = _engine(st.settings, with_model=not no_model)
         answer = engine.answer(request)
         if as_json or fmt == "json":
@@ -49,6 +57,49 @@ def register(app: typer.Typer) -> None:
             emit_json(doc)
         else:
             sys.stdout.write(render_text(answer, debug=debug))
+
+
+def answer_url(settings, url: str, question: str, scope, fmt: str, no_model: bool, debug: bool) -> None:
+    """Fetch the job's logs, then answer as the bot does. JSON mode answers the first failed job
+    (one object, the same contract); text mode answers each failed job of a run."""
+    from bot.ci import answers
+    from bot.ci.providers import Providers
+    from bot.ci.target import target_from_url
+
+    providers = Providers(settings)
+    target = target_from_url(url, providers.hosts)
+    if target is None:
+        raise UsageError(f"not a job or run link of a configured CI provider: {url}",
+                         hint="cibot fetches only from the hosts in CIBOT_GITHUB__API_URL/WEB_URL, "
+                              "CIBOT_GITLAB__URL and CIBOT_JENKINS__URL")
+    fetched = providers.fetch(target)
+    try:
+        jobs = [job for job in fetched.jobs if job.log is not None]
+        if not jobs:
+            raise InputError("; ".join(answers.problems(fetched)) or f"no failed job log found at {url}")
+        engine = _engine(settings, with_model=not no_model)
+        missing = answers.problems(fetched)
+        if fmt == "json":
+            jobs = jobs[:1]
+            others = [job.name for job in fetched.jobs[1:]]
+            if others:
+                missing.append(f"{len(others)} more failed job(s): {', '.join(others)} (not answered in --json)")
+        for index, job in enumerate(jobs):
+            request = answers.job_request(job, question=question, scope=Scope(channel=scope), format=fmt)
+            answer = answers.with_note(engine.answer(request), answers.job_note(job, missing if index == 0 else []))
+            if fmt == "json":
+                from bot.commands.output import emit_json
+
+                doc = answer.to_json()
+                if debug:
+                    doc["debug"] = answer.debug
+                emit_json(doc)
+            else:
+                if len(fetched.jobs) > 1:
+                    sys.stdout.write(f"== job {job.name} ==\n")
+                sys.stdout.write(render_text(answer, debug=debug))
+    finally:
+        fetched.close()
 
 
 def build_request(question, log, pass_log, scope, fmt, ci_config):

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 from bot.answer import AnswerRequest
+from bot.ci import answers as joblogs
+from bot.ci.target import Target
 from bot.observability import ERRORS, REQUESTS, STAGE_SECONDS, redact_text
 from bot.slack.attachments import fetch_files
 from bot.slack.blocks import APOLOGY_TEXT, WORKING_TEXT, SlackMessage, answer_messages, notice
@@ -48,6 +50,8 @@ class Ask:
     ci_config: str | None = None
     ci_config_name: str | None = None
     explicit: bool = True  # someone asked (vs. an alert we noticed): refusals are worth a reply
+    target: Target | None = None  # a CI job or run whose own logs the provider layer fetches
+    fetch_notes: list[str] = field(default_factory=list)  # logs that could not be fetched, and why
 
 
 def is_direct(channel: str) -> bool:
@@ -86,14 +90,23 @@ def run(deps: SlackDeps, client, ask: Ask) -> None:
     """The slow part: placeholder, gather the log, ask the engine, store, replace the placeholder."""
     started = time.perf_counter()
     placeholder = None
+    fetched = None
     try:
         thread_ts = ask.thread_ts or _post(client, ask.channel, None, notice(ask.root_text or "CI failure"))
         placeholder = _post(client, ask.channel, thread_ts, notice(WORKING_TEXT))
+        if ask.target is not None:
+            fetched, _ = joblogs.fetch(deps, ask.target)
+            if any(job.log is not None for job in fetched.jobs):
+                answer_jobs(deps, client, ask, thread_ts, placeholder, fetched)
+                STAGE_SECONDS.labels(stage="slack_total").observe(time.perf_counter() - started)
+                return
+            ask = joblogs.with_fetch_problems(ask, fetched)
         request, excerpt = build_request(deps, client, ask, thread_ts)
         if request is None:
-            _update(client, ask.channel, placeholder, notice(EMPTY_TEXT))
+            text = EMPTY_TEXT if not ask.fetch_notes else escape("I " + "; ".join(ask.fetch_notes) + ".")
+            _update(client, ask.channel, placeholder, notice(text))
             return
-        answer = deps.engine().answer(request)
+        answer = joblogs.with_note(deps.engine().answer(request), "; ".join(ask.fetch_notes))
         answer_id = deps.store.save_answer(
             request_key=ask.request_key, answer=answer, question=ask.question, excerpt=excerpt,
             channel=ask.channel, thread_ts=thread_ts, user=ask.user, team=ask.team,
@@ -108,6 +121,29 @@ def run(deps: SlackDeps, client, ask: Ask) -> None:
         log.exception("answering failed", extra={"surface": ask.surface, "channel": ask.channel})
         ERRORS.labels(surface=ask.surface).inc()
         _apologise(client, ask, placeholder, APOLOGY_TEXT)
+    finally:
+        if fetched is not None:
+            fetched.close()  # the raw logs leave the disk with the answer
+
+
+def answer_jobs(deps: SlackDeps, client, ask: Ask, thread_ts: str, placeholder: str, fetched) -> None:
+    """One answer per fetched job log, all in the failure's thread; the first replaces the placeholder."""
+    missing = joblogs.problems(fetched)
+    jobs = [job for job in fetched.jobs if job.log is not None]
+    for index, job in enumerate(jobs):
+        slot = placeholder if index == 0 else _post(client, ask.channel, thread_ts, notice(WORKING_TEXT))
+        request = joblogs.job_request(job, question=ask.question, scope=Scope(channel=ask.channel, team=ask.team),
+                                      route=ask.route)
+        answer = deps.engine().answer(request)
+        answer = joblogs.with_note(answer, joblogs.job_note(job, missing if index == 0 else []))
+        answer_id = deps.store.save_answer(
+            request_key=joblogs.job_key(ask.request_key, job, index), answer=answer, question=ask.question,
+            excerpt=joblogs.evidence_excerpt(answer), channel=ask.channel, thread_ts=thread_ts,
+            user=ask.user, team=ask.team,
+        )
+        heading = f"Job {job.name}" if len(fetched.jobs) > 1 else None
+        post_answer(deps, client, ask, thread_ts, slot, answer, answer_id, heading=heading)
+        REQUESTS.labels(route=answer.route, surface=ask.surface).inc()
 
 
 def build_request(deps: SlackDeps, client, ask: Ask, thread_ts: str) -> tuple[AnswerRequest | None, str]:
@@ -163,9 +199,10 @@ def stored_excerpt(text: str) -> str:
     return redact_text(text[-STORED_EXCERPT_CHARS:])
 
 
-def post_answer(deps: SlackDeps, client, ask: Ask, thread_ts: str, placeholder: str, answer, answer_id: str) -> None:
+def post_answer(deps: SlackDeps, client, ask: Ask, thread_ts: str, placeholder: str, answer, answer_id: str,
+                heading: str | None = None) -> None:
     started = time.perf_counter()
-    messages = answer_messages(answer, answer_id, allowed=mentions_in(ask.asker_text))
+    messages = answer_messages(answer, answer_id, allowed=mentions_in(ask.asker_text), heading=heading)
     # Linked before it shows, so a reaction on the fresh answer always finds it.
     deps.store.set_answer_message(answer_id, ask.channel, placeholder)
     _update(client, ask.channel, placeholder, messages[0])

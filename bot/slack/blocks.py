@@ -119,10 +119,13 @@ def fallback_text(answer: Answer, allowed: set[str] | frozenset[str] = frozenset
     return sanitize(text, allowed)[:FALLBACK_LIMIT]
 
 
-def answer_messages(answer: Answer, answer_id: str, allowed: set[str] | frozenset[str] = frozenset()) -> list[SlackMessage]:
-    """The answer as one or more messages; the last carries the context line and feedback buttons."""
+def answer_messages(answer: Answer, answer_id: str, allowed: set[str] | frozenset[str] = frozenset(),
+                    heading: str | None = None) -> list[SlackMessage]:
+    """The answer as one or more messages; the last carries the context line and feedback buttons.
+    `heading` names the job when one failure's thread answers several jobs."""
     body = (
-        titled_sections("Root cause", sanitize(answer.root_cause or "(none found)", allowed))
+        ([section(f"*{sanitize(heading)}*")] if heading else [])
+        + titled_sections("Root cause", sanitize(answer.root_cause or "(none found)", allowed))
         + titled_sections("Fix", sanitize(answer.fix or "(no fix suggested)", allowed))
         + evidence_sections(answer)
         + sources_section(answer)

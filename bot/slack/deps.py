@@ -24,6 +24,7 @@ class SlackDeps:
     channel_limit: RateLimiter | None = None
     readiness: Any = None  # bot.observability.Readiness
     watcher: Any = None  # bot.hotswap.AdapterWatcher, once the engine has loaded
+    ci: Any = None  # bot.ci.providers.Providers: fetches job logs from the configured CI providers
 
     def __post_init__(self) -> None:
         slack = self.settings.slack
@@ -31,6 +32,10 @@ class SlackDeps:
             from bot.feedback import FeedbackService
 
             self.feedback = FeedbackService(self.store, None, self.settings)
+        if self.ci is None:
+            from bot.ci.providers import Providers
+
+            self.ci = Providers(self.settings)
         if self.pool is None:
             self.pool = WorkPool(self.settings.server.workers, slack.max_pending)
         if self.user_limit is None:

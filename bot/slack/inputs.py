@@ -96,5 +96,30 @@ def _rich_text(node: dict | list) -> str:
     return inner + "\n" if node.get("type") in ("rich_text_section", "rich_text_preformatted") else inner
 
 
+def links_in(event: dict) -> str:
+    """Every link a message carries, one per line: in its text, its attachments' title and action
+    links, and its blocks' buttons (CI apps put the job link there, not in the text)."""
+    found: list[str] = [event.get("text") or ""]
+    for att in event.get("attachments") or []:
+        found += [att.get(k) or "" for k in ("title_link", "author_link", "from_url", "original_url", "text")]
+        found += [a.get("url") or "" for a in att.get("actions") or [] if isinstance(a, dict)]
+    _block_links(event.get("blocks") or [], found)
+    return "\n".join(unescape(x) for x in found if isinstance(x, str) and x)
+
+
+def _block_links(node, out: list[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _block_links(item, out)
+    elif isinstance(node, dict):
+        if isinstance(node.get("url"), str):
+            out.append(node["url"])
+        for key in ("elements", "accessory", "text", "fields"):
+            if isinstance(node.get(key), (dict, list)):
+                _block_links(node[key], out)
+            elif key == "text" and isinstance(node.get(key), str):
+                out.append(node[key])
+
+
 def mentioned_users(text: str | None) -> set[str]:
     return set(_MENTION.findall(text or ""))

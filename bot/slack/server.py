@@ -143,7 +143,7 @@ def post_failure(deps: SlackDeps, client, failure: CiFailure) -> str:
         question=f"Why did {failure.job} fail?", thread_ts=None,
         log=failure.log or f"CI job {failure.job} in {failure.repo} failed (the webhook carried no log).",
         root_text=alert_text(failure), ci_config=failure.ci_config, ci_config_name=failure.ci_config_name,
-        explicit=False,
+        explicit=False, target=failure.target,
     )
     return submit(deps, client, ask)
 

@@ -10,6 +10,7 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from bot.ci.target import Target
 from bot.slack.sanitize import escape, link
 from retrieval.errors import InputError
 
@@ -33,6 +34,7 @@ class CiFailure:
     log: str | None = None
     ci_config: str | None = None
     ci_config_name: str | None = None
+    target: Target | None = None  # what the CI provider layer fetches: the job's or run's own logs
 
     @property
     def claim_key(self) -> str:
@@ -86,13 +88,36 @@ def parse_github(headers: dict, body: bytes, secret: str | None) -> CiFailure | 
         return None
     repo = (payload.get("repository") or {}).get("full_name") or "unknown"
     delivery = header(headers, "X-GitHub-Delivery") or _digest(body)
+    branch = run.get("head_branch") or (run.get("check_suite") or {}).get("head_branch")
     return CiFailure(
         provider="github", delivery_id=delivery, repo=repo,
         job=run.get("name") or (run.get("workflow_name") or event),
         url=run.get("html_url") or run.get("details_url"),
-        branch=run.get("head_branch") or (run.get("check_suite") or {}).get("head_branch"),
-        log=payload.get("log") or _github_steps_log(run),
+        branch=branch, log=payload.get("log") or _github_steps_log(run),
+        target=None if payload.get("log") or repo == "unknown" else _github_target(event, run, repo, branch),
     )
+
+
+def _github_target(event: str, run: dict, repo: str, branch: str | None) -> Target | None:
+    ident = _int(run.get("id"))
+    if ident is None:
+        return None
+    common = dict(branch=branch, sha=run.get("head_sha"), name=run.get("name"), url=run.get("html_url"))
+    if event == "workflow_run":
+        return Target("github", repo, run_id=ident, **common)
+    if event == "workflow_job":
+        return Target("github", repo, job_id=ident, run_id=_int(run.get("run_id")), **common)
+    # A check run made by GitHub Actions has the job's id.
+    if (run.get("app") or {}).get("slug") == "github-actions":
+        return Target("github", repo, job_id=ident, **common)
+    return None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _github_steps_log(run: dict) -> str | None:
@@ -118,13 +143,17 @@ def parse_gitlab(headers: dict, body: bytes, token: str | None) -> CiFailure | N
         attrs = payload.get("object_attributes") or {}
         if attrs.get("status") != "failed":
             return None
-        failed = [b for b in payload.get("builds") or [] if b.get("status") == "failed"]
+        failed = [b for b in payload.get("builds") or [] if isinstance(b, dict) and b.get("status") == "failed"]
         log = "\n".join(f"job {b.get('name')} (stage {b.get('stage')}): failed, {b.get('failure_reason') or 'no reason given'}"
                         for b in failed)
+        pipeline = _int(attrs.get("id"))
+        target = None if payload.get("log") or pipeline is None or repo == "unknown" else Target(
+            "gitlab", repo, run_id=pipeline, failed_job_ids=tuple(i for i in (_int(b.get("id")) for b in failed) if i),
+            branch=attrs.get("ref"), sha=attrs.get("sha"), url=attrs.get("url"))
         return CiFailure(
             provider="gitlab", delivery_id=delivery, repo=repo,
-            job=", ".join(b.get("name", "?") for b in failed) or f"pipeline {attrs.get('id', '')}".strip(),
-            url=attrs.get("url"), branch=attrs.get("ref"), log=payload.get("log") or log or None,
+            job=", ".join(str(b.get("name", "?")) for b in failed) or f"pipeline {attrs.get('id', '')}".strip(),
+            url=attrs.get("url"), branch=attrs.get("ref"), log=payload.get("log") or log or None, target=target,
         )
     if kind == "build":
         if payload.get("build_status") != "failed":
@@ -132,9 +161,13 @@ def parse_gitlab(headers: dict, body: bytes, token: str | None) -> CiFailure | N
         web = project.get("web_url")
         url = f"{web}/-/jobs/{payload['build_id']}" if web and payload.get("build_id") else None
         reason = payload.get("build_failure_reason")
+        job_id = _int(payload.get("build_id"))
+        target = None if payload.get("log") or job_id is None or repo == "unknown" else Target(
+            "gitlab", repo, job_id=job_id, run_id=_int(payload.get("pipeline_id")), branch=payload.get("ref"),
+            sha=payload.get("sha"), name=payload.get("build_name"), url=url)
         return CiFailure(
             provider="gitlab", delivery_id=delivery, repo=repo, job=payload.get("build_name") or "job",
-            url=url, branch=payload.get("ref"),
+            url=url, branch=payload.get("ref"), target=target,
             log=payload.get("log") or (f"job {payload.get('build_name')}: failed, {reason}" if reason else None),
         )
     return None

@@ -12,5 +12,6 @@ def register(app, deps: SlackDeps) -> None:
         # Another bot mentioning us is not a person asking (and two bots can loop forever).
         if from_other_bot(event, context) and event.get("bot_id") not in deps.settings.slack.alert_senders:
             return
-        ask = message_ask(event, surface="mention", bot_user_id=context.get("bot_user_id"), team=body.get("team_id"))
+        ask = message_ask(event, surface="mention", bot_user_id=context.get("bot_user_id"), team=body.get("team_id"),
+                          hosts=deps.ci.hosts)
         submit(deps, client, ask)

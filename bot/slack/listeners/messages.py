@@ -20,12 +20,13 @@ def register(app, deps: SlackDeps) -> None:
         team = body.get("team_id")
         if event.get("channel_type") == "im":
             if not from_other_bot(event, context):
-                submit(deps, client, message_ask(event, surface="dm", bot_user_id=bot_user_id, team=team))
+                submit(deps, client, message_ask(event, surface="dm", bot_user_id=bot_user_id, team=team,
+                                                   hosts=deps.ci.hosts))
             return
         if event["channel"] not in deps.settings.slack.watch_channels:
             return  # mentions elsewhere arrive as app_mention
         own = {bot_user_id, context.get("bot_id")} - {None}
         if is_ci_failure_alert(event, alert_senders=deps.settings.slack.alert_senders, own_ids=own):
             ask = message_ask(event, surface="alert", bot_user_id=bot_user_id, team=team,
-                              explicit=False, whole_message_is_log=True)
+                              explicit=False, whole_message_is_log=True, hosts=deps.ci.hosts)
             submit(deps, client, ask)

@@ -17,7 +17,7 @@ def register(app, deps: SlackDeps) -> None:
         if not message.get("ts") or not message["channel"]:
             return
         ask = message_ask(message, surface="shortcut", bot_user_id=None,
-                          team=(shortcut.get("team") or {}).get("id"), whole_message_is_log=True)
+                          team=(shortcut.get("team") or {}).get("id"), whole_message_is_log=True, hosts=deps.ci.hosts)
         # Someone explicitly asked: key on this click, not on the message, which may be answered already.
         ask.request_key = f"slack:shortcut:{shortcut.get('trigger_id') or shortcut.get('action_ts')}"
         ask.user = (shortcut.get("user") or {}).get("id")
