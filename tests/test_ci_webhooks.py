@@ -185,7 +185,10 @@ def test_tokens_never_appear_in_answers_or_logs(bot, ci_api, caplog):
     answer_texts(bot, 1)
     bot.mention(f"<{ci_api.jenkins_url}/job/nope/3/>")  # a 404 from Jenkins
     answer_texts(bot, 2)
-    everything = json.dumps([c.params for c in bot.api.calls]) + caplog.text
+    thread = bot.api.called("chat.postMessage")[0].response["ts"]
+    stored = [(a.excerpt, a.root_cause, a.fix) for a in bot.store.thread_answers("CCI", thread)]
+    assert stored and "routes.ts" in stored[0][0]
+    everything = json.dumps([c.params for c in bot.api.calls]) + caplog.text + json.dumps(stored)
     for token in (GITHUB_TOKEN, GITLAB_TOKEN, JENKINS_TOKEN):
         assert token not in everything
 

@@ -70,6 +70,28 @@ def test_config_show_masks_secrets(monkeypatch, capsys):
     assert data["store"]["url"].startswith("postgresql://cibot:***@db")
 
 
+def test_ci_provider_settings_keep_their_names_and_mask_their_tokens(monkeypatch, capsys):
+    env = {"CIBOT_GITHUB__TOKEN": "ghp_secret000", "CIBOT_GITHUB__API_URL": "https://ghe.corp/api/v3",
+           "CIBOT_GITLAB__TOKEN": "glpat-secret000", "CIBOT_GITLAB__URL": "https://gitlab.corp/",
+           "CIBOT_JENKINS__URL": "https://jenkins.corp", "CIBOT_JENKINS__USER": "bot",
+           "CIBOT_JENKINS__TOKEN": "jenkins-secret000"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["config", "show", "--json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert "secret000" not in out
+    assert data["github"] == {"token": "**********", "api_url": "https://ghe.corp/api/v3", "web_url": None}
+    assert data["gitlab"] == {"token": "**********", "url": "https://gitlab.corp"}
+    assert data["jenkins"] == {"url": "https://jenkins.corp", "user": "bot", "token": "**********"}
+
+
+def test_ci_provider_urls_must_be_http_and_carry_no_credentials(monkeypatch, capsys):
+    monkeypatch.setenv("CIBOT_GITLAB__URL", "https://user:pw@gitlab.corp")
+    assert main(["config", "show"]) == 1
+    assert "gitlab.url" in capsys.readouterr().err
+
+
 def test_cli_bad_config_value_is_one_line_no_traceback(monkeypatch, capsys):
     monkeypatch.setenv("CIBOT_MODEL__DEVICE", "tpu")
     assert main(["config", "show"]) == 1
