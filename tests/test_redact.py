@@ -73,6 +73,61 @@ CORPUS = [
     ("HF_TOKEN=hf_" + "abcdefghijklmnopqrstuvwxyzABCDEF", "hf_abcdefghij", None),
     ("2024-05-01T10:00:00.0000000Z ##[debug]token=" + GH, GH, None),
     ("\x1b[31mERROR\x1b[0m bad credentials for " + GH, GH, None),
+    # Command-line secrets (issue 20's probe found each of these surviving).
+    ("+ curl -fsSL -u deploy:Cu7lPassw0rd https://nexus.example.com/repo", "Cu7lPassw0rd", "cli-password"),
+    ("curl --user :glpat0nlyT0ken https://x", "glpat0nlyT0ken", "cli-password"),
+    ("mysql -h db -uroot -pMyS3cretPw -e 'show databases'", "MyS3cretPw", "cli-password"),
+    ("machine nexus.example.com login ci password N3trcPassw0rd", "N3trcPassw0rd", "netrc-password"),
+    ("  password N3trcLinePw", "N3trcLinePw", "netrc-password"),
+    ("sshpass -p 'Ss33mSpKyo2XAc' ssh deploy@10.0.0.5", "Ss33mSpKyo2XAc", "cli-password"),
+    ("redis-cli -h cache -a R3disAuthPw ping", "R3disAuthPw", "cli-password"),
+    ("sqlcmd -S db -U sa -P 'SqlCmdPw9!' -Q 'select 1'", "SqlCmdPw9!", "cli-password"),
+    ("mongosh --host m -u admin -p M0ngoPw42 --authenticationDatabase admin", "M0ngoPw42", "cli-password"),
+    ("openssl pkcs12 -export -passout pass:Pkcs12Pw77 -out cert.p12", "Pkcs12Pw77", "cli-password"),
+    ("ldapsearch -x -D cn=admin -w LdapBindPw1 -b dc=example", "LdapBindPw1", "cli-password"),
+    ("smbclient //srv/share -U ci%SmbPassw0rd", "SmbPassw0rd", "cli-password"),
+    ("helm registry login ghcr.io -u bot -p H3lmRegPw", "H3lmRegPw", "cli-password"),
+    ("keytool -importkeystore -srcstorepass Ks7orePw -deststorepass Ks7orePw2", "Ks7orePw", "cli-password"),
+    ("wget --http-password=WgetPw123 https://x/file", "WgetPw123", "cli-password"),
+    ("kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-unsafe-skip-ca-verification",
+     "abcdef.0123456789abcdef", None),
+    ("gh auth login --with-token < /dev/null; terraform login --token Tf0kenV4lue99", "Tf0kenV4lue99", "cli-token"),
+    ("mvn sonar:sonar -Dsonar.login=0123456789abcdef0123", "0123456789abcdef0123", "sonar-token"),
+    # Service tokens (gitleaks' families).
+    ("VAULT_TOKEN: hvs.CAESIJlWh0mQk3Xz7sampleSampleSample1", "hvs.CAESIJlWh0mQk3Xz7sample", "vault-token"),
+    ("using sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_aa", "sk-ant-api03-AbCdEfGhIjKl", "anthropic-key"),
+    ("OPENAI sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "sk-proj-AbCdEfGhIjKlMnOp", "openai-key"),
+    ("notify https://discord.com/api/webhooks/123456789012345678/AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789-abc",
+     "AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789", "discord-webhook"),
+    ("shpat_" + "0123456789abcdef" * 2, "shpat_0123456789abcdef", "shopify-token"),
+    ("ATATT3xFfGF0" + "Ab1_" * 20, "ATATT3xFfGF0Ab1_", "atlassian-token"),
+    ("lin_api_" + "A1b2C3d4E5" * 4, "lin_api_A1b2C3d4E5", "linear-key"),
+    ("DOPPLER dp.pt." + "Ab1" * 14 + "X", "dp.pt.Ab1Ab1", "doppler-token"),
+    ("dapi" + "0123456789abcdef" * 2, "dapi0123456789abcdef", "databricks-token"),
+    ("SENTRY_AUTH sntrys_" + "eyJpYXQiOjE2" * 5, "sntrys_eyJpYXQiOjE2", "sentry-token"),
+    ("PMAK-" + "0123456789abcdef01234567" + "-" + "0123456789abcdef0123456789abcdef01", "PMAK-0123456789abcdef0123", "postman-key"),
+    ("glsa_" + "A1b2C3d4" * 4 + "_0a1b2c3d", "glsa_A1b2C3d4", "grafana-token"),
+    ("NRAK-" + "A1B2C3D4E5F6G7H8I9J0K1L2M3N", "NRAK-A1B2C3D4E5", "newrelic-key"),
+    ("dop_v1_" + "0123456789abcdef" * 4, "dop_v1_0123456789abcdef", "digitalocean-token"),
+    ("pul-" + "0123456789abcdef0123456789abcdef01234567", "pul-0123456789abcdef", "pulumi-token"),
+    ("token AbCdEfGhIjKlMn.atlasv1." + "Ab1_" * 16, "atlasv1.Ab1_Ab1_", "terraform-token"),
+    ("AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L" + "QPZRY9X8GF2TVDW0S3JN54KHCE", "AGE-SECRET-KEY-1QPZRY9X8", "age-secret-key"),
+    ("MAILGUN key-" + "0123456789abcdef" * 2, "key-0123456789abcdef", "mailgun-key"),
+    ("figd_" + "AbCdEfGhIj" * 4, "figd_AbCdEfGhIj", "figma-token"),
+    ("sbp_" + "0123456789abcdef0123456789abcdef01234567", "sbp_0123456789abcdef", "supabase-token"),
+    ("CCIPAT_" + "AbCdEfGhIjKlMnOpQrStUv" + "_" + "0123456789abcdef" * 2 + "01234567", "CCIPAT_AbCdEfGhIjKlMn", "circleci-token"),
+    ("ATBB" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123", "ATBBAbCdEfGhIjKlMnOp", "bitbucket-token"),
+    ("client GOCSPX-" + "AbCdEfGhIjKlMnOpQrStUvWxYz01", "GOCSPX-AbCdEfGhIjKlMn", "gcp-oauth-secret"),
+    ("AZURE_CLIENT abc8Q~" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456", "abc8Q~AbCdEfGhIj", "azure-ad-secret"),
+    ("r8_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567890", "r8_AbCdEfGhIjKlMn", "replicate-token"),
+    ("gsk_" + "AbCdEfGhIjKlMnOpQrStUvWxYz" * 2, "gsk_AbCdEfGhIjKlMn", "groq-key"),
+    ("sqp_" + "0123456789abcdef0123456789abcdef01234567", "sqp_0123456789abcdef", "sonar-token"),
+    ("rubygems_" + "0123456789abcdef" * 3, "rubygems_0123456789abcdef", "rubygems-key"),
+    ("dt0c01." + "ABCDEFGHIJKLMNOPQRSTUVWX" + "." + "ABCDEFGHIJKLMNOP" * 4, "dt0c01.ABCDEFGHIJKL", "dynatrace-token"),
+    ("pscale_tkn_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345", "pscale_tkn_AbCdEfGhIj", "planetscale-token"),
+    ("X-Vault-Token: s.AbCdEf0123456789", "s.AbCdEf0123456789", "hashicorp-consul-token"),
+    ("Circle-Token: 0123456789abcdef0123", "0123456789abcdef0123", "ci-api-token"),
+    ("DD-API-KEY: 0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef", None),
 ]
 
 
@@ -88,6 +143,23 @@ def test_planted_secret_is_redacted(line, secret, kind):
 
 def test_corpus_is_large_enough():
     assert len(CORPUS) >= 40
+    kinds = {redact(line).kinds[0] for line, _, _ in CORPUS}
+    assert len(kinds) >= 40, sorted(kinds)
+
+
+def test_a_jwt_loses_its_signature_too():
+    text = redact(f"[debug] jwt {JWT} accepted").text
+    assert JWT.rsplit(".", 1)[1] not in text and text == "[debug] jwt [REDACTED:jwt] accepted"
+
+
+@pytest.mark.parametrize("line", [
+    "mysql -p", "mysql -h db -P 3306 -p\"$MYSQL_PW\"", "--token ${{ secrets.GITHUB_TOKEN }}",
+    "curl -u \"$USER:$PASS\" https://x", "redis-cli -a $REDIS_PASSWORD ping", "password required",
+    "docker login ghcr.io -u bot --password-stdin", "terraform apply -auto-approve -var-file=prod.tfvars",
+    "sonar-scanner -Dsonar.host.url=https://sonar.example.com", "zip -r out.zip dist/",
+])
+def test_variable_references_and_ordinary_flags_are_left_alone(line):
+    assert redact(line).text == line
 
 
 def test_private_key_block_spanning_lines_is_redacted_line_for_line():
@@ -141,3 +213,13 @@ def test_real_log_lines_are_rarely_altered(datasets):
     altered = [x for x in lines if redact(x).text != x]
     assert len(lines) > 10_000
     assert len(altered) / len(lines) <= 0.001, altered[:20]
+
+
+def test_a_leaked_password_is_never_named_as_an_identifier():
+    from retrieval.logs.identifiers import identifiers
+
+    line = "sshpass -p Ss33mSpKyo2XAc scp dist.tar.gz deploy@10.0.0.5:/srv  # exit 5: Permission denied"
+    assert "Ss33mSpKyo2XAc" not in identifiers(line)  # even before redaction
+    assert "Ss33mSpKyo2XAc" not in redact(line).text
+    assert identifiers("getUserById2 failed in HttpClient5Test and utf8Decoder2") == [
+        "getUserById2", "HttpClient5Test", "utf8Decoder2"]

@@ -14,6 +14,19 @@ COMMON = frozenset({"error", "failed", "failure", "build", "test", "tests", "tru
 TOKEN = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _ERROR_CODE = re.compile(r"^[A-Z]{1,5}\d{2,5}$")
+_DIGIT_RUNS = re.compile(r"\d+")
+
+
+def looks_random(tok: str) -> bool:
+    """A password or key, not a name: long, no separators, digits scattered through mixed-case
+    letters, high entropy ("Ss33mSpKyo2XAc"). Such strings are never named, even unredacted."""
+    from retrieval.logs.redact import entropy
+
+    if len(tok) < 10 or any(c in tok for c in "._/-:"):
+        return False
+    digit_runs = len(_DIGIT_RUNS.findall(tok))
+    upper, lower = sum(c.isupper() for c in tok), sum(c.islower() for c in tok)
+    return digit_runs >= 2 and upper >= 3 and lower >= 3 and entropy(tok) >= 3.3
 
 
 def identifiers(text: str) -> list[str]:
@@ -22,6 +35,7 @@ def identifiers(text: str) -> list[str]:
     for tok in TOKEN.findall(text or ""):
         tok = tok.strip(".:/-")
         specific = any(c in tok for c in "._/") or bool(_CAMEL.search(tok)) or bool(_ERROR_CODE.match(tok))
-        if len(tok) >= 4 and tok.lower() not in COMMON and specific and tok not in found and "://" not in tok:
+        if (len(tok) >= 4 and tok.lower() not in COMMON and specific and tok not in found and "://" not in tok
+                and not tok.startswith("REDACTED") and not looks_random(tok)):
             found.append(tok)
     return found

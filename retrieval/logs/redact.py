@@ -51,6 +51,80 @@ def _detect_secrets_patterns() -> list[tuple[str, re.Pattern]]:
     return [(kind, rx) for kind, rxs in table for rx in rxs]
 
 
+# Passwords and tokens given to common command-line tools on their command line (gitleaks'
+# "generic" family, made specific per tool so that ordinary flags stay untouched). A value that
+# is a variable reference ($VAR, ${{ secrets.X }}, %VAR%) is not a secret and is left alone.
+_VALUE = r"['\"]?(?P<v>(?![$%{<\[])[^\s'\"]+)"
+_CLI_SECRETS = [
+    ("cli-password", r"\bcurl\b[^\n]*?\s(?:-u|--user)\s*['\"]?[^\s:'\"]*:" + _VALUE),
+    ("cli-password", r"\bmysql(?:dump|admin|import|sh|check)?\b[^\n]*?\s-p(?P<v>(?![$%{<\s-])[^\s'\"]+)"),
+    ("cli-password", r"\bsshpass\b[^\n]*?\s-p\s*" + _VALUE),
+    ("cli-password", r"\bredis-cli\b[^\n]*?\s(?:-a|--pass)\s+" + _VALUE),
+    ("cli-password", r"\b(?:sqlcmd|bcp|osql)\b[^\n]*?\s-P\s*" + _VALUE),
+    ("cli-password", r"\b(?:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b[^\n]*?\s-p\s+" + _VALUE),
+    ("cli-password", r"\bopenssl\b[^\n]*?\s-pass(?:in|out)?\s+['\"]?pass:(?P<v>[^\s'\"]+)"),
+    ("cli-password", r"\bldap\w+\b[^\n]*?\s-w\s+" + _VALUE),
+    ("cli-password", r"\bsmbclient\b[^\n]*?(?:-U\s*|--user[= ])[^\s%]+%(?P<v>[^\s'\"]+)"),
+    ("cli-password", r"\bhtpasswd\s+-[a-zA-Z]*b[a-zA-Z]*\s+\S+\s+\S+\s+" + _VALUE),
+    ("cli-password", r"\b(?:az|helm|oras|podman|buildah|skopeo|nerdctl|crane|cosign)\b[^\n]*?\blogin\b[^\n]*?\s-p\s+" + _VALUE),
+    ("cli-password", r"\bzip\b[^\n]*?\s-P\s+" + _VALUE),
+    ("cli-password", r"\b7za?\b[^\n]*?\s-p(?P<v>[^\s'\"-][^\s'\"]{2,})"),
+    ("cli-password", r"\s-(?:src|dest|new)?(?:store|key)pass\s+" + _VALUE),  # keytool, jarsigner
+    ("cli-password", r"\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+" + _VALUE),
+    ("cli-password", r"--(?:http-|ftp-|proxy-)pass(?:word|wd)?[= ]" + _VALUE),
+    ("cli-token", r"--(?:token|auth-token|api-token|api-key|apikey|access-token|secret|client-secret|secret-key"
+                  r"|passphrase|certificate-key|private-token|bot-token|webhook-secret)[= ]" + _VALUE),
+    ("kubeadm-token", r"\bkubeadm\b[^\n]*?\s(?P<v>[a-z0-9]{6}\.[a-z0-9]{16})\b"),
+    ("netrc-password", r"\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+" + _VALUE),
+    # a .netrc's own "password X" line; a value of plain lowercase words is prose ("password required")
+    ("netrc-password", r"^\s*password\s+(?P<v>(?![$%{<\[*])(?=\S*[^a-z\s])[^\s'\"]+)\s*$"),
+    ("sonar-token", r"-Dsonar\.(?:login|token|password)=" + _VALUE),
+]
+# Token formats of common services, after gitleaks' default rules (github.com/gitleaks/gitleaks,
+# config/gitleaks.toml, MIT), where detect-secrets has no plugin.
+_SAAS_TOKENS = [
+    ("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{20,}"),
+    ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    ("openai-key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}"),
+    ("discord-webhook", r"discord(?:app)?\.com/api/webhooks/\d+/(?P<v>[A-Za-z0-9_-]{20,})"),
+    ("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
+    ("atlassian-token", r"\bATATT3[A-Za-z0-9_=-]{60,}"),
+    ("linear-key", r"\blin_(?:api|oauth)_[A-Za-z0-9]{40}\b"),
+    ("doppler-token", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}\b"),
+    ("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
+    ("sentry-token", r"\bsntry[su]_[A-Za-z0-9+/=_-]{40,}"),
+    ("postman-key", r"\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b"),
+    ("grafana-token", r"\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|\bglc_[A-Za-z0-9+/]{32,}={0,2}"),
+    ("newrelic-key", r"\bNRAK-[A-Z0-9]{27}\b"),
+    ("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
+    ("pulumi-token", r"\bpul-[a-f0-9]{40}\b"),
+    ("terraform-token", r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}"),
+    ("age-secret-key", r"\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b"),
+    ("mailgun-key", r"\bkey-[0-9a-f]{32}\b"),
+    ("figma-token", r"\bfigd_[A-Za-z0-9_-]{40}"),
+    ("heroku-api-key", r"\bHRKU-[A-Za-z0-9_-]{20,}"),
+    ("flyio-token", r"\bfo1_[A-Za-z0-9_-]{43}\b|\bFlyV1 fm\d_[A-Za-z0-9+/=,_-]{60,}"),
+    ("supabase-token", r"\bsbp_[a-f0-9]{40}\b"),
+    ("circleci-token", r"\bCCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}\b"),
+    ("bitbucket-token", r"\bATBB[A-Za-z0-9_=.-]{28,}"),
+    ("gcp-oauth-secret", r"\bGOCSPX-[A-Za-z0-9_-]{28}"),
+    ("azure-ad-secret", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])"),
+    ("replicate-token", r"\br8_[A-Za-z0-9]{37}\b"),
+    ("groq-key", r"\bgsk_[A-Za-z0-9]{52}\b"),
+    ("perplexity-key", r"\bpplx-[A-Za-z0-9]{48}\b"),
+    ("xai-key", r"\bxai-[A-Za-z0-9]{80}\b"),
+    ("sonar-token", r"\bsq[pau]_[a-f0-9]{40}\b"),
+    ("rubygems-key", r"\brubygems_[a-f0-9]{48}\b"),
+    ("nuget-key", r"\boy2[a-z0-9]{43}\b"),
+    ("slack-token", r"\bxoxe(?:\.xox[bp])?-\d-[A-Z0-9]{100,}"),
+    ("dynatrace-token", r"\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}\b"),
+    ("planetscale-token", r"\bpscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}"),
+    ("prefect-key", r"\bpnu_[A-Za-z0-9]{36}\b"),
+    ("easypost-key", r"\bEZ[AT]K[a-zA-Z0-9]{54}\b"),
+    ("hashicorp-consul-token", r"(?i:x-consul-token|x-vault-token|x-nomad-token)[\"']?\s*:\s*[\"']?(?P<v>[^\s\"',;]{8,})"),
+    ("ci-api-token", r"(?i:circle-token|x-circleci-token|travis-api-token|dd-api-key|dd-application-key"
+                     r"|x-figma-token|x-shopify-access-token|x-jfrog-art-api)[\"']?\s*[:=]\s*[\"']?(?P<v>[^\s\"',;]{8,})"),
+]
 # Formats detect-secrets lacks. A group named `v` marks the part to hide; otherwise the whole match.
 _SECRET_NAME = (
     r"(?i:[A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
@@ -77,7 +151,8 @@ _EXTRA = [
     ("api-key-header", r"(?i:x-api-key|x-auth-token|private-token|x-gitlab-token|api-token)[\"']?\s*:\s*[\"']?(?P<v>[^\s\"',;]{8,})"),
     ("connection-string-password", r"(?i:\b(?:password|pwd))\s*=\s*(?P<v>[^;\s'\"]{1,200})(?=;|\s*$|['\"])"),
     ("cli-password", r"(?:--password[= ]|--passwd[= ]|\bdocker login\b.*?\s-p\s?)(?P<v>[^\s'\"]{4,})"),
-]
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}=*"),  # the signature too
+] + _CLI_SECRETS + _SAAS_TOKENS
 # `name = value` where the name looks secret. Passwords count at any length; other names need a
 # random-looking value, because "token: string" and "secret_key_base: 64 chars" are ordinary text.
 _ASSIGN = re.compile(
@@ -97,14 +172,24 @@ PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----
 PRIVATE_KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 # Cheap gate: a line that matches none of these cannot hold any secret recognised here.
 _PREFILTER = re.compile(
-    r"(?i)passw|passwd|pwd|secret|token|key|auth|bearer|hooks\.slack|login|://[^\s/]*@|sig=|AKIA|ASIA|A3T|ABIA|ACCA|gh[pousr]_"
+    r"(?im)passw|passwd|pwd|secret|token|key|auth|bearer|hooks\.slack|login|://[^\s/]*@|sig=|AKIA|ASIA|A3T|ABIA|ACCA|gh[pousr]_"
     r"|github_pat|gl[a-z]*-|GR1348941|xox|xapp|eyJ|npm_|pypi-|AIza|ya29\.|sk_live|rk_live|SG\.|hf_|dckr_"
     r"|sq0|AC[a-z0-9]{32}|SK[a-z0-9]{32}|-us\d|\d{8,10}:|[MNO][a-zA-Z\d_-]{23,25}\.|AKC|AP[\dA-F]|T3BlbkFJ"
+    # command-line secrets and the service token prefixes above (_CLI_SECRETS, _SAAS_TOKENS), each as
+    # specific as the rule it gates: most log lines must fail this search
+    r"|curl\s(?:.*\s)?(?:-u|--user)|mysql\w*\s(?:.*\s)?-p\S|sshpass|redis-cli|\b(?:sqlcmd|bcp|osql)\s|mongo\w*\s(?:.*\s)?-p\s"
+    r"|pass(?:in|out)?\s+['\"]?pass:|ldap\w+\s(?:.*\s)?-w\s|smbclient|htpasswd|\bzip\s(?:.*\s)?-P\s|\b7za?\s(?:.*\s)?-p"
+    r"|(?:store|key)pass\s|rabbitmqctl|kubeadm|machine\s.*password|^\s*password\s|-Dsonar|passphrase"
+    r"|hv[sbr]\.|sk-(?:ant|proj|svcacct|admin)-|discord(?:app)?\.com/api/webhooks|shp(?:at|ca|pa|ss)_|ATATT3"
+    r"|lin_(?:api|oauth)_|dp\.(?:pt|st|sa|ct|scim|audit)\.|dapi[a-f0-9]|sntry[su]_|PMAK-|glsa_|glc_|NRAK-"
+    r"|do[opr]_v1_|pul-[a-f0-9]|atlasv1|AGE-SECRET|figd_|HRKU-|fo1_|FlyV1|sbp_|CCIPAT_|ATBB|GOCSPX-|\dQ~|r8_"
+    r"|gsk_|pplx-|xai-|sq[pau]_|rubygems_|\boy2|dt0c01|pscale_|pnu_|EZ[AT]K|x-(?:vault|consul|nomad)-token"
+    r"|circle-token|circleci-token|travis-api-token|dd-(?:api|application)-key|x-figma|x-shopify|jfrog-art"
 )
 
 
 def _compile() -> list[tuple[str, re.Pattern]]:
-    pats = [(k, re.compile(p)) for k, p in _EXTRA]
+    pats = [(k, re.compile(p, re.M)) for k, p in _EXTRA]
     return pats + _detect_secrets_patterns()
 
 
