@@ -221,5 +221,5 @@ def test_a_leaked_password_is_never_named_as_an_identifier():
     line = "sshpass -p Ss33mSpKyo2XAc scp dist.tar.gz deploy@10.0.0.5:/srv  # exit 5: Permission denied"
     assert "Ss33mSpKyo2XAc" not in identifiers(line)  # even before redaction
     assert "Ss33mSpKyo2XAc" not in redact(line).text
-    assert identifiers("getUserById2 failed in HttpClient5Test and utf8Decoder2") == [
-        "getUserById2", "HttpClient5Test", "utf8Decoder2"]
+    assert identifiers("getUserById2 failed in HttpClient5Test and fooBar") == [
+        "getUserById2", "HttpClient5Test", "fooBar"]
