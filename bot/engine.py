@@ -22,6 +22,7 @@ from bot.answer import Answer, AnswerRequest, SourceRef
 from bot.budget import Prompt, fit
 from bot.finish import finish
 from retrieval.errors import UsageError
+from retrieval.sources import redact_text, safe_url
 from retrieval.types import Excerpt, Passage
 
 STAGES = ("excerpt", "route", "retrieve", "prompt", "generate", "post")
@@ -237,7 +238,7 @@ class AnswerEngine:
         return Answer(
             route=work.route.route, root_cause=cause, fix=fix,
             evidence=ev.pick_evidence(work.excerpt.lines, cause + " " + fix, self.config.evidence_lines),
-            sources=[SourceRef(p.title, p.uri, round(float(p.score), 3)) for p in sources],
+            sources=[SourceRef(redact_text(p.title), safe_url(p.uri), round(float(p.score), 3)) for p in sources],
             confidence=ev.confidence(route_conf=work.route.confidence, parsed=parsed is not None,
                                      ground=ground, top_source=sources[0].score if sources else None,
                                      has_failure=work.excerpt.has_failure or work.route.route != "hybrid"),

@@ -254,7 +254,21 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
     if settings.store.url is not None:
         data["store"]["url"] = _mask_url(settings.store.url.get_secret_value())
     data["store_url"] = _mask_url(settings.store_url)
+    # Any other URL may carry user:password@ too (a proxy in front of Slack or vLLM).
+    data["slack"]["api_url"] = _mask_userinfo(settings.slack.api_url)
+    data["model"]["openai_base_url"] = _mask_userinfo(settings.model.openai_base_url)
     return data
+
+
+def _mask_userinfo(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc, query="***" if parts.query else ""))
 
 
 def _mask_url(url: str) -> str:

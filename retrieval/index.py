@@ -19,7 +19,7 @@ from pathlib import Path
 
 from retrieval.errors import ConfigError, IndexUnavailable, InputError
 from retrieval.settings import RetrievalSettings
-from retrieval.sources import Chunk, Document, incident_chunk, iter_files, load_file
+from retrieval.sources import Chunk, Document, display_name, incident_chunk, iter_files, load_file
 from retrieval.types import Scope
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
@@ -138,7 +138,8 @@ class KnowledgeIndex:
                 elif error:
                     summary.errors.append((str(path), error))
                 else:
-                    self._ingest_file(path, key, scope, summary)
+                    shown = key if key.startswith(BUILTIN) else display_name(path, paths)
+                    self._ingest_file(path, key, scope, summary, shown)
                     seen.add(key)
                 if progress:
                     progress(1)
@@ -152,9 +153,11 @@ class KnowledgeIndex:
         """How many files `ingest(paths)` will look at (for a progress bar)."""
         return sum(1 for _ in iter_files(paths))
 
-    def _ingest_file(self, path: Path, key: str, scope, summary: IngestSummary) -> None:
+    def _ingest_file(self, path: Path, key: str, scope, summary: IngestSummary, shown: str | None = None) -> None:
+        """`key` (the absolute path) identifies the source for updates and pruning; answers show
+        `shown`, the name relative to the ingested folder."""
         try:
-            report = load_file(path, uri=key, chunk_chars=self.settings.chunk_chars)
+            report = load_file(path, uri=shown or key, chunk_chars=self.settings.chunk_chars)
         except InputError as exc:
             summary.errors.append((str(path), exc.message))
             return

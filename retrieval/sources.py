@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,9 +56,13 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str | None]]
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
+            root = path.resolve()
             for child in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
                 if child.suffix.lower() in SUPPORTED and not any(
                         part.startswith(".") for part in child.relative_to(path).parts):
+                    if not _inside(child, root):  # a link out of the folder: never followed
+                        yield child, "a symbolic link that leaves the ingested folder; skipped"
+                        continue
                     yield child, None
         elif path.exists() or path.is_symlink():
             if path.suffix.lower() in SUPPORTED:
@@ -66,6 +71,29 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str | None]]
                 yield path, f"unsupported file type {path.suffix or '(none)'}; expected one of {sorted(SUPPORTED)}"
         else:
             yield path, "no such file or directory"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except (ValueError, OSError, RuntimeError):  # outside, unreadable, or a link loop
+        return False
+
+
+def display_name(path: Path, roots: Iterable[Path | str]) -> str:
+    """How a source is shown in answers: relative to the folder it was ingested from (its name
+    included), never the server's absolute path."""
+    absolute = Path(os.path.abspath(path))
+    for raw in roots:
+        root = Path(os.path.abspath(Path(raw).expanduser()))
+        if root == absolute:
+            return absolute.name
+        try:
+            return (Path(root.name) / absolute.relative_to(root)).as_posix()
+        except ValueError:
+            continue
+    return absolute.name
 
 
 def load_file(path: Path, uri: str, chunk_chars: int = 1200) -> LoadReport:
@@ -80,9 +108,10 @@ def load_file(path: Path, uri: str, chunk_chars: int = 1200) -> LoadReport:
     kind = DOC_SUFFIXES[suffix]
     sections = {"markdown": markdown_sections, "rst": rst_sections, "html": html_sections,
                 "text": text_sections}[kind](text)
-    title = _doc_title(sections, path)
-    chunks = [
-        Chunk(text=piece, title=title, uri=uri, heading_path=heading)
+    title = redact_text(_doc_title(sections, path))
+    chunks = [  # runbooks get pasted secrets too: everything indexed is redacted
+        Chunk(text=redact_text(piece), title=title, uri=uri,
+              heading_path=tuple(redact_text(h) for h in heading))
         for heading, body in sections
         for piece in split_body(heading, body, chunk_chars)
     ]
@@ -267,8 +296,9 @@ def incident_chunk(text_in: str, text_out: str, title: str | None, uri: str,
     """An incident as one chunk: its (redacted, excerpted) failure, then how it was resolved."""
     failure = failure_text(text_in)
     resolution = redact_text(text_out).strip()
-    title = (title or _first_line(failure) or "incident").strip()[:200]
-    tag_text = ", ".join(tags) if isinstance(tags, list) else (tags or "")
+    title = redact_text(str(title or _first_line(failure) or "incident")).strip()[:200]
+    uri = safe_url(uri)
+    tag_text = redact_text(", ".join(map(str, tags)) if isinstance(tags, list) else str(tags or ""))
     body = f"{title}\n\nFailure:\n{failure}\n\nResolution:\n{resolution}"
     meta = {"tags": tag_text} if tag_text else {}
     return Chunk(text=body, title=title, uri=uri, heading_path=(title,), kind=kind, meta=meta)
@@ -288,6 +318,13 @@ def redact_text(text: str) -> str:
     from retrieval.logs.redact import redact
 
     return redact(text).text
+
+
+def safe_url(uri: str) -> str:
+    """A URI fit to show: credentials gone from its authority, secrets gone from the rest."""
+    from retrieval.logs.redact import strip_url_credentials
+
+    return redact_text(strip_url_credentials(str(uri)))
 
 
 def _first_line(text: str) -> str:

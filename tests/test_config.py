@@ -70,6 +70,17 @@ def test_config_show_masks_secrets(monkeypatch, capsys):
     assert data["store"]["url"].startswith("postgresql://cibot:***@db")
 
 
+def test_config_show_masks_credentials_inside_urls(monkeypatch, capsys):
+    monkeypatch.setenv("CIBOT_SLACK_API_URL", "https://proxy:Pr0xyPw@slack-proxy.corp/api/")
+    monkeypatch.setenv("CIBOT_MODEL__OPENAI_BASE_URL", "http://vllm:VllmPw9@vllm.corp:8001/v1")
+    assert main(["config", "show", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "Pr0xyPw" not in out and "VllmPw9" not in out
+    data = json.loads(out)
+    assert data["slack"]["api_url"] == "https://proxy:***@slack-proxy.corp/api/"
+    assert data["model"]["openai_base_url"] == "http://vllm:***@vllm.corp:8001/v1"
+
+
 def test_ci_provider_settings_keep_their_names_and_mask_their_tokens(monkeypatch, capsys):
     env = {"CIBOT_GITHUB__TOKEN": "ghp_secret000", "CIBOT_GITHUB__API_URL": "https://ghe.corp/api/v3",
            "CIBOT_GITLAB__TOKEN": "glpat-secret000", "CIBOT_GITLAB__URL": "https://gitlab.corp/",

@@ -83,3 +83,56 @@ def test_bundled_runbooks_all_load_with_headings():
         assert len(doc.chunks) >= 3, path
         assert all(c.heading_path for c in doc.chunks), path
         assert sum(len(c.heading_path) >= 2 for c in doc.chunks) >= 3, path
+
+
+# -- Hardening (issue 20): secrets in knowledge, links out of the folder, server paths ----------
+NPM_TOKEN = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def test_runbooks_are_redacted_before_indexing(tmp_path):
+    from retrieval.sources import load_file
+
+    doc = tmp_path / "deploy.md"
+    doc.write_text(f"# Deploy {NPM_TOKEN}\n\n## Fix\nRun `sshpass -p 'Ss33mSpKyo2XAc' ssh deploy@ci`\n"
+                   f"then `npm publish` with //registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    report = load_file(doc, uri="runbooks/deploy.md")
+    text = repr([(c.text, c.title, c.heading_path) for c in report.documents[0].chunks])
+    assert NPM_TOKEN not in text and "Ss33mSpKyo2XAc" not in text and "[REDACTED:" in text
+
+
+def test_incident_title_url_and_tags_are_redacted_and_urls_lose_credentials():
+    from retrieval.sources import incident_document
+
+    row = {"input": "E: deploy failed", "output": "rotated the key",
+           "title": f"deploy broke: token {NPM_TOKEN}", "url": "https://deploybot:Hunter22x@ci.example.com/job/9",
+           "tags": ["deploy", NPM_TOKEN]}
+    chunk = incident_document(row, "incidents.jsonl", 1).chunks[0]
+    shown = repr((chunk.title, chunk.uri, chunk.meta, chunk.text))
+    assert NPM_TOKEN not in shown and "Hunter22x" not in shown and "deploybot" not in shown
+    assert chunk.uri == "https://ci.example.com/job/9"
+
+
+def test_links_that_leave_the_ingested_folder_are_not_followed(tmp_path):
+    from retrieval.sources import iter_files
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "prod.env").write_text("DB_PASSWORD=hunter2")
+    (outside / "prod.txt").write_text("DB_PASSWORD=hunter2")
+    docs = tmp_path / "kb" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "ok.md").write_text("# fine\n")
+    (docs / "notes.txt").symlink_to(outside / "prod.txt")
+    (docs / "inside.md").symlink_to(docs / "ok.md")
+    found = {p.name: err for p, err in iter_files([tmp_path / "kb"])}
+    assert found["ok.md"] is None and found["inside.md"] is None
+    assert "leaves the ingested folder" in found["notes.txt"]
+
+
+def test_sources_are_shown_relative_to_the_ingested_folder(tmp_path):
+    from retrieval.sources import display_name
+
+    root = tmp_path / "srv" / "runbooks"
+    assert display_name(root / "ci" / "npm.md", [root]) == "runbooks/ci/npm.md"
+    assert display_name(root / "npm.md", [root / "npm.md"]) == "npm.md"
+    assert str(tmp_path) not in display_name(root / "x.md", [tmp_path / "elsewhere"])

@@ -299,6 +299,14 @@ def redact(text: str) -> Redacted:
     return Redacted(text, len(kinds), tuple(dict.fromkeys(kinds)))
 
 
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@'\"<>]+@")
+
+
+def strip_url_credentials(text: str) -> str:
+    """`https://user:pass@host/x` -> `https://host/x`, wherever a URL appears in `text`."""
+    return _URL_CREDENTIALS.sub(r"\1", text)
+
+
 class KeyBlockTracker:
     """Follows a line stream and says which lines sit inside a private key block.
 
