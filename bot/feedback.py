@@ -73,6 +73,14 @@ class FeedbackService:
             return None
         return self.store.get_answer(answer_id)
 
+    def _scope(self, answer: AnswerRecord) -> Scope:
+        """Where a resolved thread may be found: its own channel, unless the team shares them all
+        (slack.incident_visibility = "team"). An answer from a channel stays in that channel."""
+        slack = getattr(self.settings, "slack", None)
+        if getattr(slack, "incident_visibility", "channel") == "team" or not answer.channel:
+            return Scope(channel=answer.channel, team=answer.team)
+        return Scope(channel=answer.channel)
+
     def _sync_index(self, answer: AnswerRecord) -> None:
         """Index the answer while it stands thumbs-up with no thumbs-down; otherwise take it out.
         An index failure is logged, never raised: the vote is already safe in the store."""
@@ -85,7 +93,7 @@ class FeedbackService:
                 text_in, text_out = incident_texts(answer)
                 self.index.add_incident(
                     incident_id(answer.answer_id), text_in, text_out,
-                    scope=Scope(channel=answer.channel, team=answer.team),
+                    scope=self._scope(answer),
                     title=_title(answer), uri=_uri(answer),
                     meta={"answer_id": answer.answer_id, "adapter": answer.adapter or "",
                           "category": answer.category, "origin": "feedback"},

@@ -44,12 +44,16 @@ class SlackSettings(BaseModel):
     thumbs_up: list[str] = Field(default_factory=lambda: ["+1", "thumbsup", "white_check_mark"])
     thumbs_down: list[str] = Field(default_factory=lambda: ["-1", "thumbsdown"])
     max_attachment_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # The only hosts an attachment is downloaded from with the bot token (GovSlack: add its file host).
+    file_hosts: list[str] = Field(default_factory=lambda: ["files.slack.com", "files.slack-gov.com"])
     user_rate_per_min: int = Field(10, ge=1)
     channel_rate_per_min: int = Field(30, ge=1)
     # Leading-keyword overrides ("rag: ...") are always on; this maps channel id -> route.
     channel_routes: dict[str, Literal["finetune", "rag", "hybrid"]] = Field(default_factory=dict)
     # Channel for retrain reports; empty means do not post.
     report_channel: str = ""
+    # Where a thumbs-up answer is found again as a resolved incident: its own channel, or the whole team.
+    incident_visibility: Literal["channel", "team"] = "channel"
     # Answers waiting or in generation beyond this get a polite "busy" reply.
     max_pending: int = Field(64, ge=1)
 

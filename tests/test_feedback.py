@@ -47,7 +47,7 @@ def test_thumbs_up_indexes_the_answer_with_its_channel_scope(store):
     a = answered(store)
     assert fb.on_vote(a, "U1", 1).changed
     doc = index.incidents[incident_id(a)]
-    assert doc["scope"].channel == "C1" and doc["scope"].team == "T1"
+    assert doc["scope"].channel == "C1" and doc["scope"].team is None  # not the whole team
     assert doc["out"].startswith("Root Cause: Port 5432")
     assert "Connection refused" in doc["in"]
     assert doc["uri"] == "slack://channel/C1/1.5"
@@ -135,9 +135,21 @@ def test_thumbs_up_is_searchable_in_real_chroma_within_seconds(store, cibot_home
     assert any("zorblax" in p.text for p in hits)
     elsewhere = retriever.search("zorblax cache key collides", k=3, scope=Scope(channel="C2", team="T2"))
     assert not any("zorblax" in p.text for p in elsewhere)
+    same_team = retriever.search("zorblax cache key collides", k=3, scope=Scope(channel="COTHER", team="T1"))
+    assert not any("zorblax" in p.text for p in same_team)  # another channel of the same team
     fb.on_vote(a, "U1", -1)
     hits = retriever.search("zorblax cache key collides", k=3, scope=Scope(channel="C1", team="T1"))
     assert not any("zorblax" in p.text for p in hits)
+
+
+def test_team_wide_incidents_when_configured(store):
+    from types import SimpleNamespace
+
+    index = RecordingIndex()
+    settings = SimpleNamespace(slack=SimpleNamespace(incident_visibility="team"))
+    a = answered(store)
+    FeedbackService(store, index, settings).on_vote(a, "U1", 1)
+    assert index.incidents[incident_id(a)]["scope"].team == "T1"
 
 
 def test_cli_feedback_list_json_is_one_object_per_vote(store, cibot_home, capsys):

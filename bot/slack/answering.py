@@ -151,7 +151,8 @@ def build_request(deps: SlackDeps, client, ask: Ask, thread_ts: str) -> tuple[An
     logs = [ask.log] if ask.log else []
     ci_config, ci_name = ask.ci_config, ask.ci_config_name
     if ask.files:
-        fetched = fetch_files(ask.files, deps.bot_token, deps.settings.slack.max_attachment_bytes)
+        fetched = fetch_files(ask.files, deps.bot_token, deps.settings.slack.max_attachment_bytes,
+                              hosts=file_hosts(deps.settings.slack))
         logs.extend(fetched.logs)
         ci_config, ci_name = ci_config or fetched.ci_config, ci_name or fetched.ci_config_name
         if fetched.notes:
@@ -172,6 +173,13 @@ def build_request(deps: SlackDeps, client, ask: Ask, thread_ts: str) -> tuple[An
         scope=Scope(channel=ask.channel, team=ask.team), route=route, history=history,
     )
     return request, stored_excerpt(text)
+
+
+def file_hosts(slack) -> list[str]:
+    """Hosts the bot token may be sent to for a file: slack.file_hosts and the Web API's own host."""
+    from urllib.parse import urlsplit
+
+    return [*slack.file_hosts, urlsplit(slack.api_url).hostname or ""]
 
 
 def thread_history(records) -> list[dict]:

@@ -61,6 +61,12 @@ def code_safe(text: str) -> str:
     return escape(text).replace("```", "`\u200b``")
 
 
+def inline_code(text: str) -> str:
+    """A user-supplied name as inline code: escaped, and a backtick in it cannot end the span
+    (so `<!channel>` or `` ` `` in a file name neither pings nor breaks out)."""
+    return "`" + escape(str(text)).replace("`", "\u02cb").replace("\n", " ")[:200] + "`"
+
+
 def link(uri: str, title: str) -> str:
     """A mrkdwn link for http(s) URIs; anything else (a runbook path) is shown as plain text."""
     label = escape(title or uri).replace("|", "¦")
