@@ -67,6 +67,8 @@ class WebhookSettings(BaseModel):
     # "owner/repo" (or GitLab path) -> Slack channel id.
     repo_channels: dict[str, str] = Field(default_factory=dict)
     default_channel: str = ""
+    # An identical body delivered again (new or no delivery id) within this window is not answered again.
+    dedupe_window_s: int = Field(3600, ge=0)
 
 
 class ServerSettings(BaseModel):

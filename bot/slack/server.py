@@ -5,8 +5,11 @@ before listeners run; webhooks only verify, claim and enqueue), so a slow answer
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -19,14 +22,38 @@ from retrieval.errors import InputError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 32 * 1024 * 1024  # a webhook may carry a whole log; beyond this it is not one we want
+READ_TIMEOUT_S = 15
+
+
+def content_length(value: str | None) -> tuple[int, str | None]:
+    """The declared body size, or a one-line reason it is not acceptable."""
+    if value is None or not value.strip():
+        return 0, None
+    if not value.strip().isdigit():
+        return 0, "invalid Content-Length"
+    length = int(value)
+    if length > MAX_BODY:
+        return length, "payload too large"
+    return length, None
 
 
 class CibotHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The kernel's accept queue: a burst of webhooks or probes waits here instead of being reset.
+    request_queue_size = 256
 
     def __init__(self, address, deps: SlackDeps, app):
         super().__init__(address, Handler)
         self.deps, self.app = deps, app
+
+    def handle_error(self, request, client_address) -> None:
+        """One JSON log line, never socketserver's raw traceback: a client that hangs up or stalls
+        is routine, anything else is logged as an error."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+            log.debug("client connection ended: %s", type(exc).__name__)
+        else:
+            log.error("connection failed", exc_info=True)
 
     @property
     def url(self) -> str:
@@ -37,6 +64,8 @@ class CibotHTTPServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: CibotHTTPServer
     protocol_version = "HTTP/1.1"
+    # Seconds a connection may sit idle or trickle its headers or body; then it is closed.
+    timeout = READ_TIMEOUT_S
 
     def log_message(self, fmt: str, *args) -> None:  # access logs at debug: Slack is chatty
         log.debug("http %s", fmt % args)
@@ -57,12 +86,19 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         new_request_id()
         path = urlsplit(self.path).path
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(413, {"error": "payload too large"})
+        length, problem = content_length(self.headers.get("Content-Length"))
+        if problem:
+            self._send(413 if length > MAX_BODY else 400, {"error": problem})
+            self.close_connection = True
+            return
+        if path != "/slack/events" and not path.startswith("/webhooks/"):
+            self._send(404, {"error": "not found"})
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client hung up mid-body
+            self.close_connection = True
+            return
         try:
             if path == "/slack/events":
                 self._slack(body)
@@ -78,6 +114,9 @@ class Handler(BaseHTTPRequestHandler):
         from slack_bolt.request import BoltRequest
 
         headers = {k.lower(): [v] for k, v in self.headers.items()}
+        if not _object_or_form(body, self.headers.get("Content-Type")):
+            self._send(400, {"error": "malformed request body: expected a JSON object or a form"})
+            return
         try:
             request = BoltRequest(body=body.decode("utf-8", errors="replace"), query=urlsplit(self.path).query,
                                   headers=headers)
@@ -107,9 +146,13 @@ class Handler(BaseHTTPRequestHandler):
         except InputError as exc:
             self._send(400, {"error": str(exc)})
             return
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:  # a signed payload of the wrong shape
+            self._send(400, {"error": f"malformed {provider} payload ({type(exc).__name__})"})
+            return
         if failure is None:
             self._send(202, {"status": "ignored", "reason": "not a failure"})
             return
+        failure.body_digest = hashlib.sha256(body).hexdigest()
         self._send(202, {"status": post_failure(self.server.deps, self.server.app.client, failure)})
 
     def _readiness(self):
@@ -127,6 +170,16 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _object_or_form(body: bytes, content_type: str | None) -> bool:
+    """Slack sends a JSON object (events) or a form (commands, interactivity); nothing else is one."""
+    if "json" not in (content_type or "").lower():
+        return True
+    try:
+        return isinstance(json.loads(body.decode("utf-8")), dict)
+    except (UnicodeDecodeError, ValueError):
+        return True  # Bolt answers malformed JSON with its own 400 below
+
+
 def _secret(value) -> str | None:
     return value.get_secret_value() if value is not None else None
 
@@ -138,6 +191,8 @@ def post_failure(deps: SlackDeps, client, failure: CiFailure) -> str:
     if not channel:
         log.warning("no channel for repository", extra={"repo": failure.repo})
         return "ignored: no channel configured for this repository"
+    if failure.body_digest and not _claim_body(deps, failure):
+        return "duplicate"
     ask = Ask(
         surface="webhook", channel=channel, request_key=failure.claim_key,
         question=f"Why did {failure.job} fail?", thread_ts=None,
@@ -146,6 +201,16 @@ def post_failure(deps: SlackDeps, client, failure: CiFailure) -> str:
         explicit=False, target=failure.target,
     )
     return submit(deps, client, ask)
+
+
+def _claim_body(deps: SlackDeps, failure: CiFailure) -> bool:
+    """The same signed body under a new (or no) delivery id is a replay, within the window."""
+    window = deps.settings.webhooks.dedupe_window_s
+    try:
+        return deps.store.claim_within(f"{failure.provider}:body:{failure.body_digest}", window)
+    except Exception:  # a store outage must not silence the bot
+        log.exception("body claim failed; answering anyway")
+        return True
 
 
 def start_http(deps: SlackDeps, app, host: str, port: int) -> tuple[CibotHTTPServer, threading.Thread]:

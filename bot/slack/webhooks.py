@@ -35,6 +35,20 @@ class CiFailure:
     ci_config: str | None = None
     ci_config_name: str | None = None
     target: Target | None = None  # what the CI provider layer fetches: the job's or run's own logs
+    body_digest: str = ""  # the same body again, under a new delivery id, is the same failure
+
+    def __post_init__(self) -> None:
+        """Payload fields of the wrong type are refused here, once, rather than deep in posting."""
+        for name in ("repo", "job", "delivery_id"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                setattr(self, name, str(value))
+            elif not isinstance(value, str):
+                raise InputError(f"malformed payload: {name} must be a string")
+        for name in ("url", "branch"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"malformed payload: {name} must be a string")
 
     @property
     def claim_key(self) -> str:
@@ -74,6 +88,12 @@ def _json(body: bytes) -> dict:
         raise InputError(f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InputError("malformed JSON: expected an object")
+    for key in ("log", "ci_config", "ci_config_name", "url", "branch"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InputError(f"malformed payload: {key} must be a string")
+    for key in ("repository", "project", "object_attributes"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise InputError(f"malformed payload: {key} must be an object")
     return data
 
 

@@ -80,6 +80,22 @@ class Store(Ledger):
         except IntegrityError:
             return False
 
+    def claim_within(self, key: str, window_s: float) -> bool:
+        """Like `claim`, but a claim older than `window_s` seconds may be taken again (atomically:
+        of two replicas racing for an expired claim, one wins)."""
+        if self.claim(key):
+            return True
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        now = utcnow()
+        with self._tx() as s:
+            taken = s.execute(update(ClaimRow).where(ClaimRow.key == key,
+                                                     ClaimRow.created_at < now - timedelta(seconds=window_s))
+                              .values(created_at=now)).rowcount
+        return bool(taken)
+
     def prune_claims(self, older_than: datetime) -> int:
         from sqlalchemy import delete
 

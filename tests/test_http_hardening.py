@@ -1,0 +1,139 @@
+"""The HTTP server under hostile-but-fair input (issue 20): bursts, stalled bodies, bad lengths,
+non-object and mistyped payloads, replays under new delivery ids, and a clean log stream."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import socket
+import time
+
+import pytest
+from slack_fakes import Harness, sign
+
+from bot.slack import server as server_mod
+from bot.slack.server import start_http
+from bot.slack.webhooks import hmac_sha256
+
+
+@pytest.fixture
+def served(monkeypatch):
+    monkeypatch.setenv("CIBOT_WEBHOOKS__GITHUB_SECRET", "gh-secret")
+    monkeypatch.setenv("CIBOT_WEBHOOKS__DEFAULT_CHANNEL", "CCI")
+    monkeypatch.setattr(server_mod.Handler, "timeout", 1.0)
+    harness = Harness()
+    srv, _ = start_http(harness.deps, harness.app, "127.0.0.1", 0)
+    yield harness, srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+    harness.close()
+
+
+def exchange(port: int, data: bytes, timeout: float = 10.0) -> int | None:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
+
+
+def request(path: str, body: bytes = b"", headers: dict | None = None, method: str = "POST") -> bytes:
+    head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    length = f"Content-Length: {len(body)}\r\n" if method == "POST" else ""
+    return f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{length}{head}\r\n".encode() + body
+
+
+def github(body: dict, delivery: str | None) -> tuple[bytes, dict]:
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "workflow_run",
+               "X-Hub-Signature-256": hmac_sha256("gh-secret", raw)}
+    if delivery:
+        headers["X-GitHub-Delivery"] = delivery
+    return raw, headers
+
+
+FAILED_RUN = {"workflow_run": {"name": "CI", "conclusion": "failure", "head_branch": "main"},
+              "repository": {"full_name": "acme/api"}, "log": "Error: Cannot find module 'left-pad'"}
+
+
+def test_a_burst_of_200_probes_is_queued_not_reset(served):
+    _, port = served
+    with cf.ThreadPoolExecutor(200) as pool:
+        statuses = list(pool.map(lambda _: exchange(port, request("/healthz", method="GET")), range(200)))
+    assert statuses.count(200) == 200
+    assert server_mod.CibotHTTPServer.request_queue_size >= 128
+
+
+def test_a_body_that_never_arrives_is_dropped_after_the_read_timeout(served):
+    _, port = served
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+    sock.settimeout(10)
+    started = time.monotonic()
+    assert sock.recv(1) == b""  # closed by the server
+    assert time.monotonic() - started < 5
+    sock.close()
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3", "+5"])
+def test_a_bad_content_length_is_a_400(served, length):
+    _, port = served
+    raw = f"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+    assert exchange(port, raw) == 400
+
+
+@pytest.mark.parametrize("body", [b"[1]", b'"x"', b"3"])
+def test_non_object_json_to_slack_events_is_a_400_signed_or_not(served, body):
+    _, port = served
+    headers = {"Content-Type": "application/json"}
+    assert exchange(port, request("/slack/events", body, headers)) == 400
+    assert exchange(port, request("/slack/events", body, {**headers, **sign(body.decode())})) == 400
+
+
+@pytest.mark.parametrize("change", [
+    {"repository": "acme/api"}, {"log": ["a", "b"]}, {"repository": {"full_name": ["x"]}},
+    {"workflow_run": {"name": None, "conclusion": "failure", "head_branch": 5}},
+])
+def test_a_signed_payload_of_the_wrong_shape_is_a_400_with_a_reason(served, change):
+    harness, port = served
+    raw, headers = github({**FAILED_RUN, **change}, None)
+    status = exchange(port, request("/webhooks/github", raw, headers))
+    assert status in (400, 202)  # a tolerable oddity may still be analysed, never a 500
+    if "repository" in change and isinstance(change["repository"], str) or "log" in change:
+        assert status == 400
+
+
+def test_the_same_body_under_new_delivery_ids_is_answered_once(served):
+    harness, port = served
+    for delivery in ("d-1", "d-2", None):
+        raw, headers = github(FAILED_RUN, delivery)
+        assert exchange(port, request("/webhooks/github", raw, headers)) == 202
+    harness.api.settle(quiet=0.5, timeout=10)
+    roots = [c for c in harness.api.called("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(roots) == 1
+
+
+def test_the_body_claim_expires_after_its_window(tmp_path):
+    from bot.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'claims.db'}")
+    assert store.claim_within("k", 3600) and not store.claim_within("k", 3600)
+    time.sleep(0.05)
+    assert store.claim_within("k", 0.01)  # older than the window: taken again
+    assert not store.claim_within("k", 3600)
+    store.close()
+
+
+def test_client_disconnects_leave_no_raw_traceback(served, capfd):
+    _, port = served
+    for _ in range(20):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()  # a reset mid-body
+    time.sleep(1.5)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred during processing" not in err
