@@ -117,6 +117,8 @@ class AnswerEngine:
         timer = _Timer()
         with timer("excerpt"):
             work = _Work(request, question, self._excerpt_of(request, question))
+        if _no_text(request, work):
+            return _nothing_to_explain(work, timer)
         with timer("route"):
             self._route(work)
         with timer("retrieve"):
@@ -327,6 +329,31 @@ class AnswerEngine:
                          for f in work.findings],
             "raw": (work.raw or "")[:400],
         }
+
+
+EMPTY_LOG_CAUSE = "No failure found: the log is empty (or holds only colour codes and blank lines)."
+EMPTY_LOG_FIX = ("Attach the failing job's complete log, or paste the lines around its first error, "
+                 "and ask again.")
+
+
+def _no_text(request: AnswerRequest, work: "_Work") -> bool:
+    """A log was given, it has no readable text, and the question adds nothing of its own."""
+    from training.prompt import generic_question
+
+    if _empty(request.log) and request.log is None:
+        return False
+    if any(line.text.strip() for line in work.excerpt.lines):
+        return False
+    return not work.question or generic_question(work.question)
+
+
+def _nothing_to_explain(work: "_Work", timer: "_Timer") -> Answer:
+    """Say so, and generate nothing: a model asked about an empty log invents a cause."""
+    answer = Answer(route="rag", root_cause=EMPTY_LOG_CAUSE, fix=EMPTY_LOG_FIX, confidence=0.0,
+                    note="no failure signal in the log; no answer was generated", category="unknown")
+    answer.timings = dict(timer.timings)
+    answer.timings["total"] = sum(timer.timings.values())
+    return answer
 
 
 def _empty(log: Any) -> bool:

@@ -309,3 +309,16 @@ def test_an_answer_the_model_was_unsure_of_gives_way_to_the_key_line(router):
     sure = engine(FakeGenerator().enqueue([(vague, {"mean_logprob": -0.3})]), [NPM_RUNBOOK], router,
                   min_logprob=-0.9).answer(AnswerRequest(log=NPM_LOG, route="hybrid"))
     assert sure.root_cause.startswith("npm could not resolve") and sure.note is None
+
+
+@pytest.mark.parametrize("log", [b"", b"\x1b[0m\x1b[32m\x1b[0m\n\x1b[1m\x1b[0m\n", b"\n\n   \n"])
+def test_an_empty_or_ansi_only_log_says_so_and_generates_nothing(log, tmp_path):
+    from bot.engine import EMPTY_LOG_CAUSE
+
+    path = tmp_path / "build.log"
+    path.write_bytes(log)
+    gen = FakeGenerator().enqueue([GOOD])
+    answer = engine(gen).answer(AnswerRequest("why did this fail?", log=path))
+    assert answer.root_cause == EMPTY_LOG_CAUSE and answer.confidence == 0.0
+    assert not gen.calls  # the model was never asked to invent a cause
+    assert "disk" not in answer.root_cause.lower()

@@ -426,3 +426,25 @@ def test_a_command_retried_until_it_failed_is_not_flaky():
     lines = ["The command \"mvn install\" failed. Retrying, 3 of 3.",
              "[ERROR] src/Foo.java:[3,1] (imports) UnusedImports: Unused import. [checkstyle]"]
     assert classify(lines, retried=True) == "lint"
+
+
+def test_a_latin1_log_is_read_not_refused_as_binary(tmp_path):
+    from retrieval.logs.reader import iter_lines
+
+    lines = [f"Übersetze Datei {i}: Größe {i} Bytes, Prüfung läuft" for i in range(200)]
+    lines += ["FEHLER: Prüfsumme für paket-ä.tar.gz stimmt nicht", "Build fehlgeschlagen (Exit-Code 2)"]
+    path = tmp_path / "latin1.log"
+    path.write_bytes("\n".join(lines).encode("latin-1"))  # ~10% of the bytes are not UTF-8
+    read = [ln.text for ln in iter_lines(path)]
+    assert read[-2] == "FEHLER: Prüfsumme für paket-ä.tar.gz stimmt nicht"
+    assert "\ufffd" not in "".join(read)
+
+
+def test_nul_heavy_data_is_still_binary(tmp_path):
+    from retrieval.errors import InputError
+    from retrieval.logs.reader import iter_lines
+
+    path = tmp_path / "core.dump"
+    path.write_bytes(b"\x00\x01\x02ELF" * 5000)
+    with pytest.raises(InputError, match="binary"):
+        list(iter_lines(path))

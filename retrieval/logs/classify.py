@@ -56,7 +56,16 @@ RULES = [(cat, w, re.compile(p)) for cat, w, p in _RULES]
 # Tool names also appear in file paths and package names (a project called checkstyle, a docs/
 # folder): for these categories only words outside paths vote.
 _NAMED_ONLY = {"lint", "docs"}
-_PATH = re.compile(r"[\w.@~-]*/[\w.@~/-]*|\b\w+(?:\.\w+){2,}")
+# Paths and dotted names are blanked before the rules that must not match inside a name. Done per
+# token (one linear pass), because a pattern like [\w.-]*/ backtracks quadratically on a 60k-char
+# run with no '/' in it.
+_TOKEN = re.compile(r"[\w.@~/-]+")
+_DOTTED = re.compile(r"\w+(?:\.\w+){2,}")
+
+
+def strip_paths(text: str) -> str:
+    return _TOKEN.sub(lambda m: " " if "/" in m.group() or (m.group().count(".") >= 2 and _DOTTED.search(m.group()))
+                      else m.group(), text)
 _FLAKY = re.compile(r"(?i)flaky|rerun(?:ning)? failed|passed on (?:re)?try|attempt \d+ of \d+ (?:passed|succeeded)"
                     r"|retry \d+/\d+")
 
@@ -138,7 +147,7 @@ def classify(lines: Iterable[str], retried: bool = False) -> str:
     for pos, text in enumerate(texts):
         # Earlier lines in the excerpt are closer to the cause; later ones are often fallout.
         decay = 1.0 / (1.0 + pos / 10)
-        bare = _PATH.sub(" ", text)
+        bare = strip_paths(text)
         for cat, w, rx in RULES:
             if rx.search(bare if cat in _NAMED_ONLY else text):
                 scores[cat] = scores.get(cat, 0.0) + w * decay

@@ -44,7 +44,7 @@ class LineBlock:
 
 
 def _looks_binary(head: bytes) -> bool:
-    """NUL-heavy, control-heavy or mostly-invalid-UTF-8 data is not a log."""
+    """NUL-heavy or control-heavy data is not a log."""
     if not head:
         return False
     if head.count(b"\x00") > max(8, len(head) // 100):
@@ -53,8 +53,14 @@ def _looks_binary(head: bytes) -> bool:
     ctrl = sum(head.count(bytes([c])) for c in range(1, 32) if c not in (7, 8, 9, 10, 11, 12, 13, 27))
     if ctrl > len(head) // 20:
         return True
+    return False  # invalid UTF-8 alone is a legacy encoding (Latin-1, cp1252), not binary
+
+
+def _encoding(head: bytes) -> str:
+    """UTF-8 unless the first block is full of bytes UTF-8 cannot hold: then a Windows/Latin-1 log,
+    decoded as cp1252 (every byte maps to a character; nothing is lost to U+FFFD)."""
     bad = head.decode("utf-8", "replace").count("\ufffd")
-    return bad > max(32, len(head) // 10)
+    return "cp1252" if bad > max(8, len(head) // 200) else "utf-8"
 
 
 def _name_of(source: Source) -> str:
@@ -157,7 +163,7 @@ def _raw_chunks(source: Source) -> Iterator[str]:
         stream, head = _maybe_gunzip(stream, name)
         if _looks_binary(head):
             raise InputError(f"{name}: looks like binary data, not a text log")
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        decoder = codecs.getincrementaldecoder(_encoding(head))(errors="replace")
         data = head
         while True:
             if data:
