@@ -279,3 +279,17 @@ def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text,
 
     assert _unrepeated(text) == kept  # the last case's copy is unfinished: nothing to cut yet
     assert (_repeats(text) >= 0) == (kept != text)
+
+
+def test_counting_a_long_excerpt_prints_no_length_warning(generator, capfd, caplog):
+    text = "error: something long " * 20_000  # far past the model's context
+    assert generator.count_tokens(text) > 20_000
+    captured = capfd.readouterr()
+    assert "Token indices sequence length" not in captured.err + captured.out + caplog.text
+
+
+def test_half_written_json_does_not_trail_a_labelled_answer():
+    from training.prompt import parse_answer
+
+    assert parse_answer('Root Cause: the test failed."}\nFix: rerun the job."}') == ("the test failed.", "rerun the job.")
+    assert parse_answer("Root Cause: dict {a} missing.\nFix: add key {b}.") == ("dict {a} missing.", "add key {b}.")

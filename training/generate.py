@@ -89,7 +89,8 @@ class LocalGenerator:
         return ModelInfo(base=self.base, adapter=self._adapter)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        # verbose=False: counting a long excerpt is not feeding it to the model, so no length warning.
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def queue_depth(self) -> int:
         return self._waiting

@@ -136,8 +136,18 @@ def parse_answer(text: str | None) -> tuple[str, str] | None:
         found = _parse_labelled(text)
     if found is None:
         return None
-    root_cause, fix = (" ".join(s.split()) for s in found)
+    root_cause, fix = (_residue(" ".join(s.split())) for s in found)
     return (root_cause, fix) if root_cause and fix else None
+
+
+_JSON_RESIDUE = re.compile(r'(?:\s*["\'`]?\s*[}\]]+\s*)+$|^\s*[{\[]\s*["\']?')
+
+
+def _residue(text: str) -> str:
+    """A labelled answer's tail of half-written JSON (`... restart the job."}`) is not part of it."""
+    if text.count("{") >= text.count("}") and text.count("[") >= text.count("]"):
+        return text
+    return _JSON_RESIDUE.sub("", text).strip()
 
 
 def _parse_json(text: str) -> tuple[str, str] | None:
