@@ -73,6 +73,33 @@ class FeedbackService:
             return None
         return self.store.get_answer(answer_id)
 
+    def _wanted(self, answer: AnswerRecord) -> bool:
+        values = {v.value for v in self.store.votes_for(answer.answer_id)}
+        return answer.is_failure_answer and 1 in values and -1 not in values
+
+    def reconcile(self) -> tuple[int, int]:
+        """Make the indexed incidents match the standing votes, after a crash between a vote and
+        its index update: drop what is no longer thumbs-up, add what is and is missing.
+        Returns (removed, added)."""
+        if self.index is None:
+            return 0, 0
+        indexed = set(self.index.feedback_incidents())
+        removed = added = 0
+        for inc in sorted(indexed):
+            answer = self.store.get_answer(inc.removeprefix(incident_id("")))
+            if answer is None or not self._wanted(answer):
+                self.index.remove(inc)
+                removed += 1
+        for answer_id, score in self.store.answer_scores().items():
+            if score > 0 and incident_id(answer_id) not in indexed:
+                answer = self.store.get_answer(answer_id)
+                if answer is not None and self._wanted(answer):
+                    self._sync_index(answer)
+                    added += 1
+        if removed or added:
+            log.info("feedback index reconciled", extra={"removed": removed, "added": added})
+        return removed, added
+
     def _scope(self, answer: AnswerRecord) -> Scope:
         """Where a resolved thread may be found: its own channel, unless the team shares them all
         (slack.incident_visibility = "team"). An answer from a channel stays in that channel."""
@@ -86,10 +113,8 @@ class FeedbackService:
         An index failure is logged, never raised: the vote is already safe in the store."""
         if self.index is None:
             return
-        values = {v.value for v in self.store.votes_for(answer.answer_id)}
-        wanted = answer.is_failure_answer and 1 in values and -1 not in values
         try:
-            if wanted:
+            if self._wanted(answer):
                 text_in, text_out = incident_texts(answer)
                 self.index.add_incident(
                     incident_id(answer.answer_id), text_in, text_out,

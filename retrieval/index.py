@@ -278,6 +278,11 @@ class KnowledgeIndex:
         source = FEEDBACK + incident_id
         return self.ingest_documents(source, [Document(key=source, chunks=[chunk])], scope)
 
+    def feedback_incidents(self) -> list[str]:
+        """Ids of the incidents `add_incident` put in (thumbs-up answers)."""
+        return sorted({str(meta.get("source", ""))[len(FEEDBACK):] for _, meta in self._iter_metadatas()
+                       if str(meta.get("source", "")).startswith(FEEDBACK)})
+
     def remove(self, incident_id: str) -> int:
         """Drop an incident added by `add_incident` (thumbs-down, retraction). Returns chunks removed."""
         with self._lock:

@@ -23,6 +23,9 @@ class RecordingIndex:
     def remove(self, incident_id):
         self.incidents.pop(incident_id, None)
 
+    def feedback_incidents(self):
+        return sorted(self.incidents)
+
 
 @pytest.fixture
 def store(tmp_path):
@@ -129,6 +132,7 @@ def test_thumbs_up_is_searchable_in_real_chroma_within_seconds(store, cibot_home
     a = answered(store, root_cause="The zorblax cache key collides between matrix jobs.")
     started = time.monotonic()
     fb.on_vote(a, "U1", 1)
+    assert index.feedback_incidents() == [incident_id(a)]
     retriever = search_mod.Retriever(index)
     hits = retriever.search("zorblax cache key collides", k=3, scope=Scope(channel="C1", team="T1"))
     assert time.monotonic() - started < 10
@@ -140,6 +144,21 @@ def test_thumbs_up_is_searchable_in_real_chroma_within_seconds(store, cibot_home
     fb.on_vote(a, "U1", -1)
     hits = retriever.search("zorblax cache key collides", k=3, scope=Scope(channel="C1", team="T1"))
     assert not any("zorblax" in p.text for p in hits)
+
+
+def test_start_up_reconciles_the_index_with_votes_after_a_crash(store):
+    index = RecordingIndex()
+    fb = FeedbackService(store, index)
+    down, up = answered(store, key="k-down"), answered(store, key="k-up")
+    fb.on_vote(down, "U1", 1)
+    # a crash between the thumbs-down being stored and the index update:
+    store.vote(down, "U2", -1)
+    # and one between a thumbs-up being stored and its indexing:
+    store.vote(up, "U1", 1)
+    assert incident_id(down) in index.incidents and incident_id(up) not in index.incidents
+    assert FeedbackService(store, index).reconcile() == (1, 1)
+    assert set(index.incidents) == {incident_id(up)}
+    assert FeedbackService(store, index).reconcile() == (0, 0)
 
 
 def test_team_wide_incidents_when_configured(store):

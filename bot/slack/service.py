@@ -92,6 +92,10 @@ def build_deps(settings, readiness: Readiness, engine=None) -> SlackDeps:
     def index_feedback(loaded) -> None:
         # Thumbs-up answers become incidents in the same index the engine retrieves from.
         deps.feedback.index = getattr(getattr(loaded, "retriever", None), "index", None)
+        try:  # a crash between a vote and its index update left them apart: bring them together
+            deps.feedback.reconcile()
+        except Exception:
+            log.exception("could not reconcile the feedback index with the votes")
         deps.watcher = start_adapter_watcher(settings, getattr(loaded, "generator", None))
 
     if engine is None:
