@@ -110,10 +110,11 @@ def load_file(path: Path, uri: str, chunk_chars: int = 1200) -> LoadReport:
                 "text": text_sections}[kind](text)
     title = redact_text(_doc_title(sections, path))
     chunks = [  # runbooks get pasted secrets too: everything indexed is redacted
-        Chunk(text=redact_text(piece), title=title, uri=uri,
-              heading_path=tuple(redact_text(h) for h in heading))
+        Chunk(text=redact_text(piece), title=title, uri=uri, heading_path=tuple(redact_text(h) for h in heading))
         for heading, body in sections
-        for piece in split_body(heading, body, chunk_chars)
+        # redacted before it is cut (a cut can part a secret from the word that marks it) and after
+        # (each piece starts with its raw heading path)
+        for piece in split_body(heading, redact_text(body), chunk_chars)
     ]
     return LoadReport(documents=[Document(key=uri, chunks=chunks)])
 

@@ -32,6 +32,7 @@ CORPUS = [
     (f"aws_secret_access_key = {AWS_SECRET}", AWS_SECRET, "aws-secret-key"),
     (f'"AWS_SECRET_ACCESS_KEY": "{AWS_SECRET}"', AWS_SECRET, None),
     (f"Using credentials {AWS_ID}:{AWS_SECRET}", AWS_ID, None),
+    (f"Using credentials {AWS_ID}:{AWS_SECRET}", AWS_SECRET, None),
     ("aws_session_token=" + "F" * 120, "F" * 120, "aws-session-token"),
     (f"Authorization: Bearer {JWT}", JWT, None),
     (f"id_token={JWT}", JWT, None),

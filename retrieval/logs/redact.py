@@ -140,6 +140,7 @@ _EXTRA = [
     ("azure-connection-string", r"(?:SharedAccessKey|AccountKey)=(?P<v>[A-Za-z0-9+/=]{20,})"),
     ("azure-sas-token", r"[?&]sig=(?P<v>[A-Za-z0-9%+/=]{20,})"),
     ("aws-secret-key", r"(?i:aws_?secret_?(?:access_?)?key(?:_id)?)[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+    ("aws-secret-key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}:(?P<v>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),  # id:secret
     ("aws-session-token", r"(?i:aws_?session_?token)[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+=]{100,})"),
     ("slack-token", r"\bxapp-\d-[A-Z0-9]+-\d+-[a-f0-9]+"),
     ("heroku-api-key", r"(?i:heroku_?api_?key)[\"']?\s*[:=]\s*[\"']?(?P<v>[0-9a-f-]{36})"),
