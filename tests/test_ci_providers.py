@@ -190,3 +190,14 @@ def test_timeout_is_reported_as_such(fake, monkeypatch):
     fake.delay_s = 1.0
     fetched = Providers(load_settings()).fetch(Target("jenkins", "app", job_id=3))
     assert fetched.problems and "timed out after 0.3s" in fetched.problems[0]
+
+
+def test_gitlab_429_with_retry_after_is_waited_out_and_a_long_wait_refused(fake, providers):
+    fake.add_gitlab_pipeline("grp/app", 300, jobs=[(31, "rspec", "failed", FAIL_LOG)])
+    fake.faults[r"/jobs/31$"] = [Reply(429, {"message": "429 Too Many Requests"}, {"Retry-After": "1"})]
+    (job,) = providers.fetch(Target("gitlab", "grp/app", job_id=31)).jobs
+    assert job.log.path.read_bytes() == FAIL_LOG
+    assert len(fake.requests_to(r"/jobs/31$")) == 2
+    fake.faults[r"/jobs/31$"] = [Reply(429, {"message": "429 Too Many Requests"}, {"Retry-After": "3600"})]
+    fetched = providers.fetch(Target("gitlab", "grp/app", job_id=31))
+    assert not fetched.jobs and "rate limit" in fetched.problems[0]

@@ -22,7 +22,7 @@ from retrieval.errors import InputError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 32 * 1024 * 1024  # a webhook may carry a whole log; beyond this it is not one we want
-READ_TIMEOUT_S = 15
+READ_TIMEOUT_S = 10
 
 
 def content_length(value: str | None) -> tuple[int, str | None]:

@@ -101,6 +101,8 @@ def parse_github(headers: dict, body: bytes, secret: str | None) -> CiFailure | 
     verify_hmac(secret, body, header(headers, "X-Hub-Signature-256"))
     event = header(headers, "X-GitHub-Event") or ""
     payload = _json(body)
+    if event in GITHUB_EVENTS and payload.get(event) is not None and not isinstance(payload[event], dict):
+        raise InputError(f"malformed payload: {event} must be an object")
     if event not in GITHUB_EVENTS or not isinstance(payload.get(event), dict):
         return None
     run = payload[event]
