@@ -23,6 +23,8 @@ from retrieval.sources import Chunk, Document, display_name, incident_chunk, ite
 from retrieval.types import Scope
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
+# Bump when the way files are cut into chunks changes, so the bundled starter set is re-ingested.
+CHUNKING_VERSION = 2
 BUILTIN = "builtin:"
 FEEDBACK = "feedback:"
 PAGE = 2000
@@ -297,7 +299,7 @@ class KnowledgeIndex:
         """Ingest the bundled runbooks and incidents unless this exact version already is."""
         knowledge_dir = knowledge_dir or KNOWLEDGE_DIR
         files = [p for p, err in iter_files([knowledge_dir]) if err is None]
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(f"chunking {CHUNKING_VERSION}".encode())  # new chunking: re-ingest
         for path in files:
             digest.update(str(path.relative_to(knowledge_dir)).encode() + b"\x00" + path.read_bytes())
         stamp = digest.hexdigest()[:16]

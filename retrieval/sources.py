@@ -109,6 +109,7 @@ def load_file(path: Path, uri: str, chunk_chars: int = 1200) -> LoadReport:
     sections = {"markdown": markdown_sections, "rst": rst_sections, "html": html_sections,
                 "text": text_sections}[kind](text)
     title = redact_text(_doc_title(sections, path))
+    sections = keep_parents_whole(sections, PARENT_CHARS_PER_CHUNK * chunk_chars)
     chunks = [  # runbooks get pasted secrets too: everything indexed is redacted
         Chunk(text=redact_text(piece), title=title, uri=uri, heading_path=tuple(redact_text(h) for h in heading))
         for heading, body in sections
@@ -117,6 +118,43 @@ def load_file(path: Path, uri: str, chunk_chars: int = 1200) -> LoadReport:
         for piece in split_body(heading, redact_text(body), chunk_chars)
     ]
     return LoadReport(documents=[Document(key=uri, chunks=chunks)])
+
+
+# A section and its subsections travel as one passage while they fit in this many chunks' worth
+# of text: "## Symptom" and "## Fix" of one runbook entry must reach the prompt together.
+PARENT_CHARS_PER_CHUNK = 2
+
+
+# Subsection headings that name a part of one entry, not an entry of their own.
+_PART = re.compile(r"(?i)^\W*(?:symptoms?|signs?|errors?|cause|root cause|causes|why|diagnos\w*|fix(?:es)?|how to fix"
+                   r"|resolution|resolve|solution|remedy|workaround|mitigation|steps|example|examples|notes?"
+                   r"|prevention|verify|verification|context|background|see also)\b")
+
+
+def keep_parents_whole(sections: list[tuple[tuple[str, ...], str]], budget: int,
+                       ) -> list[tuple[tuple[str, ...], str]]:
+    """Merge a section with its subsections (in document order) when they are the parts of one
+    entry ("## Symptom", "## Fix") and the whole fits `budget` characters. A section whose
+    subsections are entries of their own ("## Cache restore warnings") keeps them apart."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    i = 0
+    while i < len(sections):
+        head, body = sections[i]
+        end = i + 1
+        while end < len(sections) and len(sections[end][0]) > len(head) and sections[end][0][:len(head)] == head:
+            end += 1
+        children = [h[-1] for h, _ in sections[i + 1:end] if len(h) == len(head) + 1]
+        if head and end > i + 1 and all(_PART.match(c) for c in children):
+            parts = [body.strip()] + [f"{'#' * (len(h) - len(head) + 1)} {h[-1]}\n{b.strip()}".strip()
+                                      for h, b in sections[i + 1:end]]
+            whole = "\n\n".join(p for p in parts if p)
+            if len(whole) <= budget:
+                out.append((head, whole))
+                i = end
+                continue
+        out.append((head, body))
+        i += 1
+    return out
 
 
 def _doc_title(sections: list[tuple[tuple[str, ...], str]], path: Path) -> str:

@@ -233,3 +233,45 @@ def test_ensure_starter_ingests_once(index, kb):
     assert index.ensure_starter(knowledge_dir=kb) is None
     (kb / "extra.md").write_text("# Extra\n\n## Section\n\ntext\n")
     assert index.ensure_starter(knowledge_dir=kb).added == 1
+
+
+LOCKFILE_RUNBOOK = """# npm ci fails without a lockfile
+
+Owner: web platform (#web-ci).
+
+## Symptom
+
+`npm ERR! The npm ci command can only install with an existing package-lock.json or npm-shrinkwrap.json`
+appears in the install step, right after checkout.
+
+## Fix
+
+Commit the lockfile: run `npm install --package-lock-only` locally and commit package-lock.json,
+or switch the step to `npm install` for repositories that deliberately have no lockfile.
+"""
+
+
+def test_symptom_and_fix_of_one_entry_travel_together_to_the_prompt(tmp_path, embedder):
+    """Searched by its error string, a runbook's Fix comes back in the top 3 and reaches the prompt."""
+    from engine_fakes import FakeGenerator
+
+    from bot.answer import AnswerRequest
+    from bot.engine import AnswerEngine
+    from retrieval.index import KNOWLEDGE_DIR
+    from retrieval.search import Retriever
+
+    index = KnowledgeIndex.open(RetrievalSettings(), tmp_path / "chroma", embedder=embedder)
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "npm-lockfile.md").write_text(LOCKFILE_RUNBOOK)
+    index.ingest([KNOWLEDGE_DIR / "runbooks", kb])  # among every bundled runbook
+    retriever = Retriever(index)
+    error = "npm ERR! The npm ci command can only install with an existing package-lock.json or npm-shrinkwrap.json"
+    top = retriever.search(error, k=3)
+    assert any("npm install --package-lock-only" in p.text and "## Symptom" in p.text for p in top)
+    gen = FakeGenerator().enqueue(["Root Cause: no lockfile.\nFix: commit package-lock.json."])
+    log = f"Run npm ci\n{error}\nnpm ERR! A complete log of this run can be found in: /home/runner/.npm/_logs/x.log\n" \
+          "Error: Process completed with exit code 1."
+    AnswerEngine(retriever=retriever, generator=gen).answer(AnswerRequest("why?", log=log, route="hybrid"))
+    prompt = json.dumps(gen.calls[0]["messages"])
+    assert "npm install --package-lock-only" in prompt

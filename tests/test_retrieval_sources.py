@@ -136,3 +136,15 @@ def test_sources_are_shown_relative_to_the_ingested_folder(tmp_path):
     assert display_name(root / "ci" / "npm.md", [root]) == "runbooks/ci/npm.md"
     assert display_name(root / "npm.md", [root / "npm.md"]) == "npm.md"
     assert str(tmp_path) not in display_name(root / "x.md", [tmp_path / "elsewhere"])
+
+
+def test_parts_of_one_entry_stay_together_and_separate_entries_stay_apart():
+    from retrieval.sources import keep_parents_whole, markdown_sections
+
+    entry = "# npm ci fails\n\n## Symptom\nnpm ERR! no lockfile\n\n## Fix\nCommit package-lock.json.\n"
+    [(head, body)] = keep_parents_whole(markdown_sections(entry), 2400)
+    assert head == ("npm ci fails",) and "no lockfile" in body and "Commit package-lock.json." in body
+    entries = "# Caches\n\n## Cache restore warnings\nWarning: Cache save failed.\n\n## Artifact upload fails\nNo files.\n"
+    assert len(keep_parents_whole(markdown_sections(entries), 2400)) == 3
+    too_long = "# Big\n\n## Symptom\n" + "x " * 2000 + "\n\n## Fix\ny\n"
+    assert len(keep_parents_whole(markdown_sections(too_long), 2400)) == 3
