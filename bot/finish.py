@@ -5,6 +5,7 @@ Pure, so the engine and `cibot eval` (its "as served" figures) run the very same
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -23,13 +24,28 @@ class Finished:
     fix_note: str | None = None  # what was taken out of the model's fix, and why
 
 
+_FILE_NAME = re.compile(r"[\w./-]*\w\.(?:py|js|jsx|ts|tsx|rb|go|rs|java|kt|cs|cpp|cc|c|h|hpp|php|swift|scala"
+                        r"|yml|yaml|json|toml|xml|gradle|lock|cfg|ini|sh|ps1|md|txt)\b")
+
+
+def foreign_files(cause: str, log_text: str) -> list[str]:
+    """File names a root cause gives that the log (and CI config) never mention: a cause copied
+    from a retrieved incident about another failure names that failure's files."""
+    seen = log_text.lower()
+    return [f for f in dict.fromkeys(_FILE_NAME.findall(cause or ""))
+            if f.lower() not in seen and f.rsplit("/", 1)[-1].lower() not in seen]
+
+
 def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
-              logprob: float | None = None, min_logprob: float | None = None) -> str | None:
+              logprob: float | None = None, min_logprob: float | None = None, log_text: str | None = None,
+              ) -> str | None:
     """Why a model's answer about a log cannot be shown, or None."""
     if parsed is None:
         return "the model's answer could not be used; this is the log's key line"
     if not excerpt.has_failure:
         return None
+    if log_text is not None and foreign_files(parsed[0], log_text):
+        return "the model's answer named files this log does not show; this is the log's key line"
     if logprob is not None and min_logprob is not None and logprob < min_logprob:
         return "the model was unsure of its answer; this is the log's key line"
     if ev.made_up(" ".join(parsed), support):
@@ -44,7 +60,8 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     """The answer as shown for a parsed model answer (or None), the excerpt and the passages that
     were in the prompt (Passage objects; plain str/dict notes count as support only)."""
     support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages) + "\n" + (ci_config or "")
-    problem = set_aside(parsed, excerpt, support, logprob, min_logprob)
+    problem = set_aside(parsed, excerpt, support, logprob, min_logprob,
+                        log_text=excerpt.text() + "\n" + (ci_config or ""))
     cited = [p for p in passages if isinstance(p, Passage)]
     if problem is not None:
         # An answer that invents names, only repeats itself, explains some other failure than

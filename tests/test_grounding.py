@@ -49,3 +49,21 @@ def test_a_grounded_fix_is_left_as_written():
     parsed = ("npm cannot open /app/web/package.json (ENOENT).", "Run `npm ci` with working-directory /app/web.")
     done = finish(parsed, _excerpt(), [])
     assert done.fix == parsed[1] and done.fix_note is None
+
+
+def test_a_root_cause_copied_from_an_incident_about_other_files_is_set_aside():
+    from bot.finish import finish
+    from retrieval.logs.excerpt import extract
+    from retrieval.types import Passage
+
+    log = b"Run npm test\n> jest\nFAIL src/a.test.js\n  TypeError: x is undefined\nnpm ERR! Test failed.\n"
+    excerpt = extract(log)
+    incident = Passage(text="FAIL src/__tests__/components/refund.test.js expected 70 received 337",
+                       title="Refund test", uri="incidents.jsonl#L3", score=0.7)
+    copied = ("The jest test in src/__tests__/components/refund.test.js fails: expected 70, received 337.",
+              "Fix the refund total.")
+    done = finish(copied, excerpt, [incident])
+    assert done.problem and "files this log does not show" in done.problem
+    assert "refund.test.js" not in done.cause
+    own = ("The jest test src/a.test.js fails with TypeError: x is undefined.", "Define x before the test uses it.")
+    assert finish(own, excerpt, [incident]).problem is None
