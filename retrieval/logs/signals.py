@@ -18,7 +18,7 @@ GATE_PATTERN = (
     r"(?i)err|fail|exception|traceback|fatal|panic|abort|denied|cannot|can't|could not|couldn't|unable"
     r"|not found|no such|missing|invalid|unexpected|undefined|undeclared|not declared|timed? ?out|killed"
     r"|exit(?:ed)? (?:code|status|with)|expected|assert|refused|forbidden|unauthori[sz]ed|violation|problem"
-    r"|crash|segmentation|out of memory|no space|not ok|✖|✗|does not|did not|doesn't|didn't|conflict"
+    r"|crash|segmentation|out of memory|no space|not ok|✖|✗|❌|does not|did not|doesn't|didn't|conflict"
     r"|unsatisf|incompatible|unresolved|mismatch|required but|not installed|issues|severity|wrong"
     r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!|:\d+:\d+: ?warning"
 )
@@ -33,6 +33,8 @@ _RULES: list[tuple[float, str]] = [
     (8, r"^\s*E\s{2,}\S|^_{3,} .* _{3,}$|AssertionError|AssertError|assert(?:ion)? failed|Assertion failed"),
     (8, r"expected:? ?<.*> but was:? ?<|[Ee]xpected .{0,80} (?:to (?:equal|be|have|contain)|but (?:got|was|received))"),
     (7, r"^\s*\d+\) \S|^\s*[✖✗×]\s|\d+ failing\b|^\s*Failed tests?:|^Tests (?:in error|run:.*Failures: [1-9])"),
+    # xcpretty, fastlane, swiftlint and many CLIs mark an error with a red cross and no word "error"
+    (8, r"❌\s"),
     (6, r"Tests run:.*(?:Failures: [1-9]|Errors: [1-9])|^\s*Failures?:\s*$|^\s*Errors?:\s*$|<<< (?:FAILURE|ERROR)!"),
     (6, r"Failed asserting|^\s*(?:expected|actual|got|want|received)\s*[:=]"),
     # Exceptions and traces
