@@ -98,6 +98,11 @@ class AnswerEngine:
         self.generator = generator
         self.config = config or EngineConfig()
 
+    def without_model(self) -> "AnswerEngine":
+        """The same engine answering from the log and retrieval alone (no generation): what the
+        bot posts first, in well under a second, while the model writes its answer."""
+        return AnswerEngine(router=self.router, retriever=self.retriever, generator=None, config=self.config)
+
     # ---- stages ------------------------------------------------------------------------------
 
     def excerpt(self, log: str | bytes | Path | None, pass_log: str | bytes | Path | None = None) -> Excerpt:

@@ -54,6 +54,8 @@ class SlackSettings(BaseModel):
     report_channel: str = ""
     # Where a thumbs-up answer is found again as a resolved incident: its own channel, or the whole team.
     incident_visibility: Literal["channel", "team"] = "channel"
+    # Post the log's own extractive answer at once, then replace it with the model's answer.
+    progressive_answers: bool = True
     # Answers waiting or in generation beyond this get a polite "busy" reply.
     max_pending: int = Field(64, ge=1)
 

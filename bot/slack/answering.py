@@ -15,7 +15,7 @@ from bot.ci import answers as joblogs
 from bot.ci.target import Target
 from bot.observability import ERRORS, REQUESTS, STAGE_SECONDS, redact_text
 from bot.slack.attachments import fetch_files
-from bot.slack.blocks import APOLOGY_TEXT, WORKING_TEXT, SlackMessage, answer_messages, notice
+from bot.slack.blocks import APOLOGY_TEXT, WORKING_TEXT, SlackMessage, answer_messages, draft_message, notice
 from bot.slack.deps import SlackDeps
 from bot.slack.inputs import parse_message
 from bot.slack.sanitize import escape, mentions_in
@@ -106,7 +106,8 @@ def run(deps: SlackDeps, client, ask: Ask) -> None:
             text = EMPTY_TEXT if not ask.fetch_notes else escape("I " + "; ".join(ask.fetch_notes) + ".")
             _update(client, ask.channel, placeholder, notice(text))
             return
-        answer = joblogs.with_note(deps.engine().answer(request), "; ".join(ask.fetch_notes))
+        answer = joblogs.with_note(answer_with_draft(deps, client, ask.channel, placeholder, request),
+                                   "; ".join(ask.fetch_notes))
         answer_id = deps.store.save_answer(
             request_key=ask.request_key, answer=answer, question=ask.question, excerpt=excerpt,
             channel=ask.channel, thread_ts=thread_ts, user=ask.user, team=ask.team,
@@ -134,7 +135,7 @@ def answer_jobs(deps: SlackDeps, client, ask: Ask, thread_ts: str, placeholder: 
         slot = placeholder if index == 0 else _post(client, ask.channel, thread_ts, notice(WORKING_TEXT))
         request = joblogs.job_request(job, question=ask.question, scope=Scope(channel=ask.channel, team=ask.team),
                                       route=ask.route)
-        answer = deps.engine().answer(request)
+        answer = answer_with_draft(deps, client, ask.channel, slot, request)
         answer = joblogs.with_note(answer, joblogs.job_note(job, missing if index == 0 else []))
         answer_id = deps.store.save_answer(
             request_key=joblogs.job_key(ask.request_key, job, index), answer=answer, question=ask.question,
@@ -144,6 +145,25 @@ def answer_jobs(deps: SlackDeps, client, ask: Ask, thread_ts: str, placeholder: 
         heading = f"Job {job.name}" if len(fetched.jobs) > 1 else None
         post_answer(deps, client, ask, thread_ts, slot, answer, answer_id, heading=heading)
         REQUESTS.labels(route=answer.route, surface=ask.surface).inc()
+
+
+def answer_with_draft(deps: SlackDeps, client, channel: str, placeholder: str, request: AnswerRequest):
+    """The engine's answer. With a model loaded (seconds of generation on a CPU), the log's own
+    extractive answer replaces the placeholder first, so the thread holds the cause and evidence in
+    well under a second; the model's answer then replaces the draft (post_answer)."""
+    engine = deps.engine()
+    if deps.settings.slack.progressive_answers and getattr(engine, "generator", None) is not None \
+            and hasattr(engine, "without_model") and request.log is not None:
+        started = time.perf_counter()
+        try:
+            draft = engine.without_model().answer(request)
+            _update(client, channel, placeholder, draft_message(draft))
+            STAGE_SECONDS.labels(stage="draft").observe(time.perf_counter() - started)
+        except CibotError:
+            pass  # the full answer below says why
+        except Exception:  # a draft is a courtesy; the real answer must still come
+            log.exception("draft answer failed")
+    return engine.answer(request)
 
 
 def build_request(deps: SlackDeps, client, ask: Ask, thread_ts: str) -> tuple[AnswerRequest | None, str]:

@@ -159,6 +159,18 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0][:200]
 
 
+DRAFT_NOTE = "From the log's own lines; the model's answer replaces this in a moment… :hourglass_flowing_sand:"
+
+
+def draft_message(answer: Answer) -> SlackMessage:
+    """A first answer from the log alone, shown while the model writes: no feedback buttons (it is
+    not the answer to vote on), and it says the real one is coming."""
+    body = (titled_sections("Root cause", sanitize(answer.root_cause or "(none found)"))
+            + titled_sections("Fix", sanitize(answer.fix or "(no fix suggested)")) + evidence_sections(answer))
+    body = body[:MAX_BLOCKS - 1] + [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"_{DRAFT_NOTE}_"}]}]
+    return SlackMessage(text=f"Root cause (draft): {sanitize(answer.root_cause or '')}"[:3000], blocks=body)
+
+
 def notice(text: str) -> SlackMessage:
     """A short message from the bot itself (working state, apology, polite refusal)."""
     return SlackMessage(text=text, blocks=[section(text)])
