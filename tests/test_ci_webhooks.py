@@ -238,39 +238,3 @@ def test_ask_url_refuses_other_hosts_and_explains_fetch_failures(ci_api, cli_env
     err = capsys.readouterr().err
     assert "github API 404" in err and "Traceback" not in err
     assert not [s for s in ci_api.seen if "example.org" in s.path]
-
-
-# ------------------------------------------------------------------ progressive answers
-def test_the_logs_own_answer_comes_first_and_the_models_replaces_it(ci_api, monkeypatch):
-    """With a model, the draft (key line + evidence, no vote buttons) is posted before generation
-    ends; the model's answer then replaces it in place."""
-    import time as _time
-
-    from engine_fakes import FakeGenerator
-
-    from bot.slack.blocks import DRAFT_NOTE
-
-    class SlowGenerator(FakeGenerator):
-        def generate(self, messages, **kw):
-            _time.sleep(1.0)
-            return super().generate(messages, **kw)
-
-    for key, value in {**ci_api.env(), "CIBOT_GITHUB__WEB_URL": "https://github.com"}.items():
-        monkeypatch.setenv(key, value)
-    seed_github(ci_api)
-    gen = SlowGenerator().enqueue(["Root Cause: src/server/routes.ts is not formatted with Prettier.\n"
-                                   "Fix: run `yarn prettier --write src/server/routes.ts` and commit."])
-    harness = Harness()
-    harness.engine = AnswerEngine(retriever=FakeRetriever([]), generator=gen)
-    try:
-        started = _time.perf_counter()
-        harness.mention(f"why? <https://github.com/{REPO}/actions/runs/{RUN}/job/{JOB}>")
-        (draft,) = harness.api.wait_for("chat.update", 1, 10, where=lambda c: DRAFT_NOTE[:20] in json.dumps(c.params))
-        drafted = _time.perf_counter() - started
-        (final,) = harness.answered(1, timeout=20)
-        assert drafted < 1.0  # before the model finished
-        assert "routes.ts" in json.dumps(draft.params) and "feedback_up" not in json.dumps(draft.params)
-        assert draft.params["ts"] == final.params["ts"]  # the same message, replaced
-        assert "Prettier" in json.dumps(final.params) and DRAFT_NOTE[:20] not in json.dumps(final.params)
-    finally:
-        harness.close()
