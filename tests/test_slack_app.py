@@ -309,3 +309,24 @@ def test_full_queue_replies_busy_instead_of_queueing_forever():
         assert h.answered()
     finally:
         h.close()
+
+
+def test_bolts_own_logs_follow_the_level_set_after_the_app_is_built():
+    """Bolt copies the root level onto its app logger when the app is built unless it is given
+    ours; then `configure_logging` (or a test's level) could never show Bolt's INFO lines."""
+    import logging
+
+    from slack_fakes import Harness
+
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.WARNING)
+    harness = Harness()
+    try:
+        harness.mention("why did it fail?")  # Bolt makes its app logger on the first request
+        harness.answered(1)
+        root.setLevel(logging.INFO)
+        assert logging.getLogger("cibot").getEffectiveLevel() == logging.INFO
+    finally:
+        root.setLevel(before)
+        harness.close()

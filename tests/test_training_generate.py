@@ -293,3 +293,27 @@ def test_half_written_json_does_not_trail_a_labelled_answer():
 
     assert parse_answer('Root Cause: the test failed."}\nFix: rerun the job."}') == ("the test failed.", "rerun the job.")
     assert parse_answer("Root Cause: dict {a} missing.\nFix: add key {b}.") == ("dict {a} missing.", "add key {b}.")
+
+
+@pytest.mark.parametrize("schema", [None, ANSWER_SCHEMA])
+def test_guided_runs_reuse_the_prompts_cache_and_answer_the_same(tiny_base, schema, monkeypatch):
+    """The fix (or the next JSON field) starts from the cache of the run before it instead of
+    reading the whole prompt again, and the answer is token for token the one without reuse."""
+    from training import generate
+    from training.generate import LocalGenerator
+
+    gen = LocalGenerator(str(tiny_base), max_new_tokens=24)
+    fed: list[int] = []
+    gen.model.register_forward_pre_hook(lambda _m, args, kw: fed.append((kw.get("input_ids") if "input_ids" in kw
+                                                                          else args[0]).shape[1]), with_kwargs=True)
+    reused = gen.generate(MESSAGES, json_schema=schema)
+    prompt_len = reused.prompt_tokens
+    runs = [n for n in fed if n > 1]  # each run's first forward reads its uncached tokens at once
+    assert len(runs) >= 2 and runs[0] >= prompt_len
+    assert all(n < prompt_len // 2 for n in runs[1:])
+
+    fed.clear()
+    monkeypatch.setattr(generate, "_reusable", lambda prompt, ids: None)
+    fresh = gen.generate(MESSAGES, json_schema=schema)
+    assert [n for n in fed if n > 1][1] >= prompt_len  # without reuse the second run reads it all again
+    assert fresh.text == reused.text and fresh.new_tokens == reused.new_tokens

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,10 +25,15 @@ _FIX_LABEL = re.compile(r"(?i)(?:^|(?<=\n)|(?<=[.!?;] ))[ \t]*(?:\*\*)?fix[ \t]*
 _LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Prompt:
     ids: list[int]
     slots: "SlotMap | None"  # training.slots.SlotMap, for a model with identifier slots
+    # The KV cache of the request's last run and the token ids it holds: the next guided run
+    # (the fix after the cause, the next JSON field) starts from it instead of reading the whole
+    # prompt again. Only used under the generator's lock.
+    cache: object = None
+    cached: list[int] = field(default_factory=list)
 
 
 class Busy(CibotError):
@@ -235,17 +240,45 @@ class LocalGenerator:
         )
         if stop is not None:
             kwargs["stopping_criteria"] = _stop_when(self.tokenizer, len(ids), stop)
+        cache = _reusable(prompt, ids)
+        if cache is not None:
+            kwargs["cache"] = cache
         with torch.inference_mode():
             if self._adapter is None and hasattr(self.model, "disable_adapter"):
                 with self.model.disable_adapter():
-                    out = self.model.generate(**kwargs)
+                    out = self.model.generate(**kwargs, return_dict_in_generate=True)
             else:
-                out = self.model.generate(**kwargs)
-        new = out[0, len(ids):]
+                out = self.model.generate(**kwargs, return_dict_in_generate=True)
+        sequence = out.sequences
+        prompt.cache = getattr(out, "cache", None)
+        if prompt.cache is not None:
+            prompt.cached = sequence[0, :prompt.cache.get_seq_length()].tolist()
+        new = sequence[0, len(ids):]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         if slots is not None:
             text = slots.restore(text)
         return text.strip(), len(prompt_ids), int(new.numel())
+
+
+def _reusable(prompt: "_Prompt", ids: list[int]):
+    """The request's KV cache cut back to the longest prefix it shares with `ids` (at least one
+    token of `ids` is left for the model to read), or None when nothing can be reused."""
+    cache = prompt.cache
+    if cache is None or not hasattr(cache, "crop"):
+        return None
+    shared = 0
+    for a, b in zip(prompt.cached, ids):
+        if a != b:
+            break
+        shared += 1
+    keep = min(shared, len(ids) - 1)
+    if keep <= 0:
+        return None
+    drop = cache.get_seq_length() - keep
+    if drop > 0:
+        cache.crop(-drop)  # a negative count removes that many tokens from the end
+    prompt.cached = prompt.cached[:keep]
+    return cache
 
 
 # Below this many parameters a model is the test fixture: "auto" serves it as peft loads it.

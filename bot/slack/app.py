@@ -34,6 +34,9 @@ def build_app(deps: SlackDeps, *, client=None, process_before_response: bool = F
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=process_before_response,
         name="cibot",
+        # Bolt otherwise copies the root logger's level at this moment onto its "cibot" logger and
+        # keeps it, so a later configure_logging() could not change what Bolt's logs show.
+        logger=logging.getLogger(__name__),
     )
     app.use(dedup_middleware(deps))
     for surface in SURFACES:
