@@ -170,7 +170,7 @@ def latency(engine, datasets: Path, n: int, lines: int, tmp: Path) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--datasets", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=400, help="logs per dataset for the cheap systems (0: skip quality)")
     ap.add_argument("--model-limit", type=int, default=40, help="logs per dataset that run the model")
     ap.add_argument("--latency", type=int, default=20, help="logs timed for latency (0 to skip)")
@@ -178,6 +178,9 @@ def main(argv=None) -> int:
     ap.add_argument("--home", type=Path, default=None, help="CIBOT_HOME to (re)use; default a temp dir")
     ap.add_argument("--no-model", action="store_true")
     args = ap.parse_args(argv)
+    from training.reallogs import datasets_dir
+
+    args.datasets = datasets_dir(args.datasets)
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp) / "home"
         engine = build(home, with_model=not args.no_model)

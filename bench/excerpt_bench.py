@@ -10,9 +10,7 @@ category accuracy against BugSwarm's coarse `failure_category` labels (mapping i
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -136,11 +134,13 @@ def run_category(datasets: Path, detail: bool) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("datasets", nargs="?", default=str(REPO.parent / "shared" / "datasets"))
+    ap.add_argument("datasets", nargs="?", default=None)
     ap.add_argument("--detail", action="store_true", help="print the worst logs and the confusion table")
     ap.add_argument("--skip-category", action="store_true")
     args = ap.parse_args()
-    datasets = Path(args.datasets).resolve()
+    from training.reallogs import datasets_dir
+
+    datasets = datasets_dir(args.datasets and Path(args.datasets)).resolve()
     run_quality(datasets, args.detail)
     if not args.skip_category:
         run_category(datasets, args.detail)

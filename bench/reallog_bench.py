@@ -102,7 +102,7 @@ def score(system: str, gen, rows: list[dict], datasets: Path, question: str | No
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    parser.add_argument("--datasets", type=Path, default=None)
     parser.add_argument("--fold", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="logs to score (0: every log of the fold)")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
@@ -112,6 +112,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     parser.add_argument("--question", default=QUESTION, help="the user's words in the prompt ('' for none)")
     args = parser.parse_args(argv)
+    from training.reallogs import datasets_dir
+
+    args.datasets = datasets_dir(args.datasets)
     home = args.home or Path(tempfile.mkdtemp(prefix="cibot-reallog-"))
     rows = held_out_logs(args.datasets, args.fold, args.limit)
     repos = sorted({r["repository"] for r in rows})

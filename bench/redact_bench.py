@@ -49,10 +49,13 @@ def sample(datasets: Path, logs: int, per_log: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--datasets", type=Path, default=None)
     parser.add_argument("--logs", type=int, default=120)
     parser.add_argument("--lines", type=int, default=500)
     args = parser.parse_args()
+    from training.reallogs import datasets_dir
+
+    args.datasets = datasets_dir(args.datasets)
     kinds = {ours.redact(line).kinds[0] for line, _, _ in CORPUS if ours.redact(line).kinds}
     lines = sample(args.datasets, args.logs, args.lines)
     size = sum(len(x) + 1 for x in lines) / 1e6

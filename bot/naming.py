@@ -29,6 +29,7 @@ from bot.evidence import BRACKET_TS, ERRORISH, failure_weight, key_line, terms
 from retrieval.logs import signals
 from retrieval.logs.identifiers import identifiers
 from retrieval.types import Excerpt, LogLine
+from training.reallogs import datasets_dir
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "naming_weights.json"
 FEATURE_VERSION = "1"
@@ -195,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m bot.naming", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    ap.add_argument("--datasets", type=Path, default=datasets_dir())
     ap.add_argument("--write", action="store_true", help=f"save the weights to {WEIGHTS_FILE}")
     args = ap.parse_args(argv)
     samples = _samples(args.datasets)

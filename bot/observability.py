@@ -98,13 +98,6 @@ def stage_timer(stage: str) -> Iterator[None]:
         STAGE_SECONDS.labels(stage=stage).observe(time.perf_counter() - start)
 
 
-def start_metrics_server(port: int, host: str = "0.0.0.0") -> None:
-    """Expose REGISTRY on its own port, for processes without an HTTP server (the scheduler worker)."""
-    from prometheus_client import start_http_server
-
-    start_http_server(port, addr=host, registry=REGISTRY)
-
-
 # --- readiness ---------------------------------------------------------------------------------
 
 REQUIRED_CHECKS = ("model", "index", "database")

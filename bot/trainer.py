@@ -182,7 +182,9 @@ def _suites(settings: Any, feedback: Path | None) -> dict:
         if name in ("heldout", "json"):
             suites[name] = (load_examples(default_heldout(), limit), "json" if name == "json" else None)
         elif name == "real":
-            datasets = Path(os.environ.get("CIBOT_DATASETS", REPO.parent / "shared" / "datasets"))
+            from training.reallogs import datasets_dir
+
+            datasets = datasets_dir()
             if (datasets / "logchunks.jsonl").is_file():
                 suites[name] = (real_examples(datasets, limit), None)
         else:

@@ -98,37 +98,6 @@ def load_embedder(name: str = DEFAULT_MODEL, device: str | None = "cpu") -> Embe
         return embedder
 
 
-def llama_embedding(embedder: Embedder):
-    """A llama-index BaseEmbedding backed by `embedder` (for VectorStoreIndex and query engines)."""
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-    from llama_index.core.bridge.pydantic import PrivateAttr
-
-    class CibotEmbedding(BaseEmbedding):
-        _embedder: Embedder = PrivateAttr()
-
-        def __init__(self, inner: Embedder):
-            super().__init__(model_name=inner.name, embed_batch_size=inner.batch_size)
-            self._embedder = inner
-
-        @classmethod
-        def class_name(cls) -> str:
-            return "CibotEmbedding"
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._embedder.embed_one(query).tolist()
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._embedder.embed_one(text).tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._embedder.embed(texts).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return CibotEmbedding(embedder)
-
-
 def chroma_embedding_function(embedder: Embedder):
     """An explicit Chroma embedding function, so Chroma never falls back to its own default
     (which would download an ONNX model on first use)."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from training.reallogs import datasets_dir
+
 # Nothing may reach a model hub: the embedded model and the packaged MiniLM must be enough.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -13,7 +15,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 REPO = Path(__file__).resolve().parent.parent
-DATASETS = Path(os.environ.get("CIBOT_DATASETS", REPO.parent / "shared" / "datasets"))
+DATASETS = datasets_dir()
 
 
 @pytest.fixture(autouse=True)

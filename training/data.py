@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ class _Prompt:
     # (the fix after the cause, the next JSON field) starts from it instead of reading the whole
     # prompt again. Only used under the generator's lock.
     cache: object = None
-    cached: list[int] = field(default_factory=list)
+    cached: list[int] = dc_field(default_factory=list)
 
 
 class Busy(CibotError):

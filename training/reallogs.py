@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,16 @@ def _label(source: str, row: dict) -> str:
     if source == "cidiff":
         return "\n".join(s["text"] for s in row.get("spans", []) if s.get("kind") == "error")
     return f"failure category: {row.get('failure_category')}"
+
+
+def datasets_dir(given: Path | None = None) -> Path:
+    """The shared datasets folder: `given`, else $CIBOT_DATASETS, else ../shared/datasets beside
+    the repository. The one place that decides it (the CLI, the retrain gate, benches, tests)."""
+    if given is not None:
+        return Path(given)
+    if os.environ.get("CIBOT_DATASETS"):
+        return Path(os.environ["CIBOT_DATASETS"])
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
 
 def read_rows(datasets: Path, source: str) -> list[dict]:

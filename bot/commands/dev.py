@@ -5,24 +5,13 @@
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from bot.commands.output import emit_json
-
-
-def datasets_folder(given: Optional[Path] = None) -> Path:
-    """The shared datasets: --datasets, else CIBOT_DATASETS, else ../shared/datasets beside the repo."""
-    if given is not None:
-        return given
-    if os.environ.get("CIBOT_DATASETS"):
-        return Path(os.environ["CIBOT_DATASETS"])
-    from training.evaluate import REPO
-
-    return REPO.parent / "shared" / "datasets"
+from training.reallogs import datasets_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +26,7 @@ def register(app: typer.Typer) -> None:
                       datasets: Optional[Path] = typer.Option(None, "--datasets")) -> None:
         from training.reallogs import worksheet
 
-        count = worksheet(datasets_folder(datasets), out)
+        count = worksheet(datasets_dir(datasets), out)
         typer.echo(f"{count} logs written to {out}")
 
     @reallogs.command("build", help="Rebuild training/data/real.jsonl from the shipped answers and the datasets.")
@@ -45,7 +34,7 @@ def register(app: typer.Typer) -> None:
                   as_json: bool = typer.Option(False, "--json")) -> None:
         from training.reallogs import build
 
-        result = build(datasets_folder(datasets))
+        result = build(datasets_dir(datasets))
         if as_json:
             emit_json(result)
             return

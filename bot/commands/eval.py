@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -31,12 +30,9 @@ def register(app: typer.Typer) -> None:
         from training.registry import AdapterRegistry
 
         settings = state(ctx).settings
-        datasets = Path(os.environ.get("CIBOT_DATASETS", Path.cwd().parent / "shared" / "datasets"))
-        if not (datasets / "logchunks.jsonl").is_file():
-            from training.evaluate import REPO
+        from training.reallogs import datasets_dir
 
-            datasets = REPO.parent / "shared" / "datasets"
-        examples, fmt = suite_examples(suite, limit, datasets)
+        examples, fmt = suite_examples(suite, limit, datasets_dir())
         registry = AdapterRegistry(settings.paths.adapters)
         registry.ensure_default(base=settings.model.base)
         version = version or registry.current()

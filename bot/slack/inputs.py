@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from bot.slack.sanitize import unescape
 
 _FENCE = re.compile(r"```(.*?)```", re.DOTALL)
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _ROUTE_PREFIX = re.compile(r"^\s*(finetune|rag|hybrid)\s*:\s*", re.IGNORECASE)
 # A paste this long without a fence is a log, not a question.
 PASTE_LINES = 4
@@ -119,7 +118,3 @@ def _block_links(node, out: list[str]) -> None:
                 _block_links(node[key], out)
             elif key == "text" and isinstance(node.get(key), str):
                 out.append(node[key])
-
-
-def mentioned_users(text: str | None) -> set[str]:
-    return set(_MENTION.findall(text or ""))

@@ -22,6 +22,7 @@ from bot.store.ledger import Ledger
 from bot.store.models import AnswerRow, ClaimRow, VoteRow, utcnow
 from bot.store.records import AnswerRecord, VoteRecord, VoteResult
 from retrieval.errors import ConfigError, InputError, UsageError
+from retrieval.logs.redact import redact
 
 
 def mask_url(url: str) -> str:
@@ -309,8 +310,4 @@ def _plain(obj: Any) -> dict:
 
 def _redact(text: str) -> str:
     """Stored text never holds secrets, even when a caller forgot to redact it."""
-    try:
-        from retrieval.logs.redact import redact
-    except ImportError:  # the redactor lands with the log package; until then store as given
-        return text
     return redact(text).text
