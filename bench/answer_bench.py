@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/answer_bench.py [--datasets ../shared/datasets] [--limit 60]
         [--model-limit 40] [--latency 20] [--latency-lines 20000] [--home DIR] [--no-model]
+        [--quantize merged,half]
 
 Quality (LogChunks; CiDiff for evidence too):
   evidence recall  labelled lines found in the answer's evidence, scored by the shared
@@ -52,14 +53,16 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def build(home: Path, with_model: bool):
+def build(home: Path, with_model: bool, quantize: str = "auto"):
     os.environ["CIBOT_HOME"] = str(home)
     from bot.runtime import build_engine
     from bot.settings import load_settings
 
     started = time.perf_counter()
-    engine = build_engine(load_settings(), with_model=with_model, progress=lambda m: print(f"  .. {m}", flush=True))
-    print(f"engine built in {time.perf_counter() - started:.1f}s (model: {with_model})")
+    settings = load_settings(model={"quantize": quantize})
+    engine = build_engine(settings, with_model=with_model, progress=lambda m: print(f"  .. {m}", flush=True))
+    print(f"engine built in {time.perf_counter() - started:.1f}s (model: {with_model}, {settings.model.base}, "
+          f"model.quantize={quantize})")
     return engine
 
 
@@ -139,7 +142,7 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
             print(f"  {system:<18}{len(hits):>5}{sum(hits) / len(hits):>9.3f}{sum(recalls) / len(recalls):>11.3f}")
     print(f"  (the engine kept the model's own cause in {kept[1]} of {sum(kept)} LogChunks answers and set it aside"
           f" for the key line in {kept[0]}; 'key line + names' uses bot/naming.py's weights, trained on these"
-          f" logs: `python -m bot.naming` prints the estimate for unseen repositories)")
+          f" logs: `cibot dev naming` prints the estimate for unseen repositories)")
 
 
 def padded_log(raw: str, lines: int) -> str:
@@ -150,10 +153,19 @@ def padded_log(raw: str, lines: int) -> str:
     return "\n".join(pad + body)
 
 
-def latency(engine, datasets: Path, n: int, lines: int, tmp: Path) -> None:
+def latency(engine, datasets: Path, n: int, lines: int, tmp: Path, label: str = "") -> None:
     rows = load_rows(datasets, "logchunks")
     step = max(len(rows) // max(n, 1), 1)
     per_stage: dict[str, list[float]] = {}
+    new_tokens: list[int] = []
+    generate = engine.generator.generate
+
+    def counted(*args, **kwargs):  # tokens per second of the generate stage
+        out = generate(*args, **kwargs)
+        new_tokens.append(out.new_tokens)
+        return out
+
+    engine.generator.generate = counted
     for row in rows[::step][:n]:
         raw = gzip.open(datasets / row["log"]).read().decode("utf-8", "replace")
         path = tmp / "padded.log"
@@ -161,8 +173,10 @@ def latency(engine, datasets: Path, n: int, lines: int, tmp: Path) -> None:
         answer = engine.answer(AnswerRequest("why did this fail?", log=path))  # routed by the classifier
         for stage, seconds in answer.timings.items():
             per_stage.setdefault(stage, []).append(seconds)
+    tokens = sum(new_tokens) / max(sum(per_stage.get("generate", [])), 1e-9)
     print(f"\nLatency, routed (all hybrid), {lines}-line logs, n={len(per_stage.get('total', []))} "
-          f"(cpu threads: {os.cpu_count()}):")
+          f"(cpu threads: {os.cpu_count()}), {label}: {tokens:.1f} new tokens/s, "
+          f"{sum(new_tokens) / max(len(per_stage.get('total', [])), 1):.0f} new tokens an answer")
     print(f"  {'stage':<10}{'p50 s':>8}{'p95 s':>8}{'mean s':>8}")
     for stage, values in per_stage.items():
         print(f"  {stage:<10}{pct(values, 0.5):>8.3f}{pct(values, 0.95):>8.3f}{statistics.mean(values):>8.3f}")
@@ -177,17 +191,21 @@ def main(argv=None) -> int:
     ap.add_argument("--latency-lines", type=int, default=20000)
     ap.add_argument("--home", type=Path, default=None, help="CIBOT_HOME to (re)use; default a temp dir")
     ap.add_argument("--no-model", action="store_true")
+    ap.add_argument("--quantize", default="auto",
+                    help="model.quantize forms to time side by side, e.g. merged,half (auto: the default)")
     args = ap.parse_args(argv)
     from training.reallogs import datasets_dir
 
     args.datasets = datasets_dir(args.datasets)
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp) / "home"
-        engine = build(home, with_model=not args.no_model)
-        if args.limit > 0:
-            quality(engine, args.datasets, args.limit, args.model_limit, not args.no_model)
-        if args.latency and not args.no_model:
-            latency(engine, args.datasets, args.latency, args.latency_lines, Path(tmp))
+        for form in args.quantize.split(","):
+            engine = build(home, with_model=not args.no_model, quantize=form)
+            if args.limit > 0:
+                quality(engine, args.datasets, args.limit, args.model_limit, not args.no_model)
+            if args.latency and not args.no_model:
+                latency(engine, args.datasets, args.latency, args.latency_lines, Path(tmp), f"model.quantize={form}")
+            del engine
     return 0
 
 

@@ -107,7 +107,8 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="logs to score (0: every log of the fold)")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--adapter", help="an adapter folder to score as smollm2+adapter instead of the shipped one")
-    parser.add_argument("--quantize", default="auto", choices=["auto", "int8", "none"])
+    parser.add_argument("--quantize", default="auto",
+                        help="model.quantize forms, comma-separated, scored side by side (e.g. merged,half)")
     parser.add_argument("--home", type=Path, help="where converted models live (default: a temp dir)")
     parser.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     parser.add_argument("--question", default=QUESTION, help="the user's words in the prompt ('' for none)")
@@ -120,15 +121,18 @@ def main(argv=None) -> int:
     repos = sorted({r["repository"] for r in rows})
     print(f"LogChunks fold {args.fold}: {len(rows)} logs from {len(repos)} repositories ({', '.join(repos)})")
     results = {}
+    forms = args.quantize.split(",")
     for system in args.systems.split(","):
         adapter = args.adapter if system == "smollm2+adapter" else None
-        gen = generator_for(system, home, args.quantize, adapter)
-        results[system] = score(system, gen, rows, args.datasets, args.question or None)
-        del gen
-    print(f"\n{'system':<18}{'n':>5}{'cause hit':>11}{'served hit':>12}{'format':>8}{'fix kept':>10}"
+        for form in forms:
+            gen = generator_for(system, home, form, adapter)
+            name = system if len(forms) == 1 else f"{system}/{gen.form}"
+            results[name] = score(system, gen, rows, args.datasets, args.question or None)
+            del gen
+    print(f"\n{'system':<24}{'n':>5}{'cause hit':>11}{'served hit':>12}{'format':>8}{'fix kept':>10}"
           f"{'p50 s':>8}{'p95 s':>8}{'tok/s':>8}")
     for system, r in results.items():
-        print(f"{system:<18}{r['n']:>5}{r['cause']:>11.3f}{r['served']:>12.3f}{r['format']:>8.2f}{r['fix_kept']:>10.2f}"
+        print(f"{system:<24}{r['n']:>5}{r['cause']:>11.3f}{r['served']:>12.3f}{r['format']:>8.2f}{r['fix_kept']:>10.2f}"
               f"{r['p50_s']:>8}{r['p95_s']:>8}{r['tokens_per_s']:>8}")
     print("targets (issue 22): cause hit >= 0.45, served hit >= 0.80, format 1.00")
     if args.out:

@@ -8,7 +8,7 @@ dozen readable features: failure weight, the best block's anchors, how many spec
 a line names, frames, CI scaffolding) picks the lines, and the first identifier of each of the
 best lines is quoted.
 
-Weights ship in bot/data/naming_weights.json. `python -m bot.naming --datasets ../shared/datasets`
+Weights ship in bot/data/naming_weights.json. `cibot dev naming [--datasets DIR]`
 trains them on the LogChunks labels (does a line name one of the labelled chunk's identifiers?),
 prints a cross-validation grouped by repository (the honest estimate for repositories never
 seen) next to the key-line baseline, and `--write` saves them.
@@ -96,7 +96,7 @@ def features(lines: Sequence[LogLine], focus: Sequence[int] = (), span: tuple[in
 def shipped_weights() -> np.ndarray:
     data = json.loads(WEIGHTS_FILE.read_text())
     if data.get("version") != FEATURE_VERSION or data.get("features") != list(FEATURES):
-        raise RuntimeError(f"{WEIGHTS_FILE} is stale: retrain with `python -m bot.naming --write`")
+        raise RuntimeError(f"{WEIGHTS_FILE} is stale: retrain with `cibot dev naming --write`")
     return np.asarray(data["weights"], dtype=np.float64)
 
 
@@ -195,7 +195,7 @@ def cross_validate(samples, folds: int = 5, seeds: Sequence[int] = (0, 1, 2)) ->
 def main(argv: Sequence[str] | None = None) -> None:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m bot.naming", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="cibot dev naming", description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", type=Path, default=datasets_dir())
     ap.add_argument("--write", action="store_true", help=f"save the weights to {WEIGHTS_FILE}")
     args = ap.parse_args(argv)
@@ -213,7 +213,3 @@ def main(argv: Sequence[str] | None = None) -> None:
         WEIGHTS_FILE.write_text(json.dumps({"version": FEATURE_VERSION, "features": list(FEATURES),
                                             "weights": [round(float(v), 5) for v in w]}, indent=1) + "\n")
         print(f"wrote {WEIGHTS_FILE}")
-
-
-if __name__ == "__main__":
-    main()

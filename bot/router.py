@@ -24,7 +24,7 @@ import numpy as np
 ROUTES = ("finetune", "rag", "hybrid")
 ROUTES_FILE = Path(__file__).resolve().parent / "data" / "routes.jsonl"
 # Weights trained on ROUTES_FILE, shipped so a fresh install skips training; used only while their
-# key still matches the data and the embedding model (`python -m bot.router` rewrites them).
+# key still matches the data and the embedding model (`cibot dev router-weights` rewrites them).
 SHIPPED_WEIGHTS = ROUTES_FILE.with_name("router_weights.json")
 FEATURE_VERSION = "3"
 # A regularisation strength picked on the training split by cross-validation, then fixed.
@@ -293,10 +293,12 @@ def _override(route: str, source: str, question: str, log_text: str | None, has_
                          question, format=fmt)
 
 
-if __name__ == "__main__":  # rewrite the shipped weights after editing routes.jsonl
+def write_shipped_weights() -> str:
+    """Retrain the router on routes.jsonl and ship the weights (`cibot dev router-weights`, after
+    editing routes.jsonl). Returns the data key they are stored under."""
     from retrieval.embed import load_embedder
 
-    _embedder = load_embedder()
-    _key = data_key(ROUTES_FILE.read_text(encoding="utf-8"), _embedder.name)
-    SHIPPED_WEIGHTS.write_text(json.dumps(train(load_examples(), _embedder, _key).to_json()) + "\n")
-    print(f"wrote {SHIPPED_WEIGHTS} (key {_key})")
+    embedder = load_embedder()
+    key = data_key(ROUTES_FILE.read_text(encoding="utf-8"), embedder.name)
+    SHIPPED_WEIGHTS.write_text(json.dumps(train(load_examples(), embedder, key).to_json()) + "\n")
+    return key

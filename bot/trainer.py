@@ -1,8 +1,8 @@
 """The real trainer and evaluator behind the retrain job, each in its own process: the bot keeps
 answering while a candidate trains, and a crash or kill there cannot touch the serving process.
 
-  train:    python -m training.lora --config <run>/lora.json   (prints a TrainResult JSON line)
-  evaluate: python -m bot.trainer evaluate --config <run>/eval.json   (writes metrics JSON)
+  train:    cibot dev train-job --config <run>/lora.json   (prints a TrainResult JSON line)
+  evaluate: cibot dev eval-job --config <run>/eval.json    (writes metrics JSON)
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def build_retrainer(settings: Any, post: Callable[[str], None] | None = None, *,
 class SubprocessTrainer:
     def __init__(self, settings: Any, overrides: dict | None = None, command: list[str] | None = None):
         self.settings, self.overrides = settings, overrides or {}
-        self.command = command or [sys.executable, "-m", "training.lora"]
+        self.command = command or [sys.executable, "-m", "bot", "dev", "train-job"]
 
     def __call__(self, job, heartbeat: Callable[[], None]) -> str:
         t = self.settings.train
@@ -95,7 +95,7 @@ class SubprocessEvaluator:
         cfg = {"home": str(self.settings.home), "settings": sections, "current": current, "candidate": candidate,
                "feedback": str(heldout_file) if heldout else None, "out": str(run_dir / "metrics.json")}
         (run_dir / "eval.json").write_text(json.dumps(cfg))
-        run_child([sys.executable, "-m", "bot.trainer", "evaluate", "--config", str(run_dir / "eval.json")],
+        run_child([sys.executable, "-m", "bot", "dev", "eval-job", "--config", str(run_dir / "eval.json")],
                   run_dir / "eval.log", heartbeat, self.settings.scheduler.train_timeout_s, "evaluation")
         return json.loads((run_dir / "metrics.json").read_text())
 
@@ -202,8 +202,7 @@ def _scores(generator, examples: list, fmt: str | None, budget: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.trainer")
-    parser.add_argument("action", choices=["evaluate"])
+    parser = argparse.ArgumentParser(prog="cibot dev eval-job")
     parser.add_argument("--config", required=True)
     args = parser.parse_args(argv)
     cfg = json.loads(Path(args.config).read_text())
@@ -216,7 +215,3 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_text(json.dumps(metrics, indent=2))
     os.replace(tmp, cfg["out"])
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -112,7 +112,7 @@ def test_the_default_base_and_shipped_adapter_answer_merged(smollm2_models, tmp_
     registry = AdapterRegistry(tmp_path / "adapters")
     assert registry.ensure_default(base=SMOLLM2) == "v0001"
     gen = load_generator(ModelSettings(max_new_tokens=60), registry, smollm2_models)
-    assert gen._float_base is not None and not gen.quantized  # merged, float
+    assert gen._float_base is not None and gen.form == "half" and not gen.quantized  # merged, 16-bit weights
     assert gen.info().base == SMOLLM2 and gen.info().adapter == "v0001"
     log = "npm ERR! enoent ENOENT: no such file or directory, open '/home/runner/work/app/package.json'"
     out = gen.generate(build_messages(excerpt=log))

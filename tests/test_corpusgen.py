@@ -110,9 +110,9 @@ def test_relevant_context_supplies_the_reference_fix():
 
 
 def test_cli_writes_corpus_incidents_demo_logs_and_readme(tmp_path):
-    from training.corpusgen.__main__ import main
+    from bot.cli import main
 
-    rc = main(["--out", str(tmp_path / "data"), "--seed", "3", "--per-type", "5", "--incidents-per-type", "1",
+    rc = main(["dev", "corpus", "--out", str(tmp_path / "data"), "--seed", "3", "--per-type", "5", "--incidents-per-type", "1",
                "--incidents", str(tmp_path / "incidents.jsonl"), "--demo-logs", str(tmp_path / "demo")])
     assert rc == 0
     assert len(_read(tmp_path / "data" / "heldout.jsonl")) == len(REGISTRY)  # instance 4 of each type

@@ -80,7 +80,7 @@ def test_overrides_apply_keyword_then_request_then_channel(trained):
 
 def test_shipped_weights_match_the_route_set_and_the_embedding_model(embedder, trained):
     key = R.data_key(R.ROUTES_FILE.read_text(encoding="utf-8"), embedder.name)
-    assert trained.weights.key == key, "routes.jsonl changed: run `python -m bot.router` to re-ship weights"
+    assert trained.weights.key == key, "routes.jsonl changed: run `cibot dev router-weights` to re-ship weights"
 
 
 def test_without_shipped_weights_training_is_deterministic_and_cached(embedder, trained, tmp_path, monkeypatch):

@@ -193,7 +193,7 @@ def test_int8_serving_merges_the_adapter_and_a_swap_remerges_while_requests_are_
 
 
 def test_serving_form_merges_on_cpu_and_quantises_only_when_asked():
-    from training.generate import serving_form
+    from training.serving import serving_form
 
     def model(device: str, size: int):
         class Param:
@@ -214,7 +214,9 @@ def test_serving_form_merges_on_cpu_and_quantises_only_when_asked():
     assert serving_form(model("cuda", 100_000_000), "auto") == "none"  # a GPU serves bf16 as loaded
     with pytest.raises(CibotError, match="CPU only"):
         serving_form(model("cuda", 100_000_000), "int8")
-    assert serving_form(model("cpu", 135_000_000), "auto") == "merged"  # int8 is opt-in: it cost quality
+    assert serving_form(model("cpu", 135_000_000), "auto") == "half"  # int8 is opt-in: it cost quality
+    assert serving_form(model("cpu", 135_000_000), "merged") == "merged"
+    assert serving_form(model("cuda", 100_000_000), "half") == "none"
     assert serving_form(model("cpu", 4_000_000), "auto") == "none"  # the fixture as peft loads it
     assert serving_form(model("cpu", 4_000_000), "int8") == "int8"
 
@@ -317,3 +319,34 @@ def test_guided_runs_reuse_the_prompts_cache_and_answer_the_same(tiny_base, sche
     fresh = gen.generate(MESSAGES, json_schema=schema)
     assert [n for n in fed if n > 1][1] >= prompt_len  # without reuse the second run reads it all again
     assert fresh.text == reused.text and fresh.new_tokens == reused.new_tokens
+
+
+def test_half_serving_decodes_with_float16_weights_and_reads_prompts_with_the_prefill_copy(tiny_base, tiny_adapter):
+    import torch
+
+    from training.generate import LocalGenerator
+    from training.serving import DECODE_ROWS, half_linear_class
+
+    linear = torch.nn.Linear(64, 32)
+    half = half_linear_class()(linear, torch.bfloat16)
+    assert half.decode_weight.dtype == torch.float16 and half.prefill_weight.dtype == torch.bfloat16
+    used = []
+    torch_linear = torch.nn.functional.linear
+    try:
+        torch.nn.functional.linear = lambda x, w, *a: used.append(w.dtype) or torch_linear(x, w, *a)
+        one, many = torch.randn(1, 1, 64), torch.randn(1, DECODE_ROWS + 1, 64)
+        out_one, out_many = half(one), half(many)
+    finally:
+        torch.nn.functional.linear = torch_linear
+    assert used == [torch.float16, torch.bfloat16]
+    assert out_one.dtype == torch.float32 and torch.allclose(out_one, linear(one), atol=2e-2)
+    assert torch.allclose(out_many, linear(many), atol=5e-2)
+
+    gen = LocalGenerator(str(tiny_base), tiny_adapter, "v1", max_new_tokens=8, quantize="half")
+    assert gen.form == "half" and gen._float_base is not None
+    assert any(isinstance(m, half_linear_class()) for m in gen.model.modules())
+    assert not any("lora" in name for name, _ in gen.model.named_modules())  # merged
+    float_answer = LocalGenerator(str(tiny_base), tiny_adapter, "v1", max_new_tokens=8).generate(MESSAGES).text
+    assert gen.generate(MESSAGES).text.split()[:2] == float_answer.split()[:2]
+    gen.swap_adapter(None)  # re-merged in the same form
+    assert gen.info().adapter is None and any(isinstance(m, half_linear_class()) for m in gen.model.modules())

@@ -168,7 +168,7 @@ def test_the_shipped_common_list_is_the_one_the_corpus_gives():
 
     train = COMMON_IDS.parent / "train.jsonl"
     rows = [json.loads(line) for line in train.read_text().splitlines() if line.strip()]
-    assert common_ids() == frozenset(find_common(rows)), "rerun: python -m training.slots --common"
+    assert common_ids() == frozenset(find_common(rows)), "rerun: cibot dev slots --common"
 
 
 @pytest.mark.parametrize("size", range(8, 21))

@@ -67,7 +67,7 @@ def write_report(suite: str, results: dict, reports_dir: Path, info: dict) -> tu
               " identifiers the failing lines name that the answer left out are added (bot/naming.py)."]
     if suite == "real":
         lines += ["", "On this suite the served figure is in-sample: bot/naming.py's ranker was trained on these"
-                      " LogChunks logs (`python -m bot.naming` prints its estimate for unseen repositories)."]
+                      " LogChunks logs (`cibot dev naming` prints its estimate for unseen repositories)."]
     lines += ["", f"![chart]({png.name})", "", "## Sample answers", ""]
     for variant, m in results.items():
         for s in m.get("samples", [])[:2]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from retrieval.errors import CibotError
 from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
+from training.serving import check_adapter_base, serving_copy, serving_form
 from training.types import Generation, ModelInfo
 
 if TYPE_CHECKING:
@@ -54,8 +55,9 @@ class LocalGenerator:
             # Served merged (and int8 if asked): the float base stays aside (never served) so that
             # a swap can merge the next adapter into a fresh copy of it.
             self._float_base = model
+            self.form = form
             self.quantized = form == "int8"
-            self.model = serving_copy(model, None, self.quantized)
+            self.model = serving_copy(model, None, form)
         if adapter_dir is not None:
             self.swap_adapter(adapter_dir, adapter_version or Path(adapter_dir).name)
 
@@ -88,6 +90,7 @@ class LocalGenerator:
         self.guided_text = True
         self._logprobs = [0.0, 0]
         self._float_base = None  # set when serving a merged copy
+        self.form = "none"  # how the model is served (training.serving.serving_form)
         self.quantized = False  # int8 Linear layers
 
     # --- Generator protocol ----------------------------------------------------------------------
@@ -122,7 +125,7 @@ class LocalGenerator:
         check_adapter_base(adapter_dir, version, self.base)
         if self._float_base is not None:
             # Merge off the lock, so requests keep being answered by the current model meanwhile.
-            model = serving_copy(self._float_base, adapter_dir, self.quantized)
+            model = serving_copy(self._float_base, adapter_dir, self.form)
             with self._lock:
                 self.model = model
                 self._adapter = (version or Path(adapter_dir).name) if adapter_dir is not None else None
@@ -280,69 +283,6 @@ def _reusable(prompt: "_Prompt", ids: list[int]):
         cache.crop(-drop)  # a negative count removes that many tokens from the end
     prompt.cached = prompt.cached[:keep]
     return cache
-
-
-# Below this many parameters a model is the test fixture: "auto" serves it as peft loads it.
-QUANTIZE_MIN_PARAMS = 50_000_000
-
-
-def serving_form(model, quantize: str = "auto") -> str:
-    """How to serve `model`: "merged" (the adapter merged into a float copy: no LoRA matmuls per
-    token), "int8" (merged, then every Linear layer dynamically quantised to int8) or "none"
-    (base + adapter as peft loads them). "auto" merges on a CPU and leaves a GPU (bf16) and the
-    test fixture as they are; int8 is opt-in: on the held-out real logs it cost more than half
-    of the answers that named the failing identifier (README)."""
-    if quantize == "none":
-        return "none"
-    on_cpu = next(model.parameters()).device.type == "cpu"
-    if quantize == "int8":
-        if not on_cpu:
-            raise CibotError("int8 serving runs on a CPU only", hint="set model.quantize = auto or none on a GPU")
-        return "int8"
-    big = sum(p.numel() for p in model.parameters()) >= QUANTIZE_MIN_PARAMS
-    return "merged" if on_cpu and big else "none"
-
-
-def serving_copy(base_model, adapter_dir: Path | None, int8: bool = False):
-    """A serving copy of `base_model`: the adapter merged into its weights, then (with `int8`)
-    every Linear layer dynamically quantised to int8. `base_model` itself is left untouched."""
-    import copy
-    import warnings
-
-    import torch
-
-    model = copy.deepcopy(base_model)
-    if adapter_dir is not None:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
-    if int8:
-        with warnings.catch_warnings():  # torch marks its eager int8 path deprecated; it is what runs here
-            warnings.simplefilter("ignore")
-            from torch.ao.quantization import quantize_dynamic
-
-            model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    return model.eval()
-
-
-def check_adapter_base(adapter_dir: Path | None, version: str | None, base: str) -> None:
-    """Refuse an adapter trained on another base than `base` (it would load and write nonsense)."""
-    if adapter_dir is None:
-        return
-    meta_path = Path(adapter_dir) / "meta.json"
-    if not meta_path.is_file():
-        return  # an adapter from elsewhere (peft's own folder): peft checks shapes
-    import json
-
-    try:
-        trained_on = json.loads(meta_path.read_text()).get("base", "embedded")
-    except ValueError:
-        raise CibotError(f"adapter {version or Path(adapter_dir).name} has a corrupt meta.json") from None
-    if trained_on != base:
-        raise CibotError(
-            f"adapter {version or Path(adapter_dir).name} was trained on base '{trained_on}', "
-            f"but the model being served is '{base}'",
-            hint=f"promote an adapter trained on '{base}' (`cibot adapters list`), or set model.base = {trained_on}")
 
 
 def _slot_ids(tokenizer, size: int) -> dict[int, int]:

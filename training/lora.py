@@ -305,7 +305,7 @@ def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
 
 
 def cli(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.lora", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cibot dev train-job", description=__doc__)
     parser.add_argument("--config", required=True, help="JSON file with LoraConfig fields")
     args = parser.parse_args(argv)
     cfg = LoraConfig(**json.loads(Path(args.config).read_text()))
@@ -317,7 +317,3 @@ def cli(argv: list[str] | None = None) -> int:
     result = main(cfg, on_step=report)
     print(json.dumps(result.to_json()))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(cli())

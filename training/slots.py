@@ -48,7 +48,7 @@ _SECTION = re.compile(r"(?m)^(Log|Reference notes|Question|CI config):\s*$|^(Que
 # Identifiers that CI logs repeat whatever failed (runner and tool versions, /usr/bin/bash,
 # actions/checkout@v4, assertEqual, AccessDenied) and that no answer names: the model reads them as
 # plain text, so the slots go to what is particular to this failure. Made from the training corpus
-# by `python -m training.slots --common` (identifiers in 15 or more rows, never in an answer).
+# by `cibot dev slots --common` (identifiers in 15 or more rows, never in an answer).
 COMMON_IDS = Path(__file__).resolve().parent / "data" / "common_ids.txt"
 COMMON_MIN_ROWS = 15
 
@@ -329,10 +329,10 @@ def slotted(messages: list[dict], size: int) -> list[dict]:
     return delexicalise(messages, size)[0] if size else messages
 
 
-def _main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m training.slots", description="Identifier slot tools.")
+    parser = argparse.ArgumentParser(prog="cibot dev slots", description="Identifier slot tools.")
     parser.add_argument("--common", action="store_true", help="rewrite training/data/common_ids.txt from the corpus")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent / "data" / "train.jsonl"))
     args = parser.parse_args(argv)
@@ -344,7 +344,3 @@ def _main(argv: list[str] | None = None) -> int:
     COMMON_IDS.write_text("".join(w + "\n" for w in common), encoding="utf-8")
     print(f"{len(common)} common identifiers from {len(rows)} rows -> {COMMON_IDS}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

@@ -2,6 +2,14 @@
 
     cibot dev reallogs worksheet --out sheet.jsonl   what an answer writer reads, one log a line
     cibot dev reallogs build [--json]                answers + ../shared/datasets -> training/data/real.jsonl
+    cibot dev corpus [--out training/data ...]       the synthetic corpus (training/corpusgen)
+    cibot dev naming [--datasets DIR] [--write]      the naming ranker: grouped CV, shipped weights
+    cibot dev router-weights                         retrain the router after editing routes.jsonl
+    cibot dev slots --common                         rewrite training/data/common_ids.txt
+    cibot dev train-job --config F                   one LoRA run from a JSON config (the retrainer's child)
+    cibot dev eval-job --config F                    score current vs candidate (the retrainer's child)
+
+The last six keep their own argparse options: everything after the subcommand goes to them.
 """
 from __future__ import annotations
 
@@ -15,11 +23,28 @@ from training.reallogs import datasets_dir
 
 
 def register(app: typer.Typer) -> None:
-    dev = typer.Typer(help="Developer tools: rebuild the real-log training rows.", no_args_is_help=True)
+    dev = typer.Typer(help="Developer tools: training data, shipped weights, the retrainer's child jobs.",
+                      no_args_is_help=True)
     reallogs = typer.Typer(help="Training rows made from real failing CI logs (training/reallogs.py).",
                            no_args_is_help=True)
     dev.add_typer(reallogs, name="reallogs")
     app.add_typer(dev, name="dev")
+    _passthrough(dev, "corpus", "Write the synthetic corpus (train/heldout JSONL, incidents, demo logs).",
+                 "training.corpusgen.cli", "main")
+    _passthrough(dev, "naming", "The naming ranker: repository-grouped CV figure, --write ships the weights.",
+                 "bot.naming", "main")
+    _passthrough(dev, "slots", "Identifier slot tools (--common rewrites training/data/common_ids.txt).",
+                 "training.slots", "main")
+    _passthrough(dev, "train-job", "One LoRA training run from a JSON LoraConfig (prints a TrainResult line).",
+                 "training.lora", "cli")
+    _passthrough(dev, "eval-job", "Score the current and candidate adapters for the retrain gate.",
+                 "bot.trainer", "main")
+
+    @dev.command("router-weights", help="Retrain the router on routes.jsonl and ship its weights.")
+    def router_weights_cmd() -> None:
+        from bot.router import SHIPPED_WEIGHTS, write_shipped_weights
+
+        typer.echo(f"wrote {SHIPPED_WEIGHTS} (key {write_shipped_weights()})")
 
     @reallogs.command("worksheet", help="Write one JSON line per dataset log: the prompt's log lines and its labels.")
     def worksheet_cmd(out: Path = typer.Option(..., "--out"),
@@ -42,3 +67,16 @@ def register(app: typer.Typer) -> None:
                    f"{len(result['dropped'])} dropped for naming what their log does not show")
         for row in result["dropped"]:
             typer.echo(f"  {row['key']}: {', '.join(row['ungrounded'])}")
+
+
+def _passthrough(group: typer.Typer, name: str, help_text: str, module: str, function: str) -> None:
+    """`cibot dev NAME ARGS...`: ARGS (--help too) go to module.function(argv), an argparse main."""
+
+    @group.command(name, help=help_text, add_help_option=False,
+                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def run(ctx: typer.Context) -> None:
+        import importlib
+
+        code = getattr(importlib.import_module(module), function)(list(ctx.args))
+        if code:
+            raise typer.Exit(code)

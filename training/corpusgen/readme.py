@@ -12,7 +12,7 @@ Synthetic CI failures rendered as realistic job logs, with reference answers. Ge
 
 ## Regenerate
 
-    nice -n 10 python -m training.corpusgen --out training/data --seed 7 \\
+    nice -n 10 cibot dev corpus --out training/data --seed 7 \\
         --incidents retrieval/knowledge/incidents.jsonl --demo-logs bot/data/demo_logs
 
 Output is identical for a given seed (every instance is seeded with `seed:type:index`).

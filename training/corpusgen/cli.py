@@ -1,4 +1,4 @@
-"""Entry point: `python -m training.corpusgen --out training/data --seed 7`.
+"""`cibot dev corpus --out training/data --seed 7`: write the synthetic corpus.
 
 Writes train.jsonl and heldout.jsonl; with --incidents PATH the knowledge base's past incidents,
 and with --demo-logs DIR the bundled demo logs.
@@ -23,7 +23,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m training.corpusgen", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="cibot dev corpus", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("training/data"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-type", type=int, default=25, help="instances generated per failure type")
@@ -51,7 +51,3 @@ def main(argv: list[str] | None = None) -> int:
         names = demo.write(args.demo_logs)
         print(f"demo logs: {', '.join(names)} -> {args.demo_logs}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
