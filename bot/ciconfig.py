@@ -52,6 +52,7 @@ class Section:
     job: str | None
     step: str | None
     lines: list[ConfigLine] = field(default_factory=list)
+    job_n: int | None = None  # the job's own line (1-based), where a finding about the job points
 
     def render(self, budget_chars: int = 600) -> str:
         """Numbered lines for the prompt, cut to the budget (the step's own lines come first)."""
@@ -123,9 +124,30 @@ def _display_name(path: Path) -> str:
 
 
 # ---- structure -----------------------------------------------------------------------------
+# YAML configs are composed (yaml.compose: nodes with their line marks, nothing constructed, so
+# custom tags such as GitLab's !reference are fine); a config that is not valid YAML gets no job
+# structure and its first lines stand for it.
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
+_GITLAB_RESERVED = {"stages", "variables", "default", "include", "workflow", "image", "services",
+                    "before_script", "after_script", "cache"}
+_TRAVIS_PHASES = {"install", "before_install", "before_script", "script", "after_success",
+                  "after_failure", "deploy", "jobs", "matrix"}
+_STEP_KEYS = ("steps", "script", "before_script", "after_script")
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A YAML job or step: its name, and lines[first:end] (0-based, end exclusive)."""
+
+    name: str | None
+    first: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Job(_Block):
+    steps: tuple[_Block, ...] = ()
+    containers: tuple[tuple[int, int], ...] = ()  # (key line, end) of each steps/script block
 
 
 def _blank(line: str) -> bool:
@@ -133,77 +155,71 @@ def _blank(line: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
-def _yaml_end(lines: Sequence[str], i: int) -> int:
-    """Index just past the YAML block that starts at lines[i] (its more-indented followers)."""
-    base = _indent(lines[i])
-    is_key = not lines[i].lstrip().startswith("- ")
-    j = i + 1
-    while j < len(lines):
-        if not _blank(lines[j]):
-            ind = _indent(lines[j])
-            # "steps:\n- run: x" puts list items at the key's own indent: still its children.
-            if ind < base or (ind == base and not (is_key and lines[j].lstrip().startswith("- "))):
-                break
-        j += 1
-    return j
+def _compose(cfg: CiConfig):
+    import yaml
+
+    try:
+        return yaml.compose("\n".join(cfg.lines), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
 
 
-def _children(lines: Sequence[str], start: int, end: int) -> list[int]:
-    """Indices of the direct children (keys or list items) of the block lines[start:end]."""
-    kids, depth = [], None
-    for j in range(start + 1, end):
-        if _blank(lines[j]):
-            continue
-        ind = _indent(lines[j])
-        if depth is None:
-            depth = ind
-        if ind == depth:
-            kids.append(j)
-    return kids
+def _end(node, floor: int) -> int:
+    """The line index just past `node` (at least `floor`): the last line any of its scalars is on.
+    An alias resolves to the anchored node, which lies earlier in the file: `floor` keeps the
+    block from ending before its own key."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        mark = node.end_mark
+        last = mark.line if mark.column == 0 and mark.line > node.start_mark.line else mark.line + 1
+        return max(last, floor)
+    children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+    return max([floor] + [_end(child, floor) for child in children])
 
 
-def _key(line: str) -> str:
-    match = re.match(r"\s*(?:-\s+)?['\"]?([^'\":#]+?)['\"]?\s*:", line)
-    return match.group(1).strip() if match else ""
+def _pairs(node) -> list[tuple[str, object, object]]:
+    """(key text, key node, value node) of a mapping node; [] for anything else."""
+    import yaml
 
-
-_GITLAB_RESERVED = {"stages", "variables", "default", "include", "workflow", "image", "services",
-                    "before_script", "after_script", "cache"}
-_TRAVIS_PHASES = {"install", "before_install", "before_script", "script", "after_success",
-                  "after_failure", "deploy", "jobs", "matrix"}
-
-
-def _yaml_jobs(cfg: CiConfig) -> list[tuple[str, int, int]]:
-    """(job name, first index, end index) for each job of a YAML config."""
-    lines = cfg.lines
-    tops = [i for i, ln in enumerate(lines) if not _blank(ln) and _indent(ln) == 0 and _key(ln)]
-    if cfg.kind in ("github", "circleci"):
-        for i in tops:
-            if _key(lines[i]) == "jobs":
-                end = _yaml_end(lines, i)
-                return [(_key(lines[j]), j, _yaml_end(lines, j)) for j in _children(lines, i, end)]
+    if not isinstance(node, yaml.MappingNode):
         return []
+    return [(str(k.value), k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
+
+
+def _step_name(item) -> str | None:
+    """A step's name: its `name:`, else its first key ("run", "uses"); none for a script line."""
+    pairs = _pairs(item)
+    named = [v.value for key, _, v in pairs if key == "name" and isinstance(v.value, str)]
+    return (named[0].strip() if named else pairs[0][0]) if pairs else None
+
+
+def _job(name: str, key, value) -> _Job:
+    import yaml
+
+    first = key.start_mark.line
+    steps, containers = [], []
+    for child, child_key, child_value in _pairs(value):
+        if child not in _STEP_KEYS or child_key.start_mark.line < first:
+            continue
+        start = child_key.start_mark.line
+        containers.append((start, _end(child_value, start + 1)))
+        if isinstance(child_value, yaml.SequenceNode):
+            steps += [_Block(_step_name(item), item.start_mark.line, _end(item, item.start_mark.line + 1))
+                      for item in child_value.value if item.start_mark.line > start]
+    return _Job(name, first, _end(value, first + 1), tuple(steps), tuple(containers))
+
+
+def _yaml_jobs(cfg: CiConfig) -> list[_Job]:
+    """The jobs of a YAML config, each with its steps."""
+    top = _pairs(_compose(cfg))
+    if cfg.kind in ("github", "circleci"):
+        jobs = next((value for key, _, value in top if key == "jobs"), None)
+        return [_job(name, k, v) for name, k, v in _pairs(jobs)]
     if cfg.kind == "gitlab":
-        return [(_key(lines[i]), i, _yaml_end(lines, i)) for i in tops
-                if _key(lines[i]) not in _GITLAB_RESERVED and not _key(lines[i]).startswith(".")]
+        return [_job(name, k, v) for name, k, v in top if name not in _GITLAB_RESERVED and not name.startswith(".")]
     # travis and unknown: each top-level phase acts as a job
-    return [(_key(lines[i]), i, _yaml_end(lines, i)) for i in tops
-            if cfg.kind != "travis" or _key(lines[i]) in _TRAVIS_PHASES]
-
-
-def _step_containers(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int]]:
-    """(key line, end) of each `steps:` / `script:` block inside a job."""
-    return [(j, _yaml_end(lines, j)) for j in range(start, end)
-            if _key(lines[j]) in ("steps", "script", "before_script", "after_script")
-            and not lines[j].lstrip().startswith("- ")]
-
-
-def _yaml_steps(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int]]:
-    """(first, end) of each step inside a job: items of `steps:`, or lines of `script:`."""
-    steps = []
-    for j, block_end in _step_containers(lines, start, end):
-        steps += [(k, _yaml_end(lines, k)) for k in _children(lines, j, block_end)]
-    return steps
+    return [_job(name, k, v) for name, k, v in top if cfg.kind != "travis" or name in _TRAVIS_PHASES]
 
 
 def _jenkins_blocks(lines: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -240,26 +256,22 @@ def select(cfg: CiConfig, step: str | None, excerpt_text: str = "") -> Section:
             return Section(None, None, [cfg.line(n) for n in range(1, min(len(lines), 40) + 1)])
         name, i, j = max(blocks, key=lambda b: (_score("\n".join(lines[b[1]:b[2]]), step_terms, log_terms), -b[1]))
         return Section(name, name, [cfg.line(n + 1) for n in range(i, j) if not _blank(lines[n])])
-    best: tuple[float, int, str, tuple[int, int] | None, tuple[int, int]] | None = None
-    for job, i, j in _yaml_jobs(cfg):
-        steps = _yaml_steps(lines, i, j) or [(i, j)]
-        for a, b in steps:
-            score = _score("\n".join(lines[a:b]), step_terms, log_terms) + 0.5 * _score(job, step_terms, log_terms)
+    best: tuple[float, _Job, _Block] | None = None
+    for job in _yaml_jobs(cfg):
+        for step in job.steps or (_Block(None, job.first, job.end),):
+            score = (_score("\n".join(lines[step.first:step.end]), step_terms, log_terms)
+                     + 0.5 * _score(job.name or "", step_terms, log_terms))
             if best is None or score > best[0]:
-                best = (score, i, job, (a, b), (i, j))
+                best = (score, job, step)
     if best is None:
         return Section(None, None, [cfg.line(n + 1) for n in range(min(len(lines), 40)) if not _blank(lines[n])])
-    _, i, job, (a, b), (ji, jj) = best
-    containers = _step_containers(lines, ji, jj)
-    header = [n for n in range(ji, jj) if not any(c0 < n < c1 for c0, c1 in containers)]
+    _, job, step = best
+    a, b = step.first, step.end
+    header = [n for n in range(job.first, job.end) if not any(c0 < n < c1 for c0, c1 in job.containers)]
     picked = sorted(set(range(a, b)) | set(header[:14]))
-    step_name = _key(lines[a]) if a != ji else None
-    name_match = re.search(r"name\s*:\s*(.+)", lines[a])
-    if name_match:
-        step_name = name_match.group(1).strip().strip("'\"")
     # The step's lines first in the prompt: they are what failed; the header gives its context.
     ordered = list(range(a, b)) + [n for n in picked if n < a or n >= b]
-    return Section(job, step_name, [cfg.line(n + 1) for n in ordered if not _blank(lines[n])])
+    return Section(job.name, step.name, [cfg.line(n + 1) for n in ordered if not _blank(lines[n])], job.first + 1)
 
 
 # ---- checks --------------------------------------------------------------------------------
@@ -318,7 +330,7 @@ def _check_services(cfg: CiConfig, section: Section, log: str) -> list[Finding]:
     section_text = "\n".join(ln.text for ln in section.lines).lower()
     has_services = re.search(r"(?m)^\s*(services|docker)\s*:", section_text) is not None
     anchor = section.lines[0] if section.lines else cfg.line(1)
-    job_line = next((ln for ln in section.lines if section.job and _key(ln.text) == section.job), anchor)
+    job_line = next((ln for ln in section.lines if ln.n == section.job_n), anchor)
     found = []
     for svc in sorted(wanted):
         if svc in section_text and has_services:

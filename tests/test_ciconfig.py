@@ -180,3 +180,41 @@ def test_an_unreadable_config_path_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError):
         C.load_config(tmp_path / "missing.yml")
+
+
+ANCHORED = """\
+.defaults: &defaults
+  image: ruby:3.3
+  before_script:
+    - bundle install
+unit:
+  <<: *defaults
+  script:
+    - bundle exec rspec
+    - !reference [.defaults, before_script]
+deploy:
+  script: |
+    echo "stage: deploy"
+    ./deploy.sh --env production
+"""
+
+
+def test_yaml_blocks_come_from_the_parsed_document_not_from_indentation():
+    """Anchors, merge keys, custom tags and block scalars whose text looks like keys: the jobs and
+    steps are the document's, with their own line numbers."""
+    cfg = C.load_config(ANCHORED, ".gitlab-ci.yml")
+    jobs = {job.name: job for job in C._yaml_jobs(cfg)}
+    assert set(jobs) == {"unit", "deploy"}  # .defaults is a template, not a job
+    unit = jobs["unit"]
+    assert (unit.first, unit.end) == (4, 9)  # the anchored defaults (lines 1-4) are not part of it
+    assert [(s.first, s.end) for s in unit.steps] == [(7, 8), (8, 9)]
+    assert jobs["deploy"].end == 13 and jobs["deploy"].steps == ()  # a block scalar is one script
+    section = C.select(cfg, None, "Failure/Error: expect(user).to be_valid\nrspec ./spec/user_spec.rb:12")
+    assert section.job == "unit" and section.lines[0].n == 8 and section.lines[0].text.strip() == "- bundle exec rspec"
+    assert section.job_n == 5
+
+
+def test_a_config_that_is_not_valid_yaml_stands_by_its_first_lines():
+    cfg = C.load_config("jobs:\n  test: [unclosed\n    steps: {\n", ".github/workflows/ci.yml")
+    section = C.select(cfg, "test", "error")
+    assert section.job is None and [ln.n for ln in section.lines] == [1, 2, 3]
