@@ -8,7 +8,7 @@ dozen readable features: failure weight, the best block's anchors, how many spec
 a line names, frames, CI scaffolding) picks the lines, and the first identifier of each of the
 best lines is quoted.
 
-Weights ship in bot/data/naming_weights.json. `cibot dev naming [--datasets DIR]`
+Weights ship in bot/data/naming_weights.json. `cibot dev naming [--datasets DIR]` (bot/naming_fit.py)
 trains them on the LogChunks labels (does a line name one of the labelled chunk's identifiers?),
 prints a cross-validation grouped by repository (the honest estimate for repositories never
 seen) next to the key-line baseline, and `--write` saves them.
@@ -29,7 +29,6 @@ from bot.evidence import BRACKET_TS, ERRORISH, failure_weight, key_line, terms
 from retrieval.logs import signals
 from retrieval.logs.identifiers import identifiers
 from retrieval.types import Excerpt, LogLine
-from training.reallogs import datasets_dir
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "naming_weights.json"
 FEATURE_VERSION = "1"
@@ -125,91 +124,3 @@ def named(excerpt: Excerpt, skip: str = "", at_most: int = 4, lines: int = 4,
         if len(out) >= at_most:
             break
     return out
-
-
-# ---- training on labelled logs (development data; run by hand, not at serving time) ------------
-
-def _samples(datasets: Path) -> list[tuple[str, np.ndarray, np.ndarray, Excerpt, list[str]]]:
-    """(repository, features, labels, excerpt, key ids) per LogChunks log with key identifiers."""
-    from retrieval.logs.excerpt import extract
-    from training.evaluate import chunk_ids
-
-    rows = [json.loads(l) for l in (datasets / "logchunks.jsonl").read_text().splitlines() if l.strip()]
-    out = []
-    for row in rows:
-        ids = chunk_ids(row.get("chunk") or "")
-        excerpt = extract(datasets / row["log"], max_lines=30)
-        if not ids or not excerpt.lines:
-            continue
-        wanted = [x.lower() for x in ids]
-        labels = np.array([any(x in ln.text.lower() for x in wanted) for ln in excerpt.lines], dtype=np.float64)
-        out.append((row["repository"], features(excerpt.lines, excerpt.focus, excerpt.focus_span), labels, excerpt, ids))
-    return out
-
-
-def train(samples, l2: float = 0.01, steps: int = 600, lr: float = 0.5) -> np.ndarray:
-    """Listwise softmax regression: each log's probability mass should sit on its naming lines."""
-    usable = [(x, y) for _, x, y, _, _ in samples if y.sum() > 0]
-    w = np.zeros(len(FEATURES))
-    for _ in range(steps):
-        grad = l2 * w
-        for x, y in usable:
-            s = x @ w
-            p = np.exp(s - s.max())
-            grad += x.T @ (p / p.sum() - y / y.sum()) / len(usable)
-        w -= lr * grad
-    return w
-
-
-def hit_rate(samples, weights: np.ndarray | None) -> float:
-    """Share of logs whose extractive root cause (key line + named identifiers) names a key id;
-    with weights=None, the key line alone."""
-    from bot.fallback import from_excerpt
-
-    hits = 0
-    for *_, excerpt, ids in samples:
-        cause = from_excerpt(excerpt, weights=weights, names=weights is not None)[0].lower()
-        hits += any(x.lower() in cause for x in ids)
-    return hits / max(len(samples), 1)
-
-
-def cross_validate(samples, folds: int = 5, seeds: Sequence[int] = (0, 1, 2)) -> list[float]:
-    """Hit rate on repositories held out of training, one figure per shuffle of the folds."""
-    import random
-
-    repos = sorted({s[0] for s in samples})
-    out = []
-    for seed in seeds:
-        order = repos[:]
-        random.Random(seed).shuffle(order)
-        hits = 0.0
-        for f in range(folds):
-            held = set(order[f::folds])
-            w = train([s for s in samples if s[0] not in held])
-            test = [s for s in samples if s[0] in held]
-            hits += hit_rate(test, w) * len(test)
-        out.append(hits / len(samples))
-    return out
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="cibot dev naming", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--datasets", type=Path, default=datasets_dir())
-    ap.add_argument("--write", action="store_true", help=f"save the weights to {WEIGHTS_FILE}")
-    args = ap.parse_args(argv)
-    samples = _samples(args.datasets)
-    repos = len({s[0] for s in samples})
-    print(f"{len(samples)} LogChunks logs with key identifiers, {repos} repositories")
-    print(f"key line only (no ranker):              {hit_rate(samples, None):.3f}")
-    cv = cross_validate(samples)
-    print(f"ranker, 5-fold by repository (3 seeds): {' '.join(f'{v:.3f}' for v in cv)}  mean {np.mean(cv):.3f}")
-    w = train(samples)
-    print(f"ranker trained on all (in-sample):      {hit_rate(samples, w):.3f}")
-    for name, value in sorted(zip(FEATURES, w), key=lambda fv: -abs(fv[1]))[:8]:
-        print(f"  {name:<24}{value:+.2f}")
-    if args.write:
-        WEIGHTS_FILE.write_text(json.dumps({"version": FEATURE_VERSION, "features": list(FEATURES),
-                                            "weights": [round(float(v), 5) for v in w]}, indent=1) + "\n")
-        print(f"wrote {WEIGHTS_FILE}")

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 from training.reallogs import datasets_dir
 
@@ -41,5 +42,5 @@ def cibot_home(isolated_env) -> Path:
 @pytest.fixture
 def datasets() -> Path:
     if not (DATASETS / "logchunks.jsonl").exists():
-        pytest.skip(f"shared datasets not found at {DATASETS}")
+        missing(f"shared datasets not found at {DATASETS} (set CIBOT_DATASETS)")
     return DATASETS

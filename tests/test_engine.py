@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 from bot.answer import AnswerRequest
 from bot.engine import STAGES, AnswerEngine, EngineConfig
@@ -179,7 +180,8 @@ def test_the_prompt_fits_the_context_budget_by_dropping_passages_first():
 
 
 def test_timings_cover_every_stage_and_feed_the_stage_histogram():
-    observability = pytest.importorskip("bot.observability")
+    from bot import observability
+
     before = observability.REGISTRY.get_sample_value("cibot_answer_stage_seconds_count", {"stage": "generate"}) or 0
     answer = engine(FakeGenerator().enqueue([GOOD])).answer(AnswerRequest(log=NPM_LOG))
     assert set(STAGES) <= set(answer.timings) and answer.timings["total"] >= 0
@@ -223,7 +225,7 @@ def real_engine(tmp_path_factory, router):
     from training.base import BASE_ASSET
 
     if not (BASE_ASSET / "SHA256SUMS.txt").is_file():
-        pytest.skip("the embedded base model is not built")
+        missing("the embedded base model is not built (cibot train base)")
     from retrieval.embed import load_embedder
     from retrieval.index import KnowledgeIndex
     from retrieval.search import Retriever

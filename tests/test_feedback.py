@@ -111,7 +111,8 @@ def test_an_index_failure_never_loses_the_vote(store):
 
 
 def test_replayed_vote_counts_once_in_metrics(store):
-    obs = pytest.importorskip("bot.observability")
+    from bot import observability as obs
+
     fb = FeedbackService(store, None)
     a = answered(store)
     before = obs.FEEDBACK.labels(value="up")._value.get()
@@ -121,8 +122,8 @@ def test_replayed_vote_counts_once_in_metrics(store):
 
 
 def test_thumbs_up_is_searchable_in_real_chroma_within_seconds(store, cibot_home):
-    index_mod = pytest.importorskip("retrieval.index")
-    search_mod = pytest.importorskip("retrieval.search")
+    from retrieval import index as index_mod
+    from retrieval import search as search_mod
     from bot.settings import load_settings
     from retrieval.types import Scope
 

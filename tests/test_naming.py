@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot import naming
+from bot import naming, naming_fit
 from bot.fallback import from_excerpt, with_names
 from retrieval.logs.excerpt import extract
 from retrieval.logs.identifiers import identifiers
@@ -102,11 +102,11 @@ def test_training_learns_which_line_names_the_failure():
         x = naming.features(lines, focus=(7,), span=(7, 8))
         y = np.array([ln.n == 8 for ln in lines], dtype=np.float64)
         samples.append((f"repo{k}", x, y, Excerpt(lines, focus=(7,), focus_span=(7, 8)), [f"src/mod_{k}.c"]))
-    weights = naming.train(samples, steps=200)
+    weights = naming_fit.train(samples, steps=200)
     ex = samples[0][3]
     assert ex.lines[naming.rank_lines(ex, weights)[0]].n == 8
-    assert naming.hit_rate(samples, weights) == 1.0
-    assert naming.hit_rate(samples, None) == 0.0   # the key line alone never names the file
+    assert naming_fit.hit_rate(samples, weights) == 1.0
+    assert naming_fit.hit_rate(samples, None) == 0.0   # the key line alone never names the file
 
 
 def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it(tmp_path):

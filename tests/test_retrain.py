@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 from bot.answer import Answer
 from bot.retrain import LOCK, Retrainer, format_report
@@ -373,7 +374,7 @@ def _embedded_base_or_skip():
     from training.base import BASE_ASSET
 
     if not (BASE_ASSET / "SHA256SUMS.txt").is_file():
-        pytest.skip("the embedded base model (training/assets/base) is not built yet")
+        missing("the embedded base model (training/assets/base) is not built (cibot train base)")
 
 
 @pytest.mark.slow

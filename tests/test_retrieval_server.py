@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from needs import missing
 
 from retrieval.errors import IndexUnavailable
 from retrieval.index import KnowledgeIndex
@@ -28,7 +29,7 @@ def free_port() -> int:
 def chroma_server(tmp_path):
     chroma = Path(sys.executable).with_name("chroma")
     if not chroma.exists():
-        pytest.skip("the chroma CLI is not installed next to this interpreter")
+        missing("the chroma CLI is not installed next to this interpreter")
     port = free_port()
     proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -61,7 +61,7 @@ def test_generate_applies_the_chat_template_and_counts_tokens(generator):
 def test_slots_that_stand_for_nothing_in_the_prompt_are_never_written(generator):
     import torch
 
-    from training.generate import _processors
+    from training.decoding import processors
     from training.slots import slot_token
 
     prompt = generator._prepare(MESSAGES)
@@ -73,19 +73,19 @@ def test_slots_that_stand_for_nothing_in_the_prompt_are_never_written(generator)
     scores = torch.zeros(1, len(generator.tokenizer))
     scores[0, banned] = 10.0  # the empty slots are the model's favourites
     scores[0, token(slot_token(min(used)))] = 5.0
-    picked = _processors(1, None, banned)(torch.tensor([[0]]), scores)[0].argmax().item()
+    picked = processors(1, None, banned)(torch.tensor([[0]]), scores)[0].argmax().item()
     assert picked == token(slot_token(min(used)))  # the best slot that names something
     assert generator._empty_slots(None) == []
 
 
 def test_text_answers_are_decoded_in_the_root_cause_fix_shape(generator):
-    from training.generate import _at_fix_label
+    from training.decoding import at_fix_label
 
     gen = generator.generate(MESSAGES)
     assert gen.meta.get("text_guided") and gen.text.startswith("Root Cause:") and "\nFix:" in gen.text
     assert gen.text.count("Fix:") == 1
-    assert _at_fix_label("the lock file is stale. Fix:") and _at_fix_label("stale\n**Fix**:")
-    assert not _at_fix_label("run the prefix: fixture") and not _at_fix_label("the build needs a fix: pin it")
+    assert at_fix_label("the lock file is stale. Fix:") and at_fix_label("stale\n**Fix**:")
+    assert not at_fix_label("run the prefix: fixture") and not at_fix_label("the build needs a fix: pin it")
 
 
 def test_generation_reports_how_sure_the_model_was(generator):
@@ -257,13 +257,13 @@ def test_guided_json_is_valid_json_by_construction(generator):
 
 
 def test_guided_json_reads_each_string_up_to_its_closing_quote():
-    from training.generate import _json_string, _string_fields
+    from training.decoding import json_string, string_fields
     from training.prompt import ANSWER_SCHEMA
 
-    assert _string_fields(ANSWER_SCHEMA) == ["root_cause", "fix"]
-    assert _string_fields({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}) == []
-    assert _json_string('the \\"lib\\" is missing", "fix') == 'the "lib" is missing'
-    assert _json_string("no closing quote\nnext line") == "no closing quote"
+    assert string_fields(ANSWER_SCHEMA) == ["root_cause", "fix"]
+    assert string_fields({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}) == []
+    assert json_string('the \\"lib\\" is missing", "fix') == 'the "lib" is missing'
+    assert json_string("no closing quote\nnext line") == "no closing quote"
 
 
 @pytest.mark.parametrize("text, kept", [
@@ -277,10 +277,10 @@ def test_guided_json_reads_each_string_up_to_its_closing_quote():
      "Add the key to values.yaml. Add the key to values.yaml"),
 ])
 def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text, kept):
-    from training.generate import _repeats, _unrepeated
+    from training.decoding import repeats, unrepeated
 
-    assert _unrepeated(text) == kept  # the last case's copy is unfinished: nothing to cut yet
-    assert (_repeats(text) >= 0) == (kept != text)
+    assert unrepeated(text) == kept  # the last case's copy is unfinished: nothing to cut yet
+    assert (repeats(text) >= 0) == (kept != text)
 
 
 def test_counting_a_long_excerpt_prints_no_length_warning(generator, capfd, caplog):

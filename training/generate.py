@@ -3,7 +3,6 @@ protocol. Loaded once; one request runs at a time under a lock, a bounded number
 are refused as busy; adapters are swapped between requests, never during one."""
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -12,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.errors import CibotError
-from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
+from training.decoding import (FIX_LABEL, LABEL_AGAIN, as_json, at_closing_quote, at_fix_label, json_string,
+                               processors, repeats, stop_when, string_fields, unrepeated)
+from training.prompt import format_answer
 from training.serving import check_adapter_base, serving_copy, serving_form
 from training.types import Generation, ModelInfo
 
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 
 # Of the new-token budget, the most the root cause may take before "Fix:" is given.
 CAUSE_SHARE = 0.6
-# A "Fix:" label starts a line or follows a sentence ("... is stale. Fix: ..."), never mid-sentence
-# ("the build needs a fix: pin it" is still the cause).
-_FIX_LABEL = re.compile(r"(?i)(?:^|(?<=\n)|(?<=[.!?;] ))[ \t]*(?:\*\*)?fix[ \t]*(?:\*\*)?[ \t]*:")
-_LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
 
 
 @dataclass
@@ -162,12 +159,12 @@ class LocalGenerator:
         meta: dict = {}
         self._logprobs = [0.0, 0]  # this request's chosen-token log-probs: sum, count (under the lock)
         prompt = self._prepare(messages)  # once per request, however many guided runs follow
-        if schema is not None and _string_fields(schema):
+        if schema is not None and string_fields(schema):
             # Guided decoding: the JSON skeleton is fixed, the model writes each string value
             # (stopping at its closing quote), so the answer is valid JSON by construction.
-            text, prompt_tokens, new_tokens = self._guided_json(prompt, max_new, _string_fields(schema))
+            text, prompt_tokens, new_tokens = self._guided_json(prompt, max_new, string_fields(schema))
             meta["json_guided"] = True
-            text, meta["json_repaired"] = _as_json(text)
+            text, meta["json_repaired"] = as_json(text)
         elif schema is None and self.guided_text:
             # The same for text: "Root Cause:" is given, the model writes the cause up to its
             # "Fix:" label (or until it has had its share of tokens), then "Fix:" is given too.
@@ -176,7 +173,7 @@ class LocalGenerator:
         else:
             text, prompt_tokens, new_tokens = self._run(prompt, max_new, "")
             if schema is not None:
-                text, meta["json_repaired"] = _as_json(text)
+                text, meta["json_repaired"] = as_json(text)
         if self._logprobs[1]:
             # How sure the model was of what it wrote: a garbled answer is a low-probability one.
             meta["mean_logprob"] = round(self._logprobs[0] / self._logprobs[1], 4)
@@ -193,20 +190,20 @@ class LocalGenerator:
             prefix = f'{head}"{field}": "'
             left = max(max_new - new_tokens, 8)
             text, p, n = self._run(prompt, left, prefix,
-                                   stop=lambda t: _at_closing_quote(t) or _repeats(t) >= 0)
+                                   stop=lambda t: at_closing_quote(t) or repeats(t) >= 0)
             prompt_tokens, new_tokens = prompt_tokens or p, new_tokens + n
-            values[field] = _unrepeated(_json_string(text))
+            values[field] = unrepeated(json_string(text))
         return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
 
     def _guided_text(self, prompt: "_Prompt", max_new: int) -> tuple[str, int, int]:
         cause_room = max(int(max_new * CAUSE_SHARE), 1)
         text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:",
-                                           stop=lambda t: _at_fix_label(t) or _repeats(t) >= 0)
-        cause = _unrepeated(" ".join(_FIX_LABEL.split(text, maxsplit=1)[0].split()))
+                                           stop=lambda t: at_fix_label(t) or repeats(t) >= 0)
+        cause = unrepeated(" ".join(FIX_LABEL.split(text, maxsplit=1)[0].split()))
         fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:",
-                              stop=lambda t: _repeats(t) >= 0)
+                              stop=lambda t: repeats(t) >= 0)
         # a second "Root Cause:" ends it
-        fix = _unrepeated(" ".join(_LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))
+        fix = unrepeated(" ".join(LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))
         return format_answer(cause, fix), prompt_tokens, n + m
 
     def _prepare(self, messages: list[dict]) -> "_Prompt":
@@ -240,10 +237,10 @@ class LocalGenerator:
             input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new,
             do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
-            logits_processor=_processors(len(ids), self._logprobs, self._empty_slots(slots)),
+            logits_processor=processors(len(ids), self._logprobs, self._empty_slots(slots)),
         )
         if stop is not None:
-            kwargs["stopping_criteria"] = _stop_when(self.tokenizer, len(ids), stop)
+            kwargs["stopping_criteria"] = stop_when(self.tokenizer, len(ids), stop)
         cache = _reusable(prompt, ids)
         if cache is not None:
             kwargs["cache"] = cache
@@ -308,169 +305,6 @@ def _tune_threads(model) -> None:
 def _adapter_name(version: str) -> str:
     # peft adapter names become module attribute keys: no dots.
     return "a_" + "".join(c if c.isalnum() else "_" for c in version)
-
-
-def _processors(prompt_len: int, logprobs: list | None = None, banned: list[int] | None = None):
-    from transformers import LogitsProcessor, LogitsProcessorList
-
-    class EmptySlotBlocker(LogitsProcessor):
-        """Forbid the slot tokens that stand for nothing in this prompt: restored, they would leave
-        a hole in the answer ("docker push to  was denied"); the model's next choice is written."""
-
-        ids = None  # the banned token ids as a tensor, made once on the scores' device
-
-        def __call__(self, input_ids, scores):
-            import torch
-
-            if self.ids is None:
-                self.ids = torch.tensor(banned, dtype=torch.long, device=scores.device)
-            scores[:, self.ids] = float("-inf")
-            return scores
-
-    class RepeatedNGramBlocker(LogitsProcessor):
-        """Forbid repeating a 4-gram of the answer itself. Unlike no_repeat_ngram_size it ignores
-        the prompt, so identifiers can still be copied from the log."""
-
-        n = 4
-
-        def __call__(self, input_ids, scores):
-            for row in range(input_ids.shape[0]):
-                gen = input_ids[row, prompt_len:].tolist()
-                if len(gen) < self.n:
-                    continue
-                tail = tuple(gen[-(self.n - 1):])
-                banned = {gen[i + self.n - 1] for i in range(len(gen) - self.n + 1)
-                          if tuple(gen[i:i + self.n - 1]) == tail}
-                if banned:
-                    scores[row, list(banned)] = float("-inf")
-            return scores
-
-    class ChosenLogprob(LogitsProcessor):
-        """Adds the log-probability of the token greedy decoding picks next (the best after the
-        blocker) to logprobs = [sum, count]; it leaves the scores as they are."""
-
-        def __call__(self, input_ids, scores):
-            import torch
-
-            best = torch.log_softmax(scores[0].float(), dim=-1).max()
-            if torch.isfinite(best):
-                logprobs[0] += float(best)
-                logprobs[1] += 1
-            return scores
-
-    return LogitsProcessorList([RepeatedNGramBlocker()] + ([EmptySlotBlocker()] if banned else [])
-                               + ([ChosenLogprob()] if logprobs is not None else []))
-
-
-def _string_fields(schema: dict) -> list[str]:
-    """The required fields of a flat object schema whose values are all strings, in order; []
-    for anything else (that is left to free generation and validation)."""
-    props = schema.get("properties") or {}
-    required = list(schema.get("required") or [])
-    if schema.get("type") != "object" or not required or set(required) != set(props):
-        return []
-    return required if all((props[f] or {}).get("type") == "string" for f in required) else []
-
-
-def _stop_when(tokenizer, prompt_len: int, done):
-    """Stop once done(text generated so far) is true."""
-    from transformers import StoppingCriteria, StoppingCriteriaList
-
-    class StopWhen(StoppingCriteria):
-        def __call__(self, input_ids, scores, **kwargs):
-            import torch
-
-            text = tokenizer.decode(input_ids[0, prompt_len:], skip_special_tokens=True)
-            return torch.full((input_ids.shape[0],), bool(done(text)), dtype=torch.bool, device=input_ids.device)
-
-    return StoppingCriteriaList([StopWhen()])
-
-
-def _at_closing_quote(text: str) -> bool:
-    """The JSON string being written is closed by an unescaped quote (or runs onto a new line)."""
-    return _closing_quote(text) >= 0 or "\n" in text
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_WORDS = re.compile(r"[a-z0-9]+")
-
-
-def _repeats(text: str) -> int:
-    """Where `text` starts going round in circles: the offset of its first finished sentence whose
-    words are mostly (Jaccard >= 0.6) those of an earlier sentence ("Then re-run the failed job.
-    Then rerun the job."), or -1. A small model that misses its end-of-answer token loops on its
-    closing line; this ends the loop without a hand-written list of closings."""
-    seen: list[set[str]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text + " "):
-        sentence = text[start:m.start()]
-        words = set(_WORDS.findall(sentence.lower().replace("-", "")))
-        if len(words) >= 3 and any(len(words & w) / len(words | w) >= 0.6 for w in seen):
-            return start
-        seen.append(words)
-        start = m.end()
-    return -1
-
-
-def _unrepeated(text: str) -> str:
-    """`text` up to where it starts repeating itself (see _repeats)."""
-    cut = _repeats(text)
-    return text[:cut].rstrip() if cut >= 0 else text
-
-
-def _at_fix_label(text: str) -> bool:
-    return bool(_FIX_LABEL.search(text))
-
-
-def _closing_quote(text: str) -> int:
-    i = 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i
-        i += 1
-    return -1
-
-
-def _json_string(text: str) -> str:
-    """A generated JSON string body (up to its closing quote) as plain text."""
-    import json
-
-    end = _closing_quote(text)
-    body = (text[:end] if end >= 0 else text).split("\n")[0]
-    try:
-        value = json.loads(f'"{body}"')
-    except ValueError:
-        value = body.replace('\\"', '"')
-    return " ".join(value.split())
-
-
-def _as_json(text: str) -> tuple[str, bool]:
-    """The answer as JSON matching ANSWER_SCHEMA: as generated if valid, else rebuilt from the
-    fields the model did produce (any shape parse_answer reads). Returns (text, repaired)."""
-    import json
-
-    try:
-        obj = json.loads(text)
-        if isinstance(obj, dict) and set(obj) == set(ANSWER_SCHEMA["required"]) \
-                and all(isinstance(v, str) and v.strip() for v in obj.values()):
-            return text, False
-    except ValueError:
-        pass
-    fields = parse_answer(text) or _salvage(text)
-    return format_answer(*fields, fmt="json"), True
-
-
-def _salvage(text: str) -> tuple[str, str]:
-    # A truncated JSON answer: take what follows each key up to the next quote.
-    import re
-
-    cause = re.search(r'"root_cause"\s*:\s*"([^"]*)', text)
-    fix = re.search(r'"fix"\s*:\s*"([^"]*)', text)
-    return ((cause.group(1) if cause else "").strip() or "unknown",
-            (fix.group(1) if fix else "").strip() or "unknown")
 
 
 def load_generator(model_settings, registry, models_dir: Path) -> LocalGenerator:

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     _passthrough(dev, "corpus", "Write the synthetic corpus (train/heldout JSONL, incidents, demo logs).",
                  "training.corpusgen.cli", "main")
     _passthrough(dev, "naming", "The naming ranker: repository-grouped CV figure, --write ships the weights.",
-                 "bot.naming", "main")
+                 "bot.naming_fit", "main")
     _passthrough(dev, "slots", "Identifier slot tools (--common rewrites training/data/common_ids.txt).",
                  "training.slots", "main")
     _passthrough(dev, "train-job", "One LoRA training run from a JSON LoraConfig (prints a TrainResult line).",

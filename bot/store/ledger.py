@@ -115,8 +115,6 @@ class Ledger:
     ]:
         """(thumbs-up answers with the time of their latest up-vote, thumbs-down answers with the
         reasons given). An answer with any standing down-vote counts as thumbs-down only."""
-        from bot.store.store import _answer_record
-
         query = select(VoteRow, AnswerRow).join(AnswerRow, AnswerRow.id == VoteRow.answer_id).where(
             VoteRow.value != 0
         )
@@ -127,11 +125,11 @@ class Ledger:
         with self._sessions() as s:  # type: ignore[operator]
             for vote, answer in s.execute(query.order_by(VoteRow.updated_at)):
                 if vote.value < 0:
-                    downs.setdefault(answer.id, (_answer_record(answer), []))[1].append(
+                    downs.setdefault(answer.id, (answer.record(), []))[1].append(
                         {"user": vote.user, "reason": vote.reason, "detail": vote.detail}
                     )
                 else:
-                    ups[answer.id] = (_answer_record(answer), vote.updated_at)
+                    ups[answer.id] = (answer.record(), vote.updated_at)
         good = [item for aid, item in ups.items() if aid not in downs]
         good.sort(key=lambda item: item[1])
         return good, list(downs.values())

@@ -7,6 +7,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.store.records import AnswerRecord
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -60,6 +62,16 @@ class AnswerRow(Base):
     team: Mapped[str | None] = mapped_column(String(64))
     user: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def record(self) -> AnswerRecord:
+        """The row as the plain record the rest of the bot handles (no session attached)."""
+        return AnswerRecord(
+            answer_id=self.id, question=self.question, excerpt=self.excerpt, root_cause=self.root_cause,
+            fix=self.fix, route=self.route, sources=list(self.sources or []), channel=self.channel,
+            thread_ts=self.thread_ts, message_ts=self.message_ts, team=self.team, user=self.user,
+            model_base=self.model_base, adapter=self.adapter, created_at=self.created_at,
+            answer_json=dict(self.answer_json or {}), category=self.category,
+        )
 
 
 class VoteRow(Base):

@@ -147,14 +147,14 @@ class Store(Ledger):
     def get_answer(self, answer_id: str) -> AnswerRecord | None:
         with self._sessions() as s:
             row = s.get(AnswerRow, answer_id)
-            return _answer_record(row) if row else None
+            return row.record() if row else None
 
     def answer_by_message(self, channel: str, message_ts: str) -> AnswerRecord | None:
         with self._sessions() as s:
             row = s.scalar(
                 select(AnswerRow).where(AnswerRow.channel == channel, AnswerRow.message_ts == message_ts)
             )
-            return _answer_record(row) if row else None
+            return row.record() if row else None
 
     def thread_answers(self, channel: str, thread_ts: str) -> list[AnswerRecord]:
         with self._sessions() as s:
@@ -163,7 +163,7 @@ class Store(Ledger):
                 .where(AnswerRow.channel == channel, AnswerRow.thread_ts == thread_ts)
                 .order_by(AnswerRow.created_at)
             )
-            return [_answer_record(r) for r in rows]
+            return [r.record() for r in rows]
 
     # Votes -----------------------------------------------------------------------------------
 
@@ -263,16 +263,6 @@ def _vote_record(v: VoteRow, channel: str | None, adapter: str | None) -> VoteRe
 
 def _vote_row(s: Session, answer_id: str, user: str) -> VoteRow | None:
     return s.scalar(select(VoteRow).where(VoteRow.answer_id == answer_id, VoteRow.user == user))
-
-
-def _answer_record(row: AnswerRow) -> AnswerRecord:
-    return AnswerRecord(
-        answer_id=row.id, question=row.question, excerpt=row.excerpt, root_cause=row.root_cause,
-        fix=row.fix, route=row.route, sources=list(row.sources or []), channel=row.channel,
-        thread_ts=row.thread_ts, message_ts=row.message_ts, team=row.team, user=row.user,
-        model_base=row.model_base, adapter=row.adapter, created_at=row.created_at,
-        answer_json=dict(row.answer_json or {}), category=row.category,
-    )
 
 
 def create_store_engine(url: str) -> Engine:

@@ -1,0 +1,175 @@
+"""What guided decoding needs beyond the model: logits processors (no repeated 4-grams, no empty
+identifier slots, the chosen tokens' log-probabilities), stopping rules, and the text rules that
+read an answer as it is written (the "Fix:" label, a loop of near-copies, a JSON string's end)."""
+from __future__ import annotations
+
+import re
+
+from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
+
+# A "Fix:" label starts a line or follows a sentence ("... is stale. Fix: ..."), never mid-sentence
+# ("the build needs a fix: pin it" is still the cause).
+FIX_LABEL = re.compile(r"(?i)(?:^|(?<=\n)|(?<=[.!?;] ))[ \t]*(?:\*\*)?fix[ \t]*(?:\*\*)?[ \t]*:")
+LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
+
+def processors(prompt_len: int, logprobs: list | None = None, banned: list[int] | None = None):
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    class EmptySlotBlocker(LogitsProcessor):
+        """Forbid the slot tokens that stand for nothing in this prompt: restored, they would leave
+        a hole in the answer ("docker push to  was denied"); the model's next choice is written."""
+
+        ids = None  # the banned token ids as a tensor, made once on the scores' device
+
+        def __call__(self, input_ids, scores):
+            import torch
+
+            if self.ids is None:
+                self.ids = torch.tensor(banned, dtype=torch.long, device=scores.device)
+            scores[:, self.ids] = float("-inf")
+            return scores
+
+    class RepeatedNGramBlocker(LogitsProcessor):
+        """Forbid repeating a 4-gram of the answer itself. Unlike no_repeat_ngram_size it ignores
+        the prompt, so identifiers can still be copied from the log."""
+
+        n = 4
+
+        def __call__(self, input_ids, scores):
+            for row in range(input_ids.shape[0]):
+                gen = input_ids[row, prompt_len:].tolist()
+                if len(gen) < self.n:
+                    continue
+                tail = tuple(gen[-(self.n - 1):])
+                banned = {gen[i + self.n - 1] for i in range(len(gen) - self.n + 1)
+                          if tuple(gen[i:i + self.n - 1]) == tail}
+                if banned:
+                    scores[row, list(banned)] = float("-inf")
+            return scores
+
+    class ChosenLogprob(LogitsProcessor):
+        """Adds the log-probability of the token greedy decoding picks next (the best after the
+        blocker) to logprobs = [sum, count]; it leaves the scores as they are."""
+
+        def __call__(self, input_ids, scores):
+            import torch
+
+            best = torch.log_softmax(scores[0].float(), dim=-1).max()
+            if torch.isfinite(best):
+                logprobs[0] += float(best)
+                logprobs[1] += 1
+            return scores
+
+    return LogitsProcessorList([RepeatedNGramBlocker()] + ([EmptySlotBlocker()] if banned else [])
+                               + ([ChosenLogprob()] if logprobs is not None else []))
+
+
+def string_fields(schema: dict) -> list[str]:
+    """The required fields of a flat object schema whose values are all strings, in order; []
+    for anything else (that is left to free generation and validation)."""
+    props = schema.get("properties") or {}
+    required = list(schema.get("required") or [])
+    if schema.get("type") != "object" or not required or set(required) != set(props):
+        return []
+    return required if all((props[f] or {}).get("type") == "string" for f in required) else []
+
+
+def stop_when(tokenizer, prompt_len: int, done):
+    """Stop once done(text generated so far) is true."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopWhen(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            import torch
+
+            text = tokenizer.decode(input_ids[0, prompt_len:], skip_special_tokens=True)
+            return torch.full((input_ids.shape[0],), bool(done(text)), dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([StopWhen()])
+
+
+def at_closing_quote(text: str) -> bool:
+    """The JSON string being written is closed by an unescaped quote (or runs onto a new line)."""
+    return closing_quote(text) >= 0 or "\n" in text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def repeats(text: str) -> int:
+    """Where `text` starts going round in circles: the offset of its first finished sentence whose
+    words are mostly (Jaccard >= 0.6) those of an earlier sentence ("Then re-run the failed job.
+    Then rerun the job."), or -1. A small model that misses its end-of-answer token loops on its
+    closing line; this ends the loop without a hand-written list of closings."""
+    seen: list[set[str]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text + " "):
+        sentence = text[start:m.start()]
+        words = set(_WORDS.findall(sentence.lower().replace("-", "")))
+        if len(words) >= 3 and any(len(words & w) / len(words | w) >= 0.6 for w in seen):
+            return start
+        seen.append(words)
+        start = m.end()
+    return -1
+
+
+def unrepeated(text: str) -> str:
+    """`text` up to where it starts repeating itself (see repeats)."""
+    cut = repeats(text)
+    return text[:cut].rstrip() if cut >= 0 else text
+
+
+def at_fix_label(text: str) -> bool:
+    return bool(FIX_LABEL.search(text))
+
+
+def closing_quote(text: str) -> int:
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i
+        i += 1
+    return -1
+
+
+def json_string(text: str) -> str:
+    """A generated JSON string body (up to its closing quote) as plain text."""
+    import json
+
+    end = closing_quote(text)
+    body = (text[:end] if end >= 0 else text).split("\n")[0]
+    try:
+        value = json.loads(f'"{body}"')
+    except ValueError:
+        value = body.replace('\\"', '"')
+    return " ".join(value.split())
+
+
+def as_json(text: str) -> tuple[str, bool]:
+    """The answer as JSON matching ANSWER_SCHEMA: as generated if valid, else rebuilt from the
+    fields the model did produce (any shape parse_answer reads). Returns (text, repaired)."""
+    import json
+
+    try:
+        obj = json.loads(text)
+        if isinstance(obj, dict) and set(obj) == set(ANSWER_SCHEMA["required"]) \
+                and all(isinstance(v, str) and v.strip() for v in obj.values()):
+            return text, False
+    except ValueError:
+        pass
+    fields = parse_answer(text) or salvage(text)
+    return format_answer(*fields, fmt="json"), True
+
+
+def salvage(text: str) -> tuple[str, str]:
+    # A truncated JSON answer: take what follows each key up to the next quote.
+    import re
+
+    cause = re.search(r'"root_cause"\s*:\s*"([^"]*)', text)
+    fix = re.search(r'"fix"\s*:\s*"([^"]*)', text)
+    return ((cause.group(1) if cause else "").strip() or "unknown",
+            (fix.group(1) if fix else "").strip() or "unknown")
