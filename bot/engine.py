@@ -17,17 +17,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bot import evidence as ev
-from bot import fallback
 from bot.answer import Answer, AnswerRequest, SourceRef
 from bot.budget import Prompt, fit
-from bot.finish import finish
+from bot.finish import earlier_fields, finish_finetune, finish_hybrid, finish_rag
 from retrieval.errors import UsageError
 from retrieval.sources import redact_text, safe_url
 from retrieval.types import Excerpt, Passage
 
 STAGES = ("excerpt", "route", "retrieve", "prompt", "generate", "post")
-# Below this share of its identifiers found in the log/context, an answer counts as unsure.
-GROUNDED = 0.2
 # Terminal escapes and control bytes a model may copy from logs; never worth showing in Slack.
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
 JSON_RETRY = "That was not valid JSON. Reply with one JSON object with the keys root_cause and fix."
@@ -234,11 +231,13 @@ class AnswerEngine:
         used = work.prompt.used if work.prompt else ev.relevant_sources(work.passages, self.config.min_score)
         sources = [p for p in used if p.score >= self.config.min_score] if work.route.route != "finetune" else []
         if work.route.route == "rag":
-            cause, fix, note, ground, sources = self._post_rag(work, parsed, sources)
+            cause, fix, note, ground, sources = finish_rag(parsed, work.question, sources)
         elif work.route.route == "finetune":
-            cause, fix, note, ground = self._post_finetune(work, parsed)
+            cause, fix, note, ground = finish_finetune(parsed, work.excerpt, work.question, work.request.history)
         else:
-            cause, fix, note, ground, sources = self._post_hybrid(work, parsed, sources)
+            cause, fix, note, ground, sources = finish_hybrid(
+                parsed, work.excerpt, sources, work.findings, work.logprob, self.config.min_logprob,
+                "\n".join(work.config.lines) if work.config is not None else "")
         sources = sorted(sources, key=lambda p: -p.score)
         cause, fix = self._scrub(cause), self._scrub(fix)
         config_lines = self._config_evidence(work, cause + " " + fix)
@@ -252,51 +251,6 @@ class AnswerEngine:
             model=work.model or {"base": self.config.model_base, "adapter": None},
             category=work.excerpt.category, step=work.excerpt.step, note=note,
             debug=self._debug(work, parsed, ground), config_evidence=config_lines)
-
-    def _post_hybrid(self, work: _Work, parsed, sources: list[Passage]):
-        support = work.excerpt.text() + "\n" + "\n".join(p.text for p in sources)
-        ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
-        unsure = parsed is None or ground < GROUNDED
-        strongest = work.findings[0] if work.findings else None
-        if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
-            return strongest.root_cause, strongest.fix, None, 1.0, sources
-        done = finish(parsed, work.excerpt, sources, work.logprob, self.config.min_logprob,
-                      ci_config="\n".join(work.config.lines) if work.config is not None else "")
-        cause, fix, sources = done.cause, done.fix, done.passages
-        notes = [n for n in (done.problem, done.fix_note) if n]
-        if not work.excerpt.lines:
-            notes.append("no log was attached; attach the failing job's log for a grounded answer")
-        elif not work.excerpt.has_failure:
-            notes.append("no failure was found in the log; these are its last lines")
-        if unsure and not sources:
-            notes.append("nothing relevant was found in the knowledge base"
-                         + ("" if parsed is None else " and the model is unsure") + ": check the evidence")
-        note = "; ".join(notes) or None
-        return cause, fix, note, ground, sources
-
-    def _post_rag(self, work: _Work, parsed, sources: list[Passage]):
-        if not sources:
-            return ("nothing relevant was found in the knowledge base for this question",
-                    "Ask the team that owns it, then add the answer as a runbook so cibot can cite it.",
-                    "nothing relevant retrieved", 0.0, [])
-        support = "\n".join(p.text for p in sources)
-        ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
-        if parsed is None or ground < GROUNDED:
-            best = sources[0]
-            cause, fix = fallback.from_passage(best, work.question)
-            return cause, fix, f"quoted from \"{best.title}\"", ev.grounding(cause, support), [best]
-        return parsed[0], parsed[1], None, ground, sources
-
-    def _post_finetune(self, work: _Work, parsed):
-        earlier = _earlier_fields(work.request.history)
-        if parsed is not None:
-            return parsed[0], parsed[1], None, 1.0 if earlier else ev.grounding(" ".join(parsed), work.excerpt.text())
-        if earlier is not None:
-            return earlier[0], earlier[1], "the rewrite could not be used; this is the earlier answer", 0.5
-        if work.excerpt.lines:
-            cause, fix = fallback.from_excerpt(work.excerpt)
-            return cause, fix, "the model's answer could not be used; this is the log's key line", 0.0
-        return (work.question, "(no rewrite available)", "the model's answer could not be used", 0.0)
 
     def _config_evidence(self, work: _Work, answer_text: str) -> list:
         if work.section is None:
@@ -376,16 +330,8 @@ def _source(log: str | bytes | Path | Any):
     return log
 
 
-def _earlier_fields(history: list[dict]) -> tuple[str, str] | None:
-    for turn in reversed(history or []):
-        doc = turn.get("answer_json") if isinstance(turn.get("answer_json"), dict) else turn
-        if doc.get("root_cause") and doc.get("fix"):
-            return str(doc["root_cause"]), str(doc["fix"])
-    return None
-
-
 def _earlier_answer(history: list[dict]) -> str | None:
-    fields = _earlier_fields(history)
+    fields = earlier_fields(history)
     if fields:
         return f"Root Cause: {fields[0]}\nFix: {fields[1]}"
     for turn in reversed(history or []):

@@ -1,5 +1,7 @@
-"""How the hybrid route finishes a model's answer about a log: keep it, citing the log's key line
-and the names it left out, or set it aside for the key line and the best runbook's fix.
+"""How an answer is finished after generation, per route. On the hybrid route a model's answer
+about a log is kept, citing the log's key line and the names it left out, or set aside for the key
+line and the best runbook's fix; the rag route falls back to quoting the best passage; a rewrite
+(finetune) falls back to the earlier answer or the key line.
 
 Pure, so the engine and `cibot eval` (its "as served" figures) run the very same steps.
 """
@@ -23,6 +25,9 @@ class Finished:
     passages: list        # the passages the answer now rests on
     fix_note: str | None = None  # what was taken out of the model's fix, and why
 
+
+# Below this share of its identifiers found in the log/context, an answer counts as unsure.
+GROUNDED = 0.2
 
 _FILE_NAME = re.compile(r"[\w./-]*\w\.(?:py|js|jsx|ts|tsx|rb|go|rs|java|kt|cs|cpp|cc|c|h|hpp|php|swift|scala"
                         r"|yml|yaml|json|toml|xml|gradle|lock|cfg|ini|sh|ps1|md|txt)\b")
@@ -95,3 +100,66 @@ def _text(passage: Any) -> str:
     if isinstance(passage, dict):
         return str(passage.get("text") or "")
     return str(getattr(passage, "text", "") or "")
+
+
+# ---- per route: (cause, fix, note for the reader or None, grounding[, the passages it rests on]) --
+
+def finish_hybrid(parsed: tuple[str, str] | None, excerpt: Excerpt, sources: list[Passage], findings: Sequence[Any],
+                  logprob: float | None, min_logprob: float | None, ci_config: str = ""):
+    """A model answer about a log: a strong CI-config finding wins; else `finish`, with notes on
+    what is missing (no log, no failure, nothing retrieved and an unsure model)."""
+    support = excerpt.text() + "\n" + "\n".join(p.text for p in sources)
+    ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
+    unsure = parsed is None or ground < GROUNDED
+    strongest = findings[0] if findings else None
+    if strongest is not None and (strongest.strength >= 0.9 or (unsure and strongest.strength >= 0.5)):
+        return strongest.root_cause, strongest.fix, None, 1.0, sources
+    done = finish(parsed, excerpt, sources, logprob, min_logprob, ci_config=ci_config)
+    notes = [n for n in (done.problem, done.fix_note) if n]
+    if not excerpt.lines:
+        notes.append("no log was attached; attach the failing job's log for a grounded answer")
+    elif not excerpt.has_failure:
+        notes.append("no failure was found in the log; these are its last lines")
+    if unsure and not done.passages:
+        notes.append("nothing relevant was found in the knowledge base"
+                     + ("" if parsed is None else " and the model is unsure") + ": check the evidence")
+    return done.cause, done.fix, "; ".join(notes) or None, ground, done.passages
+
+
+def finish_rag(parsed: tuple[str, str] | None, question: str, sources: list[Passage]):
+    """A question for the knowledge base: the model's answer if the passages ground it, else the
+    best passage quoted."""
+    if not sources:
+        return ("nothing relevant was found in the knowledge base for this question",
+                "Ask the team that owns it, then add the answer as a runbook so cibot can cite it.",
+                "nothing relevant retrieved", 0.0, [])
+    support = "\n".join(p.text for p in sources)
+    ground = ev.grounding(" ".join(parsed), support) if parsed else 0.0
+    if parsed is None or ground < GROUNDED:
+        best = sources[0]
+        cause, fix = fallback.from_passage(best, question)
+        return cause, fix, f"quoted from \"{best.title}\"", ev.grounding(cause, support), [best]
+    return parsed[0], parsed[1], None, ground, sources
+
+
+def finish_finetune(parsed: tuple[str, str] | None, excerpt: Excerpt, question: str, history: list[dict]):
+    """A rewrite of an earlier answer: the model's if it parsed, else the earlier answer, else the
+    log's key line."""
+    earlier = earlier_fields(history)
+    if parsed is not None:
+        return parsed[0], parsed[1], None, 1.0 if earlier else ev.grounding(" ".join(parsed), excerpt.text())
+    if earlier is not None:
+        return earlier[0], earlier[1], "the rewrite could not be used; this is the earlier answer", 0.5
+    if excerpt.lines:
+        cause, fix = fallback.from_excerpt(excerpt)
+        return cause, fix, "the model's answer could not be used; this is the log's key line", 0.0
+    return (question, "(no rewrite available)", "the model's answer could not be used", 0.0)
+
+
+def earlier_fields(history: list[dict]) -> tuple[str, str] | None:
+    """The root cause and fix of the thread's latest answer, if any."""
+    for turn in reversed(history or []):
+        doc = turn.get("answer_json") if isinstance(turn.get("answer_json"), dict) else turn
+        if doc.get("root_cause") and doc.get("fix"):
+            return str(doc["root_cause"]), str(doc["fix"])
+    return None

@@ -17,9 +17,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.errors import ConfigError, IndexUnavailable, InputError
+from retrieval.chroma import check_model, connect, unavailable
+from retrieval.errors import ConfigError, InputError
 from retrieval.settings import RetrievalSettings
-from retrieval.sources import Chunk, Document, display_name, incident_chunk, iter_files, load_file
+from retrieval.sources import (
+    Chunk,
+    Document,
+    display_name,
+    incident_chunk,
+    iter_files,
+    load_file,
+)
 from retrieval.types import Scope
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
@@ -46,10 +54,6 @@ class IngestSummary:
     @property
     def changed(self) -> bool:
         return bool(self.chunks_added or self.chunks_removed)
-
-
-def rebuild_hint(directory: Path | str) -> str:
-    return f"rebuild it: rm -rf {directory} && cibot ingest PATH ..."
 
 
 def scope_labels(scope: Scope | Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -105,7 +109,7 @@ class KnowledgeIndex:
             raise ConfigError(f"invalid collection name {name!r}",
                               hint="use 3-512 characters from a-z A-Z 0-9 . _ -, starting and ending alphanumeric")
         embedder = embedder or load_embedder(settings.embed_model)
-        client, location = _connect(settings, Path(chroma_dir))
+        client, location = connect(settings, Path(chroma_dir))
         try:
             coll = client.get_or_create_collection(
                 name=name,
@@ -114,8 +118,8 @@ class KnowledgeIndex:
                 metadata={"embed_model": embedder.name, "embed_dim": embedder.dim, "generation": ""},
             )
         except Exception as exc:
-            raise _unavailable(settings, location, chroma_dir, exc) from exc
-        _check_model(coll, embedder, name, location, settings, chroma_dir)
+            raise unavailable(settings, location, chroma_dir, exc) from exc
+        check_model(coll, embedder, name, location, settings, chroma_dir)
         return cls(client, coll, embedder, settings, Path(chroma_dir), location)
 
     def count(self) -> int:
@@ -350,58 +354,3 @@ class KnowledgeIndex:
                         pass  # a read-only home still searches; it just rebuilds next time
                 self._lexical = lexical
             return self._lexical
-
-
-def _connect(settings: RetrievalSettings, chroma_dir: Path):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.mode == "http":
-        scheme = "https" if settings.chroma_ssl else "http"
-        location = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
-        headers = {}
-        if settings.chroma_auth_token is not None:
-            headers["Authorization"] = f"Bearer {settings.chroma_auth_token.get_secret_value()}"
-        try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                         ssl=settings.chroma_ssl, headers=headers, settings=chroma_settings)
-            client.heartbeat()
-        except Exception as exc:
-            raise IndexUnavailable(
-                f"cannot reach the Chroma server at {location}: {type(exc).__name__}: {exc}",
-                hint="start it (chroma run --path DIR --port PORT) or set retrieval.mode = \"embedded\"",
-            ) from exc
-        return client, location
-    location = "embedded"
-    try:
-        chroma_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(chroma_dir), settings=chroma_settings)
-    except Exception as exc:
-        raise _unavailable(settings, location, chroma_dir, exc) from exc
-    return client, location
-
-
-def _unavailable(settings: RetrievalSettings, location: str, chroma_dir: Path, exc: Exception):
-    if location != "embedded":
-        return IndexUnavailable(f"the Chroma server at {location} failed: {type(exc).__name__}: {exc}")
-    return IndexUnavailable(
-        f"the knowledge index at {chroma_dir} is corrupt, locked or unreadable: {type(exc).__name__}: {exc}",
-        hint=rebuild_hint(chroma_dir),
-    )
-
-
-def _check_model(coll, embedder, name: str, location: str, settings, chroma_dir: Path) -> None:
-    meta = coll.metadata or {}
-    model, dim = meta.get("embed_model"), meta.get("embed_dim")
-    if model is None:
-        return
-    if model != embedder.name or int(dim or 0) != embedder.dim:
-        where = chroma_dir if location == "embedded" else f"{location} (collection {name})"
-        raise IndexUnavailable(
-            f"the knowledge index at {where} was built with embedding model {model} (dim {dim}), "
-            f"but the configured model is {embedder.name} (dim {embedder.dim}); refusing to mix them",
-            hint=(f"re-ingest with the new model: rm -rf {chroma_dir} && cibot ingest PATH ..."
-                  if location == "embedded" else
-                  f"re-ingest into another collection: cibot ingest PATH --collection NEW_NAME"),
-        )

@@ -11,8 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.errors import CibotError
-from training.decoding import (FIX_LABEL, LABEL_AGAIN, as_json, at_closing_quote, at_fix_label, json_string,
-                               processors, repeats, stop_when, string_fields, unrepeated)
+from training.decoding import (
+    FIX_LABEL,
+    LABEL_AGAIN,
+    as_json,
+    at_closing_quote,
+    at_fix_label,
+    json_string,
+    processors,
+    repeats,
+    stop_when,
+    string_fields,
+    unrepeated,
+)
 from training.prompt import format_answer
 from training.serving import check_adapter_base, serving_copy, serving_form
 from training.types import Generation, ModelInfo
