@@ -128,15 +128,17 @@ def test_a_killed_training_leaves_no_version_and_resumes_from_its_checkpoint(tin
 def test_every_train_setting_reaches_the_lora_config():
     # `cibot train` and the retrainer pass [train] to LoraConfig whole (**model_dump()), so a new
     # setting can neither be dropped on the way nor name a field LoraConfig lacks.
-    import dataclasses
+    from pydantic import ValidationError
 
     from training.lora import LoraConfig
     from training.settings import TrainSettings
 
     settings = TrainSettings(lora_r=8, retrieved_notes=0.25)
     cfg = LoraConfig(data=[], home="h", **settings.model_dump())
-    assert {f.name for f in dataclasses.fields(LoraConfig)} >= set(TrainSettings.model_fields)
     assert (cfg.lora_r, cfg.retrieved_notes) == (8, 0.25)
+    assert LoraConfig(data=[], home="h").lora_r == TrainSettings().lora_r  # one recipe, one set of defaults
+    with pytest.raises(ValidationError, match="lora_rank"):
+        LoraConfig(data=[], home="h", lora_rank=8)  # a misspelt field is refused, not ignored
 
 
 def test_a_retrain_continues_from_the_given_adapter_not_from_zero(tiny_base, tmp_path):

@@ -10,11 +10,14 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from pydantic import Field
+
 from training.features import collate, encode_chat, length_grouped_batches, prompt_budget_chars
+from training.settings import TrainSettings
 from training.slots import model_slots, slotted
 
 # Leaf Linear names that carry the attention and MLP projections, per architecture family.
@@ -26,35 +29,24 @@ KNOWN_TARGETS = (
 )
 
 
-@dataclass
-class LoraConfig:
+class LoraConfig(TrainSettings):
+    """One training run: the recipe is the [train] settings model itself (TrainSettings, whose
+    defaults are the shipped adapter's), plus what only this run needs. Unknown fields are refused."""
+
     data: list[str]
     home: str  # CIBOT_HOME: base models in home/models, adapters in home/adapters
     base: str = "embedded"
     heldout: str | None = None
     out_version: str | None = None
     promote: bool = False
-    lora_r: int = 32
-    lora_alpha: int = 64
-    lora_dropout: float = 0.05
-    learning_rate: float = 3e-3
-    epochs: float = 1.0
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_seq_len: int = 1024
-    seed: int = 1234
     device: str = "auto"
-    mixed_precision: str = "auto"  # "auto": bf16 on GPUs and CPUs with native bf16 units; "bf16"; "no"
     max_steps: int | None = None  # optimizer steps; None = as many as the epochs take
     eval_limit: int = 40
     checkpoint_every: int = 50
     resume: bool = True
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
-    retrieved_notes: float = 0.6  # share of rows without notes given incident notes (training/notes.py)
-    synthetic_rows: int = 0  # synthetic corpus rows kept (a seeded sample over failure types); 0: all
-    held_out_fold: int | None = None  # real-log rows of this repository fold stay out (they score it)
     init_adapter: str | None = None  # continue from this adapter's weights (its r and targets), not from zero
-    extra_meta: dict = field(default_factory=dict)
+    extra_meta: dict = Field(default_factory=dict)
 
 
 @dataclass
@@ -230,7 +222,7 @@ def _linear_schedule(total: int, peak: float) -> Callable[[int], float]:
 def _fingerprint(cfg: LoraConfig, digest: str, source: str) -> str:
     import hashlib
 
-    keyed = {k: v for k, v in asdict(cfg).items()
+    keyed = {k: v for k, v in cfg.model_dump().items()
              if k not in ("resume", "eval_limit", "promote", "out_version", "threads", "extra_meta")}
     return hashlib.sha256(json.dumps([keyed, digest, source], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
