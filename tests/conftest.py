@@ -18,6 +18,23 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = datasets_dir()
 
+# The unit tier (`pytest -m unit`, about 20 s): modules that load no model and no embedder, open no
+# Chroma and start no server. Their slow-, integration- or postgres-marked tests stay out of it.
+UNIT_MODULES = frozenset({
+    "test_architecture.py", "test_ci_targets.py", "test_ciconfig.py", "test_config.py", "test_corpusgen.py",
+    "test_excerpt.py", "test_excerpt_cli.py", "test_excerpt_ecosystems.py", "test_grounding.py",
+    "test_naming.py", "test_reallogs.py", "test_redact.py", "test_slack_format.py", "test_slack_manifest.py",
+    "test_store.py", "test_training_data.py", "test_training_notes.py", "test_training_prompt.py",
+    "test_training_slots.py",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in UNIT_MODULES and not any(
+                item.get_closest_marker(m) for m in ("slow", "integration", "postgres")):
+            item.add_marker(pytest.mark.unit)
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory, monkeypatch):
