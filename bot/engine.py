@@ -8,7 +8,6 @@ log. Every stage is timed; the answer's evidence and sources are only ever thing
 from __future__ import annotations
 
 import io
-import json
 import re
 import time
 from contextlib import contextmanager
@@ -16,13 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from bot import ciconfig
 from bot import evidence as ev
 from bot.answer import Answer, AnswerRequest, SourceRef
 from bot.budget import Prompt, fit
 from bot.finish import earlier_fields, finish_finetune, finish_hybrid, finish_rag
+from bot.observability import STAGE_SECONDS
+from bot.router import RouteDecision, route_features, split_keyword
 from retrieval.errors import UsageError
+from retrieval.logs.excerpt import extract
+from retrieval.logs.redact import redact
 from retrieval.sources import redact_text, safe_url
 from retrieval.types import Excerpt, Passage
+from training.prompt import (
+    ANSWER_SCHEMA,
+    ModelAnswer,
+    build_messages,
+    generic_question,
+    parse_answer,
+)
 
 STAGES = ("excerpt", "route", "retrieve", "prompt", "generate", "post")
 # Terminal escapes and control bytes a model may copy from logs; never worth showing in Slack.
@@ -104,14 +115,10 @@ class AnswerEngine:
 
     def excerpt(self, log: str | bytes | Path | None, pass_log: str | bytes | Path | None = None) -> Excerpt:
         """The redacted failure excerpt of a log, read in bounded memory (streaming)."""
-        from retrieval.logs.excerpt import extract
-
         return extract(_source(log), max_lines=self.config.excerpt_lines,
                        pass_log=_source(pass_log) if pass_log is not None else None)
 
     def answer(self, request: AnswerRequest) -> Answer:
-        from retrieval.logs.redact import redact
-
         question = redact(request.question or "").text.strip()
         if not question and _empty(request.log):
             raise UsageError("nothing to answer: ask a question or attach a log",
@@ -140,8 +147,6 @@ class AnswerEngine:
     def _excerpt_of(self, request: AnswerRequest, question: str) -> Excerpt:
         if not _empty(request.log):
             return self.excerpt(request.log, request.pass_log)
-        from bot.router import route_features
-
         # An alert pasted into the message is the log.
         if route_features(question, None, False)["log_like_lines"] >= 0.5:
             return self.excerpt(question)
@@ -150,8 +155,6 @@ class AnswerEngine:
     def _route(self, work: _Work) -> None:
         req, log_text = work.request, work.excerpt.text() if work.excerpt.lines else None
         if self.router is None:  # no classifier loaded: the obvious rule
-            from bot.router import RouteDecision, split_keyword
-
             keyword, fmt, rest = split_keyword(work.question)
             route = keyword or req.route or ("hybrid" if log_text else "rag")
             work.route = RouteDecision(route, 1.0, {route: 1.0}, {}, "rule", rest, fmt)
@@ -173,8 +176,6 @@ class AnswerEngine:
     def _config(self, work: _Work) -> None:
         if work.request.ci_config is None or work.route.route == "rag":
             return
-        from bot import ciconfig
-
         work.config = ciconfig.load_config(work.request.ci_config, work.request.ci_config_name)
         work.section = ciconfig.select(work.config, work.excerpt.step, work.excerpt.text())
         work.findings = ciconfig.check(work.config, work.section, [ln.text for ln in work.excerpt.lines])
@@ -182,8 +183,6 @@ class AnswerEngine:
     def _prompt(self, work: _Work) -> None:
         if self.generator is None:
             return
-        from training.prompt import build_messages
-
         route = work.route.route
         relevant = ev.relevant_sources(work.passages, self.config.min_score)
         text = work.excerpt.text()
@@ -204,8 +203,6 @@ class AnswerEngine:
         if work.fmt != "json":
             self._keep(work, gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens))
             return
-        from training.prompt import ANSWER_SCHEMA
-
         first = gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens,
                              json_schema=ANSWER_SCHEMA)
         if _valid_json_answer(first.text):
@@ -225,8 +222,6 @@ class AnswerEngine:
     # ---- post-processing ---------------------------------------------------------------------
 
     def _post(self, work: _Work) -> Answer:
-        from training.prompt import parse_answer
-
         parsed = parse_answer(work.raw) if work.raw else None
         used = work.prompt.used if work.prompt else ev.relevant_sources(work.passages, self.config.min_score)
         sources = [p for p in used if p.score >= self.config.min_score] if work.route.route != "finetune" else []
@@ -267,8 +262,6 @@ class AnswerEngine:
 
     def _scrub(self, text: str) -> str:
         """Model output is untrusted: redact secrets and configured secret values it may repeat."""
-        from retrieval.logs.redact import redact
-
         text = redact(" ".join(_CONTROL.sub("", text or "").split())).text
         for secret in self.config.never_echo:
             if secret and len(secret) >= 6:
@@ -297,8 +290,6 @@ EMPTY_LOG_FIX = ("Attach the failing job's complete log, or paste the lines arou
 
 def _no_text(request: AnswerRequest, work: "_Work") -> bool:
     """A log was given, it has no readable text, and the question adds nothing of its own."""
-    from training.prompt import generic_question
-
     if _empty(request.log) and request.log is None:
         return False
     if any(line.text.strip() for line in work.excerpt.lines):
@@ -341,19 +332,10 @@ def _earlier_answer(history: list[dict]) -> str | None:
 
 
 def _valid_json_answer(text: str | None) -> bool:
-    try:
-        obj = json.loads((text or "").strip())
-    except ValueError:
-        return False
-    return (isinstance(obj, dict) and isinstance(obj.get("root_cause"), str) and isinstance(obj.get("fix"), str)
-            and bool(obj["root_cause"].strip()) and bool(obj["fix"].strip()))
+    return ModelAnswer.parse(text) is not None
 
 
 def _observe(timings: dict[str, float]) -> None:
-    """Feed the stage histogram when bot.observability is there (a server); no-op otherwise."""
-    try:
-        from bot.observability import STAGE_SECONDS
-    except ImportError:
-        return
+    """Feed the stage histogram (scraped where a server runs)."""
     for stage, seconds in timings.items():
         STAGE_SECONDS.labels(stage=stage).observe(seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from training.prompt import ANSWER_SCHEMA, format_answer, parse_answer
+from training.prompt import ModelAnswer, format_answer, parse_answer
 
 # A "Fix:" label starts a line or follows a sentence ("... is stale. Fix: ..."), never mid-sentence
 # ("the build needs a fix: pin it" is still the cause).
@@ -152,15 +152,8 @@ def json_string(text: str) -> str:
 def as_json(text: str) -> tuple[str, bool]:
     """The answer as JSON matching ANSWER_SCHEMA: as generated if valid, else rebuilt from the
     fields the model did produce (any shape parse_answer reads). Returns (text, repaired)."""
-    import json
-
-    try:
-        obj = json.loads(text)
-        if isinstance(obj, dict) and set(obj) == set(ANSWER_SCHEMA["required"]) \
-                and all(isinstance(v, str) and v.strip() for v in obj.values()):
-            return text, False
-    except ValueError:
-        pass
+    if ModelAnswer.parse(text) is not None:
+        return text, False
     fields = parse_answer(text) or salvage(text)
     return format_answer(*fields, fmt="json"), True
 

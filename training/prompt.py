@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from typing import Annotated, Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 SYSTEM_PROMPT = (
     "You are cibot, a CI failure analyst. Read the CI log excerpt and any reference notes, "
@@ -15,15 +17,29 @@ SYSTEM_PROMPT = (
     "error code from the log. Be brief."
 )
 
-ANSWER_SCHEMA: dict = {
-    "type": "object",
-    "properties": {
-        "root_cause": {"type": "string", "minLength": 1},
-        "fix": {"type": "string", "minLength": 1},
-    },
-    "required": ["root_cause", "fix"],
-    "additionalProperties": False,
-}
+_Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ModelAnswer(BaseModel):
+    """What the model writes when asked for JSON: one object, a non-blank root cause and fix,
+    nothing else. The one definition: its JSON schema guides decoding (ANSWER_SCHEMA) and
+    `parse` is the one validity check (the engine's retry, the generator's repair)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root_cause: _Said
+    fix: _Said
+
+    @classmethod
+    def parse(cls, text: str | None) -> "ModelAnswer | None":
+        """The answer if `text` is exactly such an object, else None."""
+        try:
+            return cls.model_validate_json((text or "").strip())
+        except ValidationError:
+            return None
+
+
+ANSWER_SCHEMA: dict = ModelAnswer.model_json_schema()
 
 TEXT_INSTRUCTION = "Answer in two lines:\nRoot Cause: <why it failed>\nFix: <what to change>"
 JSON_INSTRUCTION = 'Answer with JSON only: {"root_cause": "<why it failed>", "fix": "<what to change>"}'
