@@ -1,6 +1,6 @@
 """LoRA fine-tuning, straight through: data, model, LoRA config, train, evaluate, save.
 
-Runs the same on one CPU, one GPU, or many under `accelerate launch -m training.lora --config
+Runs the same on one CPU, one GPU, or many under `accelerate launch -m bot dev train-job --config
 cfg.json` (each process takes every N-th batch; only the main process writes).
 """
 from __future__ import annotations
