@@ -157,8 +157,6 @@ def test_seed_examples_are_in_train_verbatim(shipped):
     pairs = {(r["input"], r["output"]) for r in train}
     for seed in SEED_ROWS:
         assert (seed["input"], seed["output"]) in pairs
-    assert "COPY requirements.txt ." in SEED_ROWS[0]["input"]
-    assert "ENOENT: no such file or directory, open '/home/runner/work/app/package.json'" in SEED_ROWS[1]["input"]
 
 
 def test_shipped_corpus_is_current_with_the_generator(shipped):

@@ -201,7 +201,8 @@ def test_k8s_configuration_loads_as_cibot_settings(monkeypatch):
     assert settings.retrieval.mode == "http" and settings.retrieval.chroma_host == "chroma"
     assert "chroma" in _by_kind("Service") and "postgres" in _by_kind("Service")
     assert settings.store_url.startswith("postgresql+psycopg://cibot:")
-    assert settings.slack.bot_token is not None
+    assert "SLACK_BOT_TOKEN" in secret["stringData"]
+    assert settings.slack.bot_token.get_secret_value() == (secret["stringData"]["SLACK_BOT_TOKEN"] or "placeholder")
 
 
 # --- Dockerfiles ---------------------------------------------------------------------------------

@@ -184,7 +184,8 @@ def test_timings_cover_every_stage_and_feed_the_stage_histogram():
 
     before = observability.REGISTRY.get_sample_value("cibot_answer_stage_seconds_count", {"stage": "generate"}) or 0
     answer = engine(FakeGenerator().enqueue([GOOD])).answer(AnswerRequest(log=NPM_LOG))
-    assert set(STAGES) <= set(answer.timings) and answer.timings["total"] >= 0
+    assert set(STAGES) <= set(answer.timings)
+    assert answer.timings["total"] >= max(answer.timings[s] for s in STAGES) > 0
     after = observability.REGISTRY.get_sample_value("cibot_answer_stage_seconds_count", {"stage": "generate"})
     assert after == before + 1
 
@@ -323,4 +324,3 @@ def test_an_empty_or_ansi_only_log_says_so_and_generates_nothing(log, tmp_path):
     answer = engine(gen).answer(AnswerRequest("why did this fail?", log=path))
     assert answer.root_cause == EMPTY_LOG_CAUSE and answer.confidence == 0.0
     assert not gen.calls  # the model was never asked to invent a cause
-    assert "disk" not in answer.root_cause.lower()

@@ -1,4 +1,4 @@
-"""The HTTP server under hostile-but-fair input (issue 20): bursts, stalled bodies, bad lengths,
+"""The HTTP server under hostile-but-fair input: bursts, stalled bodies, bad lengths,
 non-object and mistyped payloads, replays under new delivery ids, and a clean log stream."""
 from __future__ import annotations
 
@@ -64,7 +64,6 @@ def test_a_burst_of_200_probes_is_queued_not_reset(served):
     with cf.ThreadPoolExecutor(200) as pool:
         statuses = list(pool.map(lambda _: exchange(port, request("/healthz", method="GET")), range(200)))
     assert statuses.count(200) == 200
-    assert server_mod.CibotHTTPServer.request_queue_size >= 128
 
 
 def test_a_body_that_never_arrives_is_dropped_after_the_read_timeout(served):
@@ -93,17 +92,21 @@ def test_non_object_json_to_slack_events_is_a_400_signed_or_not(served, body):
     assert exchange(port, request("/slack/events", body, {**headers, **sign(body.decode())})) == 400
 
 
-@pytest.mark.parametrize("change", [
-    {"repository": "acme/api"}, {"log": ["a", "b"]}, {"repository": {"full_name": ["x"]}},
-    {"workflow_run": {"name": None, "conclusion": "failure", "head_branch": 5}},
+@pytest.mark.parametrize("change, field", [
+    ({"repository": "acme/api"}, "repository"), ({"log": ["a", "b"]}, "log"),
+    ({"repository": {"full_name": ["x"]}}, "repo"),
+    ({"workflow_run": {"name": None, "conclusion": "failure", "head_branch": 5}}, "branch"),
 ])
-def test_a_signed_payload_of_the_wrong_shape_is_a_400_with_a_reason(served, change):
+def test_a_signed_payload_of_the_wrong_shape_is_a_400_with_a_reason(served, change, field):
     harness, port = served
     raw, headers = github({**FAILED_RUN, **change}, None)
-    status = exchange(port, request("/webhooks/github", raw, headers))
-    assert status in (400, 202)  # a tolerable oddity may still be analysed, never a 500
-    if "repository" in change and isinstance(change["repository"], str) or "log" in change:
-        assert status == 400
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request("/webhooks/github", raw, headers))
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.") and reply.split(b" ", 2)[1] == b"400"
+    assert field in reply.split(b"\r\n\r\n", 1)[1].decode()  # the reason names what is wrong
 
 
 def test_the_same_body_under_new_delivery_ids_is_answered_once(served):

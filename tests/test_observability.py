@@ -38,11 +38,19 @@ def test_render_metrics_is_prometheus_text_with_every_cibot_family():
     assert "python_gc_objects_collected_total" not in text
 
 
-def test_requests_counter_counts_by_route_and_surface():
-    before = _sample("cibot_requests_total", {"route": "hybrid", "surface": "slash"})
-    obs.REQUESTS.labels(route="hybrid", surface="slash").inc()
-    obs.REQUESTS.labels(route="hybrid", surface="slash").inc()
-    assert _sample("cibot_requests_total", {"route": "hybrid", "surface": "slash"}) == before + 2
+def test_an_answered_mention_counts_one_request_by_route_and_surface():
+    from slack_fakes import ANSWER, Harness
+
+    labels = {"route": ANSWER.route, "surface": "mention"}
+    before = _sample("cibot_requests_total", labels)
+    harness = Harness()
+    try:
+        harness.mention("why did the build fail?\n```\nnpm ERR! gyp ERR! build error\n```")
+        assert len(harness.answered(1)) == 1
+        harness.api.settle()  # the count follows the posted answer
+    finally:
+        harness.close()
+    assert _sample("cibot_requests_total", labels) == before + 1
 
 
 def test_stage_timer_observes_even_when_the_block_raises():
@@ -63,16 +71,19 @@ def test_set_adapter_replaces_the_version_label():
     assert 'version="v0003"' not in text
 
 
-def test_queue_depth_feedback_and_retrain_series_move():
-    obs.QUEUE_DEPTH.set(3)
-    before_up = _sample("cibot_feedback_total", {"value": "up"})
-    before_rej = _sample("cibot_retrain_runs_total", {"outcome": "rejected"})
-    obs.FEEDBACK.labels(value="up").inc()
-    obs.RETRAIN_RUNS.labels(outcome="rejected").inc()
-    assert _sample("cibot_queue_depth") == 3
-    assert _sample("cibot_feedback_total", {"value": "up"}) == before_up + 1
-    assert _sample("cibot_retrain_runs_total", {"outcome": "rejected"}) == before_rej + 1
-    obs.QUEUE_DEPTH.set(0)
+def test_queue_depth_counts_answers_waiting_in_the_pool_and_returns():
+    from bot.slack.pool import WorkPool
+
+    before = _sample("cibot_queue_depth") or 0
+    release = threading.Event()
+    pool = WorkPool(workers=1, max_pending=4)
+    try:
+        assert pool.submit(lambda: release.wait(10)) and pool.submit(lambda: None)
+        assert _sample("cibot_queue_depth") == before + 2  # one running, one waiting
+    finally:
+        release.set()
+        pool.shutdown(wait=True)
+    assert _sample("cibot_queue_depth") == before
 
 
 # --- readiness -----------------------------------------------------------------------------------

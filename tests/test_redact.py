@@ -74,7 +74,7 @@ CORPUS = [
     ("HF_TOKEN=hf_" + "abcdefghijklmnopqrstuvwxyzABCDEF", "hf_abcdefghij", None),
     ("2024-05-01T10:00:00.0000000Z ##[debug]token=" + GH, GH, None),
     ("\x1b[31mERROR\x1b[0m bad credentials for " + GH, GH, None),
-    # Command-line secrets (issue 20's probe found each of these surviving).
+    # Command-line secrets: each of these once survived redaction.
     ("+ curl -fsSL -u deploy:Cu7lPassw0rd https://nexus.example.com/repo", "Cu7lPassw0rd", "cli-password"),
     ("curl --user :glpat0nlyT0ken https://x", "glpat0nlyT0ken", "cli-password"),
     ("mysql -h db -uroot -pMyS3cretPw -e 'show databases'", "MyS3cretPw", "cli-password"),

@@ -85,7 +85,7 @@ def test_bundled_runbooks_all_load_with_headings():
         assert sum(len(c.heading_path) >= 2 for c in doc.chunks) >= 3, path
 
 
-# -- Hardening (issue 20): secrets in knowledge, links out of the folder, server paths ----------
+# -- Hardening: secrets in knowledge, links out of the folder, server paths ----------
 NPM_TOKEN = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 

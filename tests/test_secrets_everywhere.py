@@ -1,5 +1,5 @@
 """A planted set of secrets (40+ kinds) leaves no trace anywhere cibot writes or shows: the Slack
-messages, the database, the Chroma files and the BM25 vocabulary (issue 20's target).
+messages, the database, the Chroma files and the BM25 vocabulary.
 
 Real parts: the Bolt app and store (SQLite), a persistent Chroma index with the real embedder, the
 real answer engine (without a model); the fake Slack Web API records every call."""

@@ -323,8 +323,8 @@ def test_bolts_own_logs_follow_the_level_set_after_the_app_is_built():
     root.setLevel(logging.WARNING)
     harness = Harness()
     try:
-        harness.mention("why did it fail?")  # Bolt makes its app logger on the first request
-        harness.answered(1)
+        harness.mention("why did it fail?\n```\nE: fail\n```")  # Bolt makes its app logger on the first request
+        assert len(harness.answered(1)) == 1
         root.setLevel(logging.INFO)
         assert logging.getLogger("cibot").getEffectiveLevel() == logging.INFO
     finally:

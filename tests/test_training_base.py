@@ -35,7 +35,7 @@ def test_ensure_base_model_installs_a_verified_copy_once(tmp_path):
     assert verify_checksums(installed) == verify_checksums(asset)
     assert ensure_base_model(tmp_path / "models", asset) == installed
     (installed / "config.json").write_text("{}")  # a damaged install is replaced
-    assert verify_checksums(ensure_base_model(tmp_path / "models", asset))
+    assert verify_checksums(ensure_base_model(tmp_path / "models", asset)) == verify_checksums(asset)
     (asset / "model.safetensors").write_bytes(b"tampered")
     with pytest.raises(ConfigError, match="checksum"):
         ensure_base_model(tmp_path / "other", asset)

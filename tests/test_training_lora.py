@@ -72,7 +72,6 @@ def test_cibot_train_writes_a_version_and_prints_the_json_contract(tiny_base, tm
     from bot.cli import main
 
     data = write_jsonl(tmp_path / "train.jsonl", tiny_rows(24))
-    held = write_jsonl(tmp_path / "held.jsonl", tiny_rows(30)[24:])
     assert main(["train", "--data", str(data), "--base", str(tiny_base), "--max-steps", "2",
                  "--eval-limit", "0", "--out", "team-a", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -83,7 +82,6 @@ def test_cibot_train_writes_a_version_and_prints_the_json_contract(tiny_base, tm
     assert listing["current"] == "team-a"
     row = next(r for r in listing["versions"] if r["version"] == "team-a")
     assert row["base"] == str(tiny_base) and row["data_hash"].startswith("sha256:")
-    assert held.exists()
 
 
 def test_cibot_train_on_an_all_invalid_file_fails_clearly_and_writes_nothing(tiny_base, tmp_path, capsys, cibot_home):

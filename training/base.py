@@ -159,7 +159,7 @@ def ensure_converted(spec: PackagedGGUF, models_dir: Path) -> Path:
     if target.is_dir():
         try:
             verify_checksums(target)
-            return target  # converted before: the package need not even be installed now
+            return target  # an earlier run's verified copy: the package need not be installed
         except ConfigError:
             pass
     gguf = packaged_gguf(spec)

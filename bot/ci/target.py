@@ -101,7 +101,7 @@ def _github(path: str, url: str) -> Target | None:
         job = match.group("job")
         return Target("github", f"{match['owner']}/{match['repo']}", job_id=int(job) if job else None,
                       run_id=int(match["run"]), url=url)
-    match = _GITHUB_CHECK_RUN.match(path)  # the older job link: a check run's id is the job's id
+    match = _GITHUB_CHECK_RUN.match(path)  # a check-run link (/runs/ID): a check run's id is the job's id
     if match:
         return Target("github", f"{match['owner']}/{match['repo']}", job_id=int(match["job"]), url=url)
     return None

@@ -1,6 +1,6 @@
 """Fetch files attached to a Slack message: text only, under a size cap, with the bot token.
 
-Each file ends up as a log, a CI config (issue 10), or a polite note saying why it was skipped.
+Each file ends up as a log, a CI config (context for the engine), or a polite note saying why it was skipped.
 """
 from __future__ import annotations
 

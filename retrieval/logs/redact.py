@@ -197,7 +197,7 @@ _PREFILTER_RX = (
     r"|circle-token|circleci-token|travis-api-token|dd-(?:api|application)-key|x-figma|x-shopify|jfrog-art"
 )
 # RE2 when installed: one linear DFA pass, whatever the number of alternatives (Python's engine
-# tries each of them at every position, which made the gate cost more than the rules behind it).
+# tries each of them at every position, which would make the gate cost more than the rules behind it).
 _PREFILTER = _prefilter(_PREFILTER_RX)
 
 
