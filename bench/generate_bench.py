@@ -30,8 +30,8 @@ def main() -> None:
 
     from training.evaluate import default_heldout, load_examples
     from training.features import prompt_budget_chars
-    from training.generate import LocalGenerator
-    from training.prompt import build_messages
+    from training.inference.generate import LocalGenerator
+    from training.inference.prompt import build_messages
     from training.registry import AdapterRegistry
 
     parser = argparse.ArgumentParser()

@@ -50,7 +50,7 @@ def held_out_logs(datasets: Path, fold: int, limit: int) -> list[dict]:
 
 
 def generator_for(system: str, home: Path, quantize: str, adapter: str | None):
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
     from training.registry import AdapterRegistry
 
     base, asset = SYSTEMS[system]
@@ -69,7 +69,7 @@ def score(system: str, gen, rows: list[dict], datasets: Path, question: str | No
     from bot.budget import fit
     from bot.finish import finish
     from retrieval.logs.excerpt import extract
-    from training.prompt import build_messages, parse_answer
+    from training.inference.prompt import build_messages, parse_answer
 
     hits = {"cause": 0, "served": 0, "format": 0, "fix_kept": 0}
     seconds, tokens, samples = [], 0, []

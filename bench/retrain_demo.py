@@ -130,7 +130,7 @@ def seed_thumbs_up(settings, rows: list[dict]) -> None:
     from bot.answer import Answer
     from bot.feedback import FeedbackService
     from bot.store import Store
-    from training.prompt import parse_answer
+    from training.inference.prompt import parse_answer
 
     store = Store.from_settings(settings)
     feedback = FeedbackService(store, None, settings, bot_user_id="UBOT")

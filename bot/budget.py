@@ -1,6 +1,6 @@
 """Fit a request into the model's prompt budget, counted in the model's own tokens.
 
-training.prompt.build_messages decides the prompt's shape; this decides how much goes in. The log
+training.inference.prompt.build_messages decides the prompt's shape; this decides how much goes in. The log
 comes first (it is what the answer must explain), then the CI config section, then retrieved
 passages, which give way first.
 """

@@ -27,7 +27,7 @@ from retrieval.logs.excerpt import extract
 from retrieval.logs.redact import redact
 from retrieval.sources import redact_text, safe_url
 from retrieval.types import Excerpt, Passage
-from training.prompt import (
+from training.inference.prompt import (
     ANSWER_SCHEMA,
     ModelAnswer,
     build_messages,

@@ -43,11 +43,11 @@ def load_router(settings: Any, embedder: Any):
 def load_generator(settings: Any, say: Progress = lambda message: None):
     """The configured backend: the local transformers model (default) or an OpenAI-compatible server."""
     if settings.model.backend == "openai":
-        from training.openai_backend import OpenAIGenerator
+        from training.inference.openai_backend import OpenAIGenerator
 
         return OpenAIGenerator.from_settings(settings.model)
     from training.base import EMBEDDED, PACKAGED, ensure_base_model, ensure_converted
-    from training.generate import load_generator as load_local
+    from training.inference.generate import load_generator as load_local
     from training.registry import AdapterRegistry
 
     models = settings.paths.models

@@ -157,7 +157,7 @@ def evaluate_versions(settings: Any, current: str | None, candidate: str, feedba
     """Score current and candidate on the same suites with one loaded base model, swapping only
     the adapter between them. -> {"current": {suite: metrics}, "candidate": {...}}."""
     from training.features import prompt_budget_chars
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
     from training.registry import AdapterRegistry
 
     registry = AdapterRegistry(settings.paths.adapters)

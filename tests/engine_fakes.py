@@ -1,8 +1,8 @@
 """Small hand-written fakes for the answer engine's parts (in the style of simonw/llm's MockModel)."""
 from __future__ import annotations
 
-from training.types import Generation, ModelInfo
 from retrieval.types import Passage
+from training.inference.types import Generation, ModelInfo
 
 
 class FakeGenerator:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from importlib import metadata
 from pathlib import Path
 
@@ -13,8 +12,14 @@ import pytest
 from needs import missing
 
 from retrieval.errors import CibotError
-from training.base import PACKAGED, SMOLLM2, ensure_converted, packaged_gguf, resolve_base
-from training.prompt import build_messages
+from training.base import (
+    PACKAGED,
+    SMOLLM2,
+    ensure_converted,
+    packaged_gguf,
+    resolve_base,
+)
+from training.inference.prompt import build_messages
 
 SPEC = PACKAGED[SMOLLM2]
 
@@ -104,8 +109,8 @@ def test_converted_copy_loads_and_a_corrupt_copy_is_made_again(smollm2_models, t
 
 @pytest.mark.slow
 def test_the_default_base_and_shipped_adapter_answer_merged(smollm2_models, tmp_path):
-    from training.generate import load_generator
-    from training.prompt import parse_answer
+    from training.inference.generate import load_generator
+    from training.inference.prompt import parse_answer
     from training.registry import DEFAULT_ADAPTER, AdapterRegistry
     from training.settings import ModelSettings
 

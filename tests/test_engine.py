@@ -5,13 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+from engine_fakes import FakeGenerator, FakeRetriever, passage
 from needs import missing
 
 from bot.answer import AnswerRequest
 from bot.engine import STAGES, AnswerEngine, EngineConfig
 from retrieval.errors import UsageError
 from retrieval.types import Scope
-from engine_fakes import FakeGenerator, FakeRetriever, passage
 
 NPM_LOG = "\n".join(
     [f"step {i}: ok" for i in range(1, 41)]
@@ -231,7 +231,7 @@ def real_engine(tmp_path_factory, router):
     from retrieval.index import KnowledgeIndex
     from retrieval.search import Retriever
     from retrieval.settings import RetrievalSettings
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
 
     home = tmp_path_factory.mktemp("real-engine")
     docs = home / "runbooks"

@@ -114,7 +114,7 @@ def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it(tmp_p
     from bot.settings import load_settings
     from training.data import Example
     from training.evaluate import evaluate
-    from training.types import Generation
+    from training.inference.types import Generation
 
     class OneAnswer:
         def __init__(self, logprob):

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from training.openai_backend import ModelServerError, OpenAIGenerator
+from training.inference.openai_backend import ModelServerError, OpenAIGenerator
 
 pytestmark = pytest.mark.integration
 

@@ -281,7 +281,7 @@ class SwappingGenerator:
     base = "embedded"
 
     def __init__(self, adapter=None):
-        from training.types import ModelInfo
+        from training.inference.types import ModelInfo
 
         self._info = ModelInfo
         self.adapter, self.swaps = adapter, []
@@ -426,8 +426,8 @@ def test_watcher_hot_swaps_a_real_generator_without_failing_requests(env, cibot_
     import threading as th
 
     from bot.hotswap import AdapterWatcher
-    from training.generate import LocalGenerator
-    from training.prompt import build_messages
+    from training.inference.generate import LocalGenerator
+    from training.inference.prompt import build_messages
 
     settings = env[0]
     registry = AdapterRegistry(settings.paths.adapters)

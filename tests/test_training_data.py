@@ -2,11 +2,11 @@
 import json
 
 import pytest
+from tiny_models import tiny_rows, write_jsonl
 
 from retrieval.errors import InputError
-from tiny_models import tiny_rows, write_jsonl
 from training.data import data_hash, deduplicate, load, read_jsonl, to_messages
-from training.prompt import SYSTEM_PROMPT
+from training.inference.prompt import SYSTEM_PROMPT
 
 
 def test_bad_lines_are_reported_with_line_numbers_and_loading_goes_on(tmp_path):

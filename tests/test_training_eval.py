@@ -4,7 +4,7 @@ import json
 from training.data import Example
 from training.evalreport import compare, write_report
 from training.evaluate import chunk_ids, derive_ids, evaluate, recall
-from training.types import Generation, ModelInfo
+from training.inference.types import Generation, ModelInfo
 
 
 class ScriptedGenerator:
@@ -85,8 +85,8 @@ def test_compare_scores_three_variants_and_writes_markdown_and_png(tmp_path):
 def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
     from bot.commands.eval import _AsServed
     from bot.settings import load_settings
-    from training.data import Example
     from retrieval.types import Passage
+    from training.data import Example
 
     class Recording:
         def search(self, query, k):

@@ -3,10 +3,10 @@ import json
 import threading
 
 import pytest
+from tiny_models import build_tiny_base, tiny_rows, write_jsonl
 
 from retrieval.errors import CibotError
-from tiny_models import build_tiny_base, tiny_rows, write_jsonl
-from training.prompt import ANSWER_SCHEMA, build_messages
+from training.inference.prompt import ANSWER_SCHEMA, build_messages
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def tiny_adapter(tiny_base, tmp_path_factory):
 
 @pytest.fixture
 def generator(tiny_base):
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
 
     return LocalGenerator(str(tiny_base), max_new_tokens=12, queue_size=2)
 
@@ -45,8 +45,8 @@ MESSAGES = build_messages(excerpt="npm ERR! code E404 left-pad-3")
 
 
 def test_generate_applies_the_chat_template_and_counts_tokens(generator):
+    from training.inference.slots import ranges, slot_token, slotted
     from training.pretrain import BaseRecipe
-    from training.slots import ranges, slot_token, slotted
 
     gen = generator.generate(MESSAGES)
     assert generator.slots == BaseRecipe().identifier_slots == 20  # the embedded recipe's: it reads <idN>
@@ -61,8 +61,8 @@ def test_generate_applies_the_chat_template_and_counts_tokens(generator):
 def test_slots_that_stand_for_nothing_in_the_prompt_are_never_written(generator):
     import torch
 
-    from training.decoding import processors
-    from training.slots import slot_token
+    from training.inference.decoding import processors
+    from training.inference.slots import slot_token
 
     prompt = generator._prepare(MESSAGES)
     used = set(prompt.slots.ids.values())
@@ -79,7 +79,7 @@ def test_slots_that_stand_for_nothing_in_the_prompt_are_never_written(generator)
 
 
 def test_text_answers_are_decoded_in_the_root_cause_fix_shape(generator):
-    from training.decoding import at_fix_label
+    from training.inference.decoding import at_fix_label
 
     gen = generator.generate(MESSAGES)
     assert gen.meta.get("text_guided") and gen.text.startswith("Root Cause:") and "\nFix:" in gen.text
@@ -103,7 +103,7 @@ def test_json_requests_always_return_schema_valid_json(generator):
 
 
 def test_concurrent_requests_all_succeed_one_at_a_time(tiny_base):
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
 
     gen = LocalGenerator(str(tiny_base), max_new_tokens=6, queue_size=8)
     results, errors = [], []
@@ -124,7 +124,7 @@ def test_concurrent_requests_all_succeed_one_at_a_time(tiny_base):
 
 
 def test_requests_beyond_the_queue_are_refused_as_busy(tiny_base):
-    from training.generate import Busy, LocalGenerator
+    from training.inference.generate import Busy, LocalGenerator
 
     gen = LocalGenerator(str(tiny_base), max_new_tokens=4, queue_size=1)
     gen._lock.acquire()  # a request in flight
@@ -165,7 +165,7 @@ def test_swap_adapter_changes_info_without_failing_in_flight_requests(generator,
 def test_int8_serving_merges_the_adapter_and_a_swap_remerges_while_requests_are_answered(tiny_base, tiny_adapter):
     import torch
 
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
 
     gen = LocalGenerator(str(tiny_base), tiny_adapter, "v1", max_new_tokens=8, quantize="int8")
     assert gen.quantized and gen.info().adapter == "v1"
@@ -193,7 +193,7 @@ def test_int8_serving_merges_the_adapter_and_a_swap_remerges_while_requests_are_
 
 
 def test_serving_form_merges_on_cpu_and_quantises_only_when_asked():
-    from training.serving import serving_form
+    from training.inference.serving import serving_form
 
     def model(device: str, size: int):
         class Param:
@@ -222,7 +222,7 @@ def test_serving_form_merges_on_cpu_and_quantises_only_when_asked():
 
 
 def test_unknown_base_model_is_a_clear_error():
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
 
     with pytest.raises(CibotError, match="huggingface-cli download"):
         LocalGenerator("no-such-org/no-such-model")
@@ -230,8 +230,8 @@ def test_unknown_base_model_is_a_clear_error():
 
 def test_fixture_base_and_its_adapter_answer_in_the_right_shape(cibot_home):
     from training.base import BASE_ASSET, CHECKSUMS
-    from training.generate import load_generator
-    from training.prompt import parse_answer
+    from training.inference.generate import load_generator
+    from training.inference.prompt import parse_answer
     from training.registry import FIXTURE_ADAPTER, AdapterRegistry
     from training.settings import ModelSettings
 
@@ -248,7 +248,7 @@ def test_fixture_base_and_its_adapter_answer_in_the_right_shape(cibot_home):
 def test_guided_json_is_valid_json_by_construction(generator):
     import json
 
-    from training.prompt import ANSWER_SCHEMA
+    from training.inference.prompt import ANSWER_SCHEMA
 
     gen = generator.generate(build_messages(excerpt="npm ERR! code E404 left-pad-3", fmt="json"), json_schema=ANSWER_SCHEMA)
     obj = json.loads(gen.text)
@@ -257,8 +257,8 @@ def test_guided_json_is_valid_json_by_construction(generator):
 
 
 def test_guided_json_reads_each_string_up_to_its_closing_quote():
-    from training.decoding import json_string, string_fields
-    from training.prompt import ANSWER_SCHEMA
+    from training.inference.decoding import json_string, string_fields
+    from training.inference.prompt import ANSWER_SCHEMA
 
     assert string_fields(ANSWER_SCHEMA) == ["root_cause", "fix"]
     assert string_fields({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}) == []
@@ -277,7 +277,7 @@ def test_guided_json_reads_each_string_up_to_its_closing_quote():
      "Add the key to values.yaml. Add the key to values.yaml"),
 ])
 def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text, kept):
-    from training.decoding import repeats, unrepeated
+    from training.inference.decoding import repeats, unrepeated
 
     assert unrepeated(text) == kept  # the last case's copy is unfinished: nothing to cut yet
     assert (repeats(text) >= 0) == (kept != text)
@@ -291,7 +291,7 @@ def test_counting_a_long_excerpt_prints_no_length_warning(generator, capfd, capl
 
 
 def test_half_written_json_does_not_trail_a_labelled_answer():
-    from training.prompt import parse_answer
+    from training.inference.prompt import parse_answer
 
     assert parse_answer('Root Cause: the test failed."}\nFix: rerun the job."}') == ("the test failed.", "rerun the job.")
     assert parse_answer("Root Cause: dict {a} missing.\nFix: add key {b}.") == ("dict {a} missing.", "add key {b}.")
@@ -301,8 +301,8 @@ def test_half_written_json_does_not_trail_a_labelled_answer():
 def test_guided_runs_reuse_the_prompts_cache_and_answer_the_same(tiny_base, schema, monkeypatch):
     """The fix (or the next JSON field) starts from the cache of the run before it instead of
     reading the whole prompt again, and the answer is token for token the one without reuse."""
-    from training import generate
-    from training.generate import LocalGenerator
+    from training.inference import generate
+    from training.inference.generate import LocalGenerator
 
     gen = LocalGenerator(str(tiny_base), max_new_tokens=24)
     fed: list[int] = []
@@ -324,8 +324,8 @@ def test_guided_runs_reuse_the_prompts_cache_and_answer_the_same(tiny_base, sche
 def test_half_serving_decodes_with_float16_weights_and_reads_prompts_with_the_prefill_copy(tiny_base, tiny_adapter):
     import torch
 
-    from training.generate import LocalGenerator
-    from training.serving import DECODE_ROWS, half_linear_class
+    from training.inference.generate import LocalGenerator
+    from training.inference.serving import DECODE_ROWS, half_linear_class
 
     linear = torch.nn.Linear(64, 32)
     half = half_linear_class()(linear, torch.bfloat16)

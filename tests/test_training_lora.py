@@ -2,10 +2,10 @@
 import json
 
 import pytest
-
 from tiny_models import build_tiny_base, tiny_rows, write_jsonl
+
 from training.features import IGNORE, encode_chat
-from training.prompt import build_messages
+from training.inference.prompt import build_messages
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,15 @@ import json
 import pytest
 
 from retrieval.types import Passage
-from training.prompt import (ANSWER_SCHEMA, LOG_MAX_LINES, SYSTEM_PROMPT, build_messages, focus_log,
-                             format_answer, parse_answer)
+from training.inference.prompt import (
+    ANSWER_SCHEMA,
+    LOG_MAX_LINES,
+    SYSTEM_PROMPT,
+    build_messages,
+    focus_log,
+    format_answer,
+    parse_answer,
+)
 
 
 def test_build_messages_has_system_and_user_with_log_and_text_instruction():
@@ -96,7 +103,7 @@ def test_an_incident_note_shows_how_it_was_resolved_not_the_head_of_its_log():
 
 
 def test_a_question_that_only_asks_why_the_log_failed_stays_out_of_the_prompt():
-    from training.prompt import build_messages
+    from training.inference.prompt import build_messages
 
     log = "npm ERR! code E404"
     for q in ("Why did this CI job fail?", "<@U0BOT> why did the build break?", "what happened here"):

@@ -181,7 +181,7 @@ def test_a_teams_own_adapter_on_another_base_is_not_displaced(tmp_path):
 
 def test_serving_an_adapter_trained_on_another_base_is_refused_naming_both(tmp_path):
     from retrieval.errors import CibotError
-    from training.generate import check_adapter_base
+    from training.inference.generate import check_adapter_base
 
     reg = AdapterRegistry(tmp_path / "adapters")
     mine = _add(reg, meta={"base": "embedded"})

@@ -1,8 +1,18 @@
 """Identifier slots: delexicalised prompts and answers for models too small to copy names."""
-from training.prompt import build_messages
 import pytest
 
-from training.slots import SlotMap, build_map, delexicalise, kind, model_slots, ranges, slot_token, slot_tokens, slotted
+from training.inference.prompt import build_messages
+from training.inference.slots import (
+    SlotMap,
+    build_map,
+    delexicalise,
+    kind,
+    model_slots,
+    ranges,
+    slot_token,
+    slot_tokens,
+    slotted,
+)
 
 LOG = """Prepare all required actions
 Downloading https://example.com/setup.sh using /usr/bin/curl
@@ -142,7 +152,7 @@ def test_scoped_packages_account_ids_and_long_numbers_are_identifiers():
 
 
 def test_identifiers_every_log_repeats_are_read_as_text_not_slotted():
-    from training.slots import common_ids, find_common
+    from training.inference.slots import common_ids, find_common
 
     rows = [{"input": f"/usr/bin/bash run src/f{i}.py", "output": f"Root Cause: src/f{i}.py fails."} for i in range(20)]
     rows.append({"input": "x", "output": "y", "key_ids": ["src/f0.py"]})
@@ -164,7 +174,7 @@ def test_a_failing_lines_line_number_and_trailing_name_get_slots():
 def test_the_shipped_common_list_is_the_one_the_corpus_gives():
     import json
 
-    from training.slots import COMMON_IDS, common_ids, find_common
+    from training.inference.slots import COMMON_IDS, common_ids, find_common
 
     train = COMMON_IDS.parent / "train.jsonl"
     rows = [json.loads(line) for line in train.read_text().splitlines() if line.strip()]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from retrieval.errors import InputError
-from training.prompt import build_messages, format_answer, parse_answer
+from training.inference.prompt import build_messages, format_answer, parse_answer
 
 # Logs longer than this are cut to their failure excerpt, as the engine does at answer time.
 EXCERPT_LINES = 30

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from retrieval.logs.identifiers import COMMON, TOKEN, identifiers
 from training.data import Example, clean_example, read_jsonl
-from training.prompt import build_messages, parse_answer
+from training.inference.prompt import build_messages, parse_answer
 
 REPO = Path(__file__).resolve().parent.parent
 SUITES = ("heldout", "json", "real")
@@ -93,7 +93,7 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
 
 
 def _schema() -> dict:
-    from training.prompt import ANSWER_SCHEMA
+    from training.inference.prompt import ANSWER_SCHEMA
 
     return ANSWER_SCHEMA
 

@@ -16,9 +16,14 @@ from typing import Callable
 
 from pydantic import Field
 
-from training.features import collate, encode_chat, length_grouped_batches, prompt_budget_chars
+from training.features import (
+    collate,
+    encode_chat,
+    length_grouped_batches,
+    prompt_budget_chars,
+)
+from training.inference.slots import model_slots, slotted
 from training.settings import TrainSettings
-from training.slots import model_slots, slotted
 
 # Leaf Linear names that carry the attention and MLP projections, per architecture family.
 KNOWN_TARGETS = (
@@ -260,7 +265,7 @@ def _resume(path: Path, accelerator, model, optimizer) -> tuple[int, list]:
 
 def _evaluate(model, tokenizer, cfg: LoraConfig, budget: int) -> dict:
     from training.evaluate import default_heldout, evaluate
-    from training.generate import LocalGenerator
+    from training.inference.generate import LocalGenerator
 
     heldout = Path(cfg.heldout) if cfg.heldout else default_heldout()
     if not heldout or not heldout.is_file() or cfg.eval_limit <= 0:

@@ -41,7 +41,7 @@ class BaseRecipe:
     # shipped corpus's (7); rows that share key identifiers with the held-out split are dropped.
     synthetic_seeds: tuple[int, ...] = (101, 102, 103, 104, 105)
     synthetic_per_type: int = 100
-    identifier_slots: int = 20  # training/slots.py: identifiers become <id1>..<idN> tokens
+    identifier_slots: int = 20  # training/inference/slots.py: identifiers become <id1>..<idN> tokens
     mixed_precision: str = "auto"  # bf16 autocast where the CPU/GPU has native bf16 units
     max_seconds: float = 3600.0  # a guard for slow machines; the steps reached are recorded
 
@@ -102,9 +102,9 @@ def _json(line: str) -> dict | None:
 def _pair(row: dict | None, slots: int = 0) -> str:
     """Reference notes (when the row has them, as the prompt shows them), a log (cut as the prompt
     cuts it) and its explanation as unlabelled prose; with `slots`, identifiers delexicalised the
-    way training/slots.py does it for prompts."""
-    from training.prompt import _snippet, focus_log, parse_answer
-    from training.slots import build_map
+    way training/inference/slots.py does it for prompts."""
+    from training.inference.prompt import _snippet, focus_log, parse_answer
+    from training.inference.slots import build_map
 
     if not row or not isinstance(row.get("input"), str):
         return ""
@@ -184,7 +184,7 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
     random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
     started = time.time()
-    from training.slots import slot_tokens
+    from training.inference.slots import slot_tokens
 
     tokenizer = train_tokenizer(texts, recipe.vocab_size, slot_tokens(recipe.identifier_slots))
     tokenizer.model_max_length = recipe.context
@@ -245,7 +245,7 @@ def _write_artifact(out: Path, model, tokenizer, facts: dict) -> None:
 
 
 def _recipe_md(facts: dict) -> str:
-    from training.prompt import LOG_MAX_LINES
+    from training.inference.prompt import LOG_MAX_LINES
 
     r = facts["recipe"]
     return f"""# Embedded base model
@@ -258,7 +258,7 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
   {facts['parameters']:,} parameters, float32 safetensors.
 - Tokenizer: byte-level BPE (tokenizers), vocabulary {r['vocab_size']} incl. <|endoftext|>,
   <|im_start|>, <|im_end|>, plus {r['identifier_slots']} identifier slot tokens <id1>..<id{r['identifier_slots']}>
-  (training/slots.py; config.json says `identifier_slots`): {_slot_ranges(r['identifier_slots'])},
+  (training/inference/slots.py; config.json says `identifier_slots`): {_slot_ranges(r['identifier_slots'])},
   each ranked by line salience; the identifiers of
   training/data/common_ids.txt stay text. ChatML chat template in tokenizer_config.json.
 - Corpus: {facts['documents']} documents, {facts['corpus_tokens']:,} tokens: each example of
@@ -278,7 +278,7 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
 
 def _slot_ranges(size: int) -> str:
     """ "files <id1>-<id4>, names <id5>-<id11>, ..." for a model with `size` slots."""
-    from training.slots import ranges
+    from training.inference.slots import ranges
 
     return ", ".join(f"{kind}s <id{r.start}>-<id{r.stop - 1}>" if len(r) > 1 else f"{kind}s <id{r.start}>"
                      for kind, r in ranges(size).items())

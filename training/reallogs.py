@@ -3,7 +3,7 @@
 The repository ships only the answers (`training/data/real_answers.jsonl`: a dataset row id, the
 root cause and fix an engineer wrote for it, and the repository-grouped fold). The prompts are
 rebuilt here from the datasets exactly as the engine builds them: the log is read, excerpted and
-redacted by `retrieval.logs.excerpt.extract`, then cut by `training.prompt.focus_log` when the
+redacted by `retrieval.logs.excerpt.extract`, then cut by `training.inference.prompt.focus_log` when the
 prompt is made. So the shipped rows stay small, and a change to excerpting reaches them on the
 next rebuild.
 
@@ -27,7 +27,7 @@ from typing import Iterator
 from retrieval.errors import InputError
 from retrieval.logs.grounding import ungrounded as _ungrounded
 from retrieval.logs.redact import redact
-from training.prompt import focus_log, format_answer
+from training.inference.prompt import focus_log, format_answer
 
 DATA = Path(__file__).resolve().parent / "data"
 ANSWERS = DATA / "real_answers.jsonl"

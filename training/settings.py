@@ -16,7 +16,7 @@ class ModelSettings(BaseModel):
     base: str = "smollm2"
     backend: Literal["local", "openai"] = "local"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    # Serving (training/serving.py): "auto" is "half" on a CPU, the adapter merged into a copy of
+    # Serving (training/inference/serving.py): "auto" is "half" on a CPU, the adapter merged into a copy of
     # the base whose Linear weights are float16 for decoding and bfloat16 for reading the prompt
     # (as accurate as float32 on held-out real logs, 2.8x faster per token: README), and keeps
     # bf16 as loaded on a GPU; "merged" is the same in float32; "int8" quantises every Linear

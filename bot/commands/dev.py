@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     _passthrough(dev, "naming", "The naming ranker: repository-grouped CV figure, --write ships the weights.",
                  "bot.naming_fit", "main")
     _passthrough(dev, "slots", "Identifier slot tools (--common rewrites training/data/common_ids.txt).",
-                 "training.slots", "main")
+                 "training.inference.slots", "main")
     _passthrough(dev, "train-job", "One LoRA training run from a JSON LoraConfig (prints a TrainResult line).",
                  "training.lora", "cli")
     _passthrough(dev, "eval-job", "Score the current and candidate adapters for the retrain gate.",

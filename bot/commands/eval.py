@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         from bot.commands.output import emit_json
         from training.evalreport import compare, suite_examples, write_report
         from training.features import prompt_budget_chars
-        from training.generate import LocalGenerator
+        from training.inference.generate import LocalGenerator
         from training.registry import AdapterRegistry
 
         settings = state(ctx).settings
@@ -67,7 +67,7 @@ def _as_served(settings):
     from bot.engine import EngineConfig
     from bot.finish import finish
     from retrieval.logs.excerpt import extract
-    from training.prompt import parse_answer
+    from training.inference.prompt import parse_answer
 
     config = EngineConfig.from_settings(settings)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.errors import CibotError
-from training.decoding import (
+from training.inference.decoding import (
     FIX_LABEL,
     LABEL_AGAIN,
     as_json,
@@ -24,12 +24,12 @@ from training.decoding import (
     string_fields,
     unrepeated,
 )
-from training.prompt import format_answer
-from training.serving import check_adapter_base, serving_copy, serving_form
-from training.types import Generation, ModelInfo
+from training.inference.prompt import format_answer
+from training.inference.serving import check_adapter_base, serving_copy, serving_form
+from training.inference.types import Generation, ModelInfo
 
 if TYPE_CHECKING:
-    from training.slots import SlotMap
+    from training.inference.slots import SlotMap
 
 # Of the new-token budget, the most the root cause may take before "Fix:" is given.
 CAUSE_SHARE = 0.6
@@ -38,7 +38,7 @@ CAUSE_SHARE = 0.6
 @dataclass
 class _Prompt:
     ids: list[int]
-    slots: "SlotMap | None"  # training.slots.SlotMap, for a model with identifier slots
+    slots: "SlotMap | None"  # training.inference.slots.SlotMap, for a model with identifier slots
     # The KV cache of the request's last run and the token ids it holds: the next guided run
     # (the fix after the cause, the next JSON field) starts from it instead of reading the whole
     # prompt again. Only used under the generator's lock.
@@ -90,7 +90,7 @@ class LocalGenerator:
         self._slots = threading.BoundedSemaphore(queue_size + 1)
         self._waiting = 0
         self.window = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
-        from training.slots import model_slots
+        from training.inference.slots import model_slots
 
         self.slots = model_slots(model)
         self._slot_token_ids: dict[int, int] | None = None  # slot number -> token id, on first use
@@ -98,7 +98,7 @@ class LocalGenerator:
         self.guided_text = True
         self._logprobs = [0.0, 0]
         self._float_base = None  # set when serving a merged copy
-        self.form = "none"  # how the model is served (training.serving.serving_form)
+        self.form = "none"  # how the model is served (training.inference.serving.serving_form)
         self.quantized = False  # int8 Linear layers
 
     # --- Generator protocol ----------------------------------------------------------------------
@@ -219,7 +219,7 @@ class LocalGenerator:
 
     def _prepare(self, messages: list[dict]) -> "_Prompt":
         """The request's prompt as token ids (slotted for a model with identifier slots)."""
-        from training.slots import delexicalise
+        from training.inference.slots import delexicalise
 
         slots = None
         if self.slots:  # a model built with identifier slots reads and writes <idN>, not names
@@ -295,7 +295,7 @@ def _reusable(prompt: "_Prompt", ids: list[int]):
 
 def _slot_ids(tokenizer, size: int) -> dict[int, int]:
     """Slot number -> its token id in `tokenizer` (slots the vocabulary lacks are left out)."""
-    from training.slots import slot_token
+    from training.inference.slots import slot_token
 
     ids = {i: tokenizer.convert_tokens_to_ids(slot_token(i)) for i in range(1, size + 1)}
     return {i: t for i, t in ids.items() if isinstance(t, int) and t != tokenizer.unk_token_id}

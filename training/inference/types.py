@@ -23,8 +23,8 @@ class Generation:
 
 @runtime_checkable
 class Generator(Protocol):
-    """A chat model. Implementations: training.generate.LocalGenerator (transformers + peft),
-    training.openai_backend.OpenAIGenerator (any OpenAI-compatible server)."""
+    """A chat model. Implementations: training.inference.generate.LocalGenerator (transformers + peft),
+    training.inference.openai_backend.OpenAIGenerator (any OpenAI-compatible server)."""
 
     def generate(
         self, messages: list[dict], *, max_new_tokens: int | None = None, json_schema: dict | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from training.prompt import ModelAnswer, format_answer, parse_answer
+from training.inference.prompt import ModelAnswer, format_answer, parse_answer
 
 # A "Fix:" label starts a line or follows a sentence ("... is stale. Fix: ..."), never mid-sentence
 # ("the build needs a fix: pin it" is still the cause).

@@ -49,7 +49,7 @@ _SECTION = re.compile(r"(?m)^(Log|Reference notes|Question|CI config):\s*$|^(Que
 # actions/checkout@v4, assertEqual, AccessDenied) and that no answer names: the model reads them as
 # plain text, so the slots go to what is particular to this failure. Made from the training corpus
 # by `cibot dev slots --common` (identifiers in 15 or more rows, never in an answer).
-COMMON_IDS = Path(__file__).resolve().parent / "data" / "common_ids.txt"
+COMMON_IDS = Path(__file__).resolve().parent.parent / "data" / "common_ids.txt"
 COMMON_MIN_ROWS = 15
 
 
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="cibot dev slots", description="Identifier slot tools.")
     parser.add_argument("--common", action="store_true", help="rewrite training/data/common_ids.txt from the corpus")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parent / "data" / "train.jsonl"))
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "data" / "train.jsonl"))
     args = parser.parse_args(argv)
     if not args.common:
         parser.print_help()

@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from retrieval.errors import CibotError, ConfigError
-from training.types import Generation, ModelInfo
+from training.inference.types import Generation, ModelInfo
 
 # Without the server's tokenizer a character ratio must do; 3.5 chars/token errs on the long
 # side for English and log text, so budgets computed with it stay inside the real window.
