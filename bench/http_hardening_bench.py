@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("CIBOT_HOME", tempfile.mkdtemp(prefix="cibot-bench-"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from slack_fakes import Harness, event_body, sign  # noqa: E402
+from raw_http import exchange  # noqa: E402
+from slack_fakes import Harness, sign  # noqa: E402
 
 from bot.slack.server import start_http  # noqa: E402
 from bot.slack.webhooks import hmac_sha256  # noqa: E402
@@ -40,16 +41,7 @@ from bot.slack.webhooks import hmac_sha256  # noqa: E402
 def raw_request(port: int, data: bytes, timeout: float = 20.0) -> tuple[int | None, float, str]:
     started = time.perf_counter()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            sock.sendall(data)
-            reply = b""
-            while b"\r\n\r\n" not in reply:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-        status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
-        return status, time.perf_counter() - started, ""
+        return exchange(port, data, timeout), time.perf_counter() - started, ""
     except OSError as exc:
         return None, time.perf_counter() - started, type(exc).__name__
 

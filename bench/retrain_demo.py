@@ -178,14 +178,16 @@ class ShuffledTrainer:
 def score(settings, version: str | None, rows: list[dict]) -> dict:
     """The held-out Flyway metric for one adapter version, in a child process like the gate."""
     path = settings.paths.reports / "flyway_heldout.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     code = ("import json,sys\nfrom bot.settings import load_settings\nfrom bot.trainer import evaluate_versions\n"
             "s = load_settings(home=sys.argv[1], scheduler={'eval_suites': [], 'eval_limit': 1000},"
-            " train={'max_seq_len': int(sys.argv[4])}, model={'max_new_tokens': int(sys.argv[5])})\n"
+            " train={'max_seq_len': int(sys.argv[4])}, model={'max_new_tokens': int(sys.argv[5]), 'base': sys.argv[6]})\n"
             "m = evaluate_versions(s, None, sys.argv[2], __import__('pathlib').Path(sys.argv[3]))\n"
             "print(json.dumps(m['candidate']['feedback']))\n")
     out = subprocess.run([sys.executable, "-c", code, str(settings.home), version, str(path),
-                          str(settings.train.max_seq_len), str(settings.model.max_new_tokens)], capture_output=True, text=True, check=True)
+                          str(settings.train.max_seq_len), str(settings.model.max_new_tokens), settings.model.base],
+                         capture_output=True, text=True, check=True)
     metrics = json.loads(out.stdout.strip().splitlines()[-1])
     return {k: metrics.get(k) for k in ("n", "format_compliance", "id_recall")}
 

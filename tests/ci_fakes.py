@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from local_server import LocalServer
 from requests.structures import CaseInsensitiveDict
 
 GITHUB_TOKEN = "ghp_FAKEtoken0123456789abcdefABCDEF0123"
@@ -39,7 +39,7 @@ class Reply:
     chunks: int = 0  # stream the body in this many writes (0: one)
 
 
-class FakeCiApi:
+class FakeCiApi(LocalServer):
     def __init__(self):
         self.seen: list[Seen] = []
         self.faults: dict[str, list[Reply]] = {}  # path regex -> replies served (and removed) first
@@ -91,15 +91,9 @@ class FakeCiApi:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serve(Handler)
 
     # ----------------------------------------------------------------- addresses
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
     @property
     def github_api(self) -> str:
         return self.url + "/api/v3"
@@ -126,10 +120,6 @@ class FakeCiApi:
             "CIBOT_JENKINS__TOKEN": JENKINS_TOKEN,
             "CIBOT_CI__RETRIES": "2", "CIBOT_CI__TIMEOUT_S": "5",
         }
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def requests_to(self, pattern: str) -> list[Seen]:
         return [s for s in self.seen if re.search(pattern, s.path)]

@@ -52,6 +52,16 @@ def isolated_env(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def ci_api():
+    """One local fake of the GitHub, GitLab and Jenkins APIs (tests/ci_fakes.py), per test."""
+    from ci_fakes import FakeCiApi
+
+    api = FakeCiApi()
+    yield api
+    api.close()
+
+
+@pytest.fixture
 def cibot_home(isolated_env) -> Path:
     return isolated_env
 

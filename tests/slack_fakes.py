@@ -9,8 +9,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from local_server import LocalServer
 
 from bot.answer import Answer, SourceRef
 from retrieval.types import LogLine
@@ -29,7 +31,7 @@ class Call:
     response: dict = field(default_factory=dict)
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LocalServer):
     """Answers Web API methods under /api/, serves files under /files/, records every call."""
 
     def __init__(self):
@@ -67,21 +69,11 @@ class FakeSlackAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._serve(Handler)
 
     @property
     def api_url(self) -> str:
         return self.url + "/api/"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def fail(self, method: str, times: int = 1, status: int = 429, body: dict | None = None,
              headers: dict | None = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_ci_webhooks import FAILING, JOB, REPO, RUN, TEST_LOG, bot, ci_api, seed_github  # noqa: F401
+from test_ci_webhooks import FAILING, JOB, REPO, RUN, TEST_LOG, bot, seed_github  # noqa: F401
 
 GITLAB_PROJECT, PIPELINE, GL_JOB = "acme/web", 31, 378
 

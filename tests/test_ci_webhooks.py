@@ -9,9 +9,9 @@ import logging
 from pathlib import Path
 
 import pytest
-from ci_fakes import GITHUB_TOKEN, GITLAB_TOKEN, JENKINS_TOKEN, FakeCiApi, Reply
+from ci_fakes import GITHUB_TOKEN, GITLAB_TOKEN, JENKINS_TOKEN, Reply
 from engine_fakes import FakeRetriever
-from slack_fakes import BOT_USER, Harness
+from slack_fakes import Harness
 from test_slack_serve import http
 
 from bot.engine import AnswerEngine
@@ -35,13 +35,6 @@ TEST_LOG = (b"Run yarn test\nFAIL src/cart.test.ts\n  \xe2\x97\x8f cart > totals
 
 def payload(name: str) -> dict:
     return json.loads((DATA / name).read_text())
-
-
-@pytest.fixture
-def ci_api():
-    api = FakeCiApi()
-    yield api
-    api.close()
 
 
 @pytest.fixture

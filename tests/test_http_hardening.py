@@ -8,6 +8,7 @@ import socket
 import time
 
 import pytest
+from raw_http import exchange, request
 from slack_fakes import Harness, sign
 
 from bot.slack import server as server_mod
@@ -26,24 +27,6 @@ def served(monkeypatch):
     srv.shutdown()
     srv.server_close()
     harness.close()
-
-
-def exchange(port: int, data: bytes, timeout: float = 10.0) -> int | None:
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
-
-
-def request(path: str, body: bytes = b"", headers: dict | None = None, method: str = "POST") -> bytes:
-    head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    length = f"Content-Length: {len(body)}\r\n" if method == "POST" else ""
-    return f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{length}{head}\r\n".encode() + body
 
 
 def github(body: dict, delivery: str | None) -> tuple[bytes, dict]:
@@ -100,11 +83,7 @@ def test_non_object_json_to_slack_events_is_a_400_signed_or_not(served, body):
 def test_a_signed_payload_of_the_wrong_shape_is_a_400_with_a_reason(served, change, field):
     harness, port = served
     raw, headers = github({**FAILED_RUN, **change}, None)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request("/webhooks/github", raw, headers))
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
+    reply = exchange(port, request("/webhooks/github", raw, headers), whole=True)
     assert reply.startswith(b"HTTP/1.") and reply.split(b" ", 2)[1] == b"400"
     assert field in reply.split(b"\r\n\r\n", 1)[1].decode()  # the reason names what is wrong
 

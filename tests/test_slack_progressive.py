@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import json
 
-from ci_fakes import FakeCiApi  # noqa: F401
 from engine_fakes import FakeRetriever
 from slack_fakes import Harness
-from test_ci_webhooks import JOB, REPO, RUN, ci_api, seed_github  # noqa: F401
+from test_ci_webhooks import JOB, REPO, RUN, seed_github  # noqa: F401
 
 from bot.engine import AnswerEngine
 
