@@ -31,11 +31,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("CIBOT_HOME", tempfile.mkdtemp(prefix="cibot-bench-"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from raw_http import exchange  # noqa: E402
+from raw_http import exchange, github  # noqa: E402
 from slack_fakes import Harness, sign  # noqa: E402
 
 from bot.slack.server import start_http  # noqa: E402
-from bot.slack.webhooks import hmac_sha256  # noqa: E402
 
 
 def raw_request(port: int, data: bytes, timeout: float = 20.0) -> tuple[int | None, float, str]:
@@ -54,15 +53,6 @@ def post(port: int, path: str, body: bytes, headers: dict) -> bytes:
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return (f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(body)}\r\n{head}\r\n"
             .encode() + body)
-
-
-def github(body: dict, delivery: str | None) -> tuple[bytes, dict]:
-    raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", "X-GitHub-Event": "workflow_run",
-               "X-Hub-Signature-256": hmac_sha256("gh-secret", raw)}
-    if delivery:
-        headers["X-GitHub-Delivery"] = delivery
-    return raw, headers
 
 
 def run_body(i: int) -> dict:

@@ -13,9 +13,6 @@ Speed: MB/s over the same sample.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import random
 import sys
 import time
 from pathlib import Path
@@ -35,16 +32,9 @@ def baseline(line: str) -> str:
 
 
 def sample(datasets: Path, logs: int, per_log: int) -> list[str]:
-    rng = random.Random(3)
-    paths = []
-    for name in ("logchunks", "cidiff", "bugswarm"):
-        with open(datasets / f"{name}.jsonl") as fh:
-            paths += [datasets / json.loads(row)["log"] for row in fh]
-    lines: list[str] = []
-    for path in rng.sample(paths, min(logs, len(paths))):
-        text = gzip.open(path).read().decode("utf-8", "replace").splitlines()
-        lines += rng.sample(text, min(len(text), per_log))
-    return lines
+    from training.reallogs import sample_lines
+
+    return sample_lines(datasets, logs, per_log)
 
 
 def main() -> None:

@@ -2,7 +2,10 @@
 lengths, bursts. Shared by tests/test_http_hardening.py and bench/http_hardening_bench.py."""
 from __future__ import annotations
 
+import json
 import socket
+
+from bot.slack.webhooks import hmac_sha256
 
 
 def request(path: str, body: bytes = b"", headers: dict | None = None, method: str = "POST") -> bytes:
@@ -25,3 +28,13 @@ def exchange(port: int, data: bytes, timeout: float = 10.0, whole: bool = False)
     if whole:
         return reply
     return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
+
+
+def github(body: dict, delivery: str | None, secret: str = "gh-secret") -> tuple[bytes, dict]:
+    """A signed GitHub `workflow_run` delivery: (body, headers)."""
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "workflow_run",
+               "X-Hub-Signature-256": hmac_sha256(secret, raw)}
+    if delivery:
+        headers["X-GitHub-Delivery"] = delivery
+    return raw, headers

@@ -3,17 +3,15 @@ non-object and mistyped payloads, replays under new delivery ids, and a clean lo
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import socket
 import time
 
 import pytest
-from raw_http import exchange, request
+from raw_http import exchange, github, request
 from slack_fakes import Harness, sign
 
 from bot.slack import server as server_mod
 from bot.slack.server import start_http
-from bot.slack.webhooks import hmac_sha256
 
 
 @pytest.fixture
@@ -27,15 +25,6 @@ def served(monkeypatch):
     srv.shutdown()
     srv.server_close()
     harness.close()
-
-
-def github(body: dict, delivery: str | None) -> tuple[bytes, dict]:
-    raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", "X-GitHub-Event": "workflow_run",
-               "X-Hub-Signature-256": hmac_sha256("gh-secret", raw)}
-    if delivery:
-        headers["X-GitHub-Delivery"] = delivery
-    return raw, headers
 
 
 FAILED_RUN = {"workflow_run": {"name": "CI", "conclusion": "failure", "head_branch": "main"},

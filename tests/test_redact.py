@@ -1,9 +1,6 @@
 """Secret redaction: a planted corpus is fully caught, ordinary log lines are left alone."""
 from __future__ import annotations
 
-import gzip
-import json
-import random
 
 import pytest
 
@@ -202,15 +199,9 @@ def test_ordinary_lines_are_unchanged(line):
 
 def test_real_log_lines_are_rarely_altered(datasets):
     """At most 1 in 1,000 ordinary lines from real CI logs changes (sample over all three sets)."""
-    rng = random.Random(3)
-    paths = []
-    for name in ("logchunks", "cidiff", "bugswarm"):
-        with open(datasets / f"{name}.jsonl") as fh:
-            paths += [datasets / json.loads(row)["log"] for row in fh]
-    lines: list[str] = []
-    for path in rng.sample(paths, 60):
-        text = gzip.open(path).read().decode("utf-8", "replace").splitlines()
-        lines += rng.sample(text, min(len(text), 500))
+    from training.reallogs import sample_lines
+
+    lines = sample_lines(datasets, logs=60, per_log=500)
     altered = [x for x in lines if redact(x).text != x]
     assert len(lines) > 10_000
     assert len(altered) / len(lines) <= 0.001, altered[:20]

@@ -88,6 +88,20 @@ def datasets_dir(given: Path | None = None) -> Path:
     return Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
 
+def sample_lines(datasets: Path, logs: int, per_log: int, seed: int = 3) -> list[str]:
+    """Ordinary lines of real CI logs: `per_log` random lines from each of `logs` random logs of
+    all three sets (seeded), for checks that must leave everyday lines alone (redaction)."""
+    import random
+
+    rng = random.Random(seed)
+    paths = [Path(datasets) / row["log"] for source in SOURCES for row in read_rows(datasets, source)]
+    lines: list[str] = []
+    for path in rng.sample(paths, min(logs, len(paths))):
+        text = gzip.open(path).read().decode("utf-8", "replace").splitlines()
+        lines += rng.sample(text, min(len(text), per_log))
+    return lines
+
+
 def read_rows(datasets: Path, source: str) -> list[dict]:
     path = Path(datasets) / f"{source}.jsonl"
     if not path.is_file():
