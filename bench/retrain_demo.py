@@ -99,7 +99,7 @@ def parse_args(argv):
 def bootstrap_current(settings, args, overrides) -> str:
     """The adapter that serves before any feedback: the shipped default where the base has one,
     else one trained with the same recipe on a starter slice."""
-    from bot.trainer import SubprocessTrainer
+    from bot.learning.trainer import SubprocessTrainer
     from training.base import ensure_base_model
     from training.registry import AdapterRegistry
 
@@ -128,7 +128,7 @@ def bootstrap_current(settings, args, overrides) -> str:
 def seed_thumbs_up(settings, rows: list[dict]) -> None:
     """What 50 Slack users clicking thumbs-up on good Flyway answers leaves in the store."""
     from bot.answer import Answer
-    from bot.feedback import FeedbackService
+    from bot.learning.feedback import FeedbackService
     from bot.store import Store
     from training.inference.prompt import parse_answer
 
@@ -145,7 +145,7 @@ def seed_thumbs_up(settings, rows: list[dict]) -> None:
 
 
 def retrain(settings, overrides, starter: int, shuffled: bool = False) -> dict:
-    from bot.trainer import SubprocessTrainer, build_retrainer
+    from bot.learning.trainer import SubprocessTrainer, build_retrainer
     from training.registry import AdapterRegistry
 
     retrainer = build_retrainer(settings, train_overrides=overrides, starter_limit=starter)
@@ -180,7 +180,7 @@ def score(settings, version: str | None, rows: list[dict]) -> dict:
     path = settings.paths.reports / "flyway_heldout.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    code = ("import json,sys\nfrom bot.settings import load_settings\nfrom bot.trainer import evaluate_versions\n"
+    code = ("import json,sys\nfrom bot.settings import load_settings\nfrom bot.learning.trainer import evaluate_versions\n"
             "s = load_settings(home=sys.argv[1], scheduler={'eval_suites': [], 'eval_limit': 1000},"
             " train={'max_seq_len': int(sys.argv[4])}, model={'max_new_tokens': int(sys.argv[5]), 'base': sys.argv[6]})\n"
             "m = evaluate_versions(s, None, sys.argv[2], __import__('pathlib').Path(sys.argv[3]))\n"

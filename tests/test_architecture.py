@@ -18,7 +18,7 @@ def test_layers_import_only_downwards():
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
     if lint is None:
         missing("import-linter is not installed (pip install -e '.[test]')")
-    run = subprocess.run([lint, "--config", str(REPO / "pyproject.toml")], cwd=REPO, capture_output=True,
+    run = subprocess.run([lint, "--no-cache", "--config", str(REPO / "pyproject.toml")], cwd=REPO, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from bot.answer import Answer
-from bot.feedback import FeedbackService, incident_id
+from bot.learning.feedback import FeedbackService, incident_id
 from bot.store import Store
 
 
@@ -122,9 +122,9 @@ def test_replayed_vote_counts_once_in_metrics(store):
 
 
 def test_thumbs_up_is_searchable_in_real_chroma_within_seconds(store, cibot_home):
+    from bot.settings import load_settings
     from retrieval import index as index_mod
     from retrieval import search as search_mod
-    from bot.settings import load_settings
     from retrieval.types import Scope
 
     settings = load_settings()
@@ -176,7 +176,6 @@ def test_cli_feedback_list_json_is_one_object_per_vote(store, cibot_home, capsys
     import json
 
     from bot.cli import main
-
     from bot.settings import load_settings
 
     shared = Store.open(load_settings().store_url)

@@ -15,7 +15,7 @@ import pytest
 from needs import missing
 
 from bot.answer import Answer
-from bot.retrain import LOCK, Retrainer, format_report
+from bot.learning.retrain import LOCK, Retrainer, format_report
 from bot.settings import load_settings
 from bot.store import Store
 from training.registry import AdapterRegistry
@@ -209,7 +209,7 @@ KILLED_RUN = textwrap.dedent("""
     import sys, time
     from bot.settings import load_settings
     from bot.store import Store
-    from bot.retrain import Retrainer
+    from bot.learning.retrain import Retrainer
     from training.registry import AdapterRegistry
     settings = load_settings(scheduler={"min_new_examples": 1, "lock_ttl_s": 5})
     store = Store.open(settings.store_url)
@@ -296,7 +296,7 @@ class SwappingGenerator:
 
 
 def test_watcher_hot_swaps_on_promotion_and_rollback(env):
-    from bot.hotswap import AdapterWatcher
+    from bot.learning.hotswap import AdapterWatcher
 
     _, _, registry, _ = env
     first = registry.current()
@@ -320,7 +320,7 @@ def test_watcher_hot_swaps_on_promotion_and_rollback(env):
 
 
 def test_watcher_refuses_a_corrupt_adapter_and_keeps_serving(env):
-    from bot.hotswap import AdapterWatcher
+    from bot.learning.hotswap import AdapterWatcher
 
     _, _, registry, _ = env
     first = registry.current()
@@ -352,7 +352,7 @@ FAKE_LORA = textwrap.dedent("""
 
 
 def test_subprocess_trainer_runs_the_child_and_reads_its_version(env, tmp_path):
-    from bot.trainer import SubprocessTrainer
+    from bot.learning.trainer import SubprocessTrainer
 
     settings, store, registry, starter = env
     seed(store, 10)
@@ -381,7 +381,7 @@ def _embedded_base_or_skip():
 def test_real_retrain_end_to_end_with_the_embedded_model(cibot_home):
     """Real subprocess LoRA training for a couple of steps, real gate scoring of both adapters."""
     _embedded_base_or_skip()
-    from bot.trainer import build_retrainer
+    from bot.learning.trainer import build_retrainer
 
     settings = load_settings(
         scheduler={"min_new_examples": 4, "eval_limit": 3, "eval_suites": ["heldout"], "gate_margin": 1.0},
@@ -425,7 +425,7 @@ def test_watcher_hot_swaps_a_real_generator_without_failing_requests(env, cibot_
     _embedded_base_or_skip()
     import threading as th
 
-    from bot.hotswap import AdapterWatcher
+    from bot.learning.hotswap import AdapterWatcher
     from training.inference.generate import LocalGenerator
     from training.inference.prompt import build_messages
 
@@ -486,7 +486,7 @@ def datetime_now():
 
 
 def test_gate_refuses_a_candidate_that_scores_zero_everywhere():
-    from bot.gate import decide
+    from bot.learning.gate import decide
 
     zero = {"heldout": {"format_compliance": 0.0, "id_recall": 0.0, "n": 10}}
     assert decide(zero, zero, 0.1).promote is False

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.scheduler import JOB_ID, make_trigger, next_run_time, start_scheduler
+from bot.learning.scheduler import JOB_ID, make_trigger, next_run_time, start_scheduler
 from bot.settings import load_settings
 from retrieval.errors import ConfigError
 
@@ -32,7 +32,7 @@ def set_stored_next_run(settings, when: datetime) -> None:
 
     from sqlalchemy import create_engine, text
 
-    from bot.scheduler import jobstore_url
+    from bot.learning.scheduler import jobstore_url
 
     engine = create_engine(jobstore_url(settings))
     with engine.begin() as conn:
@@ -138,7 +138,7 @@ def test_retrain_report_is_posted_to_the_report_channel(cibot_home):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs
 
-    from bot.scheduler import report_poster
+    from bot.learning.scheduler import report_poster
 
     received = []
 

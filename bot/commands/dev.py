@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     _passthrough(dev, "train-job", "One LoRA training run from a JSON LoraConfig (prints a TrainResult line).",
                  "training.lora", "cli")
     _passthrough(dev, "eval-job", "Score the current and candidate adapters for the retrain gate.",
-                 "bot.trainer", "main")
+                 "bot.learning.trainer", "main")
 
     @dev.command("router-weights", help="Retrain the router on routes.jsonl and ship its weights.")
     def router_weights_cmd() -> None:

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         out: Optional[Path] = typer.Option(None, "--out", help="File to write (default: stdout)."),
     ) -> None:
-        from bot.trainset import split_feedback, write_jsonl
+        from bot.learning.trainset import split_feedback, write_jsonl
 
         store = _store(ctx)
         try:

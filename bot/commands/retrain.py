@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from bot.cli import state
         from bot.commands.output import emit_json
-        from bot.scheduler import report_poster
-        from bot.trainer import build_retrainer
+        from bot.learning.scheduler import report_poster
+        from bot.learning.trainer import build_retrainer
 
         settings = state(ctx).settings
         overrides = {"max_steps": max_steps} if max_steps else None
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _describe(result) -> str:
-    from bot.retrain import format_report
+    from bot.learning.retrain import format_report
 
     if not result.ran:
         extra = f" ({', '.join(f'{k}={v}' for k, v in result.data.items())})" if result.data else ""

@@ -16,7 +16,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from bot.cli import state
         from bot.commands.output import emit_json
-        from bot.scheduler import next_run_time, start_scheduler, stored_next_run
+        from bot.learning.scheduler import (
+            next_run_time,
+            start_scheduler,
+            stored_next_run,
+        )
 
         settings = state(ctx).settings
         if status:
@@ -39,7 +43,7 @@ def _iso(ts) -> str | None:
 
 
 def _last(settings) -> dict | None:
-    from bot.retrain import last_run_summary
+    from bot.learning.retrain import last_run_summary
     from bot.store import Store
 
     store = Store.from_settings(settings)

@@ -18,18 +18,18 @@ class SlackDeps:
     settings: Any  # bot.settings.Settings
     store: Any  # bot.store.Store
     engine: Callable[[], Engine]  # blocks until the engine has loaded
-    feedback: Any = None  # bot.feedback.FeedbackService; by default one without an index
+    feedback: Any = None  # bot.learning.feedback.FeedbackService; by default one without an index
     pool: WorkPool | None = None
     user_limit: RateLimiter | None = None
     channel_limit: RateLimiter | None = None
     readiness: Any = None  # bot.observability.Readiness
-    watcher: Any = None  # bot.hotswap.AdapterWatcher, once the engine has loaded
+    watcher: Any = None  # bot.learning.hotswap.AdapterWatcher, once the engine has loaded
     ci: Any = None  # bot.ci.providers.Providers: fetches job logs from the configured CI providers
 
     def __post_init__(self) -> None:
         slack = self.settings.slack
         if self.feedback is None:
-            from bot.feedback import FeedbackService
+            from bot.learning.feedback import FeedbackService
 
             self.feedback = FeedbackService(self.store, None, self.settings)
         if self.ci is None:

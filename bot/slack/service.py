@@ -67,7 +67,7 @@ def start_adapter_watcher(settings, generator):
     set_adapter(info.adapter, info.base)
     if not hasattr(generator, "swap_adapter"):  # a remote backend swaps adapters itself
         return None
-    from bot.hotswap import AdapterWatcher
+    from bot.learning.hotswap import AdapterWatcher
     from training.registry import AdapterRegistry
 
     return AdapterWatcher(AdapterRegistry(settings.paths.adapters), generator).start()
@@ -75,7 +75,7 @@ def start_adapter_watcher(settings, generator):
 
 def start_scheduler(settings):
     try:
-        from bot.scheduler import start_scheduler as start
+        from bot.learning.scheduler import start_scheduler as start
     except ImportError:
         log.info("no scheduler module; skipping")
         return None

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from retrieval.errors import CibotError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT_S = 20.0
 
 
@@ -28,7 +28,7 @@ class TrainingFailed(CibotError):
 def build_retrainer(settings: Any, post: Callable[[str], None] | None = None, *,
                     train_overrides: dict | None = None, starter_limit: int | None = None):
     """The Retrainer wired to the configured store, the adapter registry and real subprocesses."""
-    from bot.retrain import Retrainer
+    from bot.learning.retrain import Retrainer
     from bot.store import Store
     from training.registry import AdapterRegistry
 

@@ -1,6 +1,6 @@
 """What a vote does beyond being recorded: a thumbs-up answer to a CI failure becomes a resolved
 incident in the knowledge index at once (scoped to its channel), and leaves it again on a
-thumbs-down or a retraction. Retraining, which takes hours, lives in bot/retrain.py."""
+thumbs-down or a retraction. Retraining, which takes hours, lives in bot/learning/retrain.py."""
 from __future__ import annotations
 
 import logging

@@ -10,7 +10,7 @@ from typing import Iterable
 
 from bot.store import AnswerRecord, Store
 
-_DATA = Path(__file__).resolve().parent.parent / "training" / "data"
+_DATA = Path(__file__).resolve().parents[2] / "training" / "data"
 # What a retrain replays beside the thumbs-up rows: the synthetic corpus and the real-log rows.
 STARTER_CORPUS = (_DATA / "train.jsonl", _DATA / "real.jsonl")
 

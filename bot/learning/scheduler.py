@@ -17,7 +17,7 @@ from retrieval.errors import ConfigError
 log = logging.getLogger(__name__)
 
 JOB_ID = "cibot-retrain"
-JOB_FUNC = "bot.scheduler:run_scheduled"
+JOB_FUNC = "bot.learning.scheduler:run_scheduled"
 PRUNE_ID = "cibot-prune-claims"
 CLAIM_DAYS = 7  # Slack retries within minutes and GitHub redeliveries within days; a week covers both
 
@@ -132,7 +132,7 @@ def _ensure_job(scheduler, trigger) -> None:
         return
     scheduler.add_job(JOB_FUNC, trigger=trigger, id=JOB_ID, name="retrain", replace_existing=True)
     if scheduler.get_job(PRUNE_ID) is None:
-        scheduler.add_job("bot.scheduler:prune_claims", trigger="interval", hours=24, id=PRUNE_ID,
+        scheduler.add_job("bot.learning.scheduler:prune_claims", trigger="interval", hours=24, id=PRUNE_ID,
                           name="prune idempotency claims")
 
 
@@ -161,7 +161,7 @@ def stored_next_run(settings: Any):
 
 
 def default_run(settings: Any, post: Callable[[str], None] | None = None):
-    from bot.trainer import build_retrainer
+    from bot.learning.trainer import build_retrainer
 
     retrainer = build_retrainer(settings, post=post or report_poster(settings))
     try:

@@ -2,7 +2,7 @@
 candidate adapter in a separate process, score it against the current one, promote it only if the
 gate passes, and record the decision.
 
-Training and evaluation are injected callables (bot/trainer.py has the real ones), so the job's
+Training and evaluation are injected callables (bot/learning/trainer.py has the real ones), so the job's
 logic is tested with small fakes and the bot never imports torch to decide whether to retrain.
 A killed run leaves everything consistent: the candidate is only a staged registry version until
 `promote`, which is atomic; the database lease expires; the next run marks the stale run failed.
@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from bot.gate import GateDecision, decide
+from bot.learning.gate import GateDecision, decide
+from bot.learning.trainset import STARTER_CORPUS, split_feedback, write_jsonl
 from bot.store import Store
 from bot.store.models import utcnow
-from bot.trainset import STARTER_CORPUS, split_feedback, write_jsonl
 
 log = logging.getLogger(__name__)
 LOCK = "retrain"
