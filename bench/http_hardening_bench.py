@@ -1,6 +1,6 @@
 """The HTTP server under hostile-but-fair load, the probe of issue 20, as figures.
 
-Starts the real server (bot/slack/server.py) in-process with the real Bolt app, store and a fake
+Starts the real server (bot/server/http.py) in-process with the real Bolt app, store and a fake
 Slack Web API, and an answer engine that returns at once. Then, on loopback:
   1. 200 concurrent GET /healthz (x3 rounds): failures (resets, refused), 5xx, p50/p95 latency
   2. 50 parallel signed GitHub webhooks (x3 rounds): resets, 5xx, answers posted
@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from raw_http import exchange, github  # noqa: E402
 from slack_fakes import Harness, sign  # noqa: E402
 
-from bot.slack.server import start_http  # noqa: E402
+from bot.server.http import start_http  # noqa: E402
 
 
 def raw_request(port: int, data: bytes, timeout: float = 20.0) -> tuple[int | None, float, str]:
@@ -68,7 +68,7 @@ def concurrent(port: int, payloads: list[bytes], workers: int) -> list[tuple[int
 def main() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    from bot.observability import JsonFormatter
+    from bot.server.observability import JsonFormatter
 
     handler.setFormatter(JsonFormatter())
     logging.getLogger().addHandler(handler)

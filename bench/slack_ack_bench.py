@@ -67,8 +67,8 @@ def mention(n: int, channel: str, text: str) -> dict:
 
 
 def harness(engine, baseline: bool) -> tuple[Harness, object]:
+    from bot.server.http import start_http
     from bot.slack.app import build_app
-    from bot.slack.server import start_http
 
     os.environ["CIBOT_HOME"] = tempfile.mkdtemp(prefix="cibot-bench-")  # fresh store: no earlier claims
     h = Harness(engine=engine, user_rate_per_min=10_000, channel_rate_per_min=10_000, max_pending=10_000)

@@ -29,8 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from ci_fakes import FakeCiApi  # noqa: E402
 from slack_fakes import Harness  # noqa: E402
 
-from bot.slack.server import start_http  # noqa: E402
-from bot.slack.webhooks import hmac_sha256  # noqa: E402
+from bot.server.http import start_http  # noqa: E402
+from bot.server.webhooks import hmac_sha256  # noqa: E402
 
 REPO, WORKFLOW_ID = "octo-org/octo-repo", 2823525
 KEY_LINE = "src/server/routes.ts(88,14): error TS2339: Property 'userId' does not exist on type 'Session'."

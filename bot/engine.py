@@ -20,8 +20,8 @@ from bot import evidence as ev
 from bot.answer import Answer, AnswerRequest, SourceRef
 from bot.budget import Prompt, fit
 from bot.finish import earlier_fields, finish_finetune, finish_hybrid, finish_rag
-from bot.observability import STAGE_SECONDS
 from bot.router import RouteDecision, route_features, split_keyword
+from bot.server.observability import STAGE_SECONDS
 from retrieval.errors import UsageError
 from retrieval.logs.excerpt import extract
 from retrieval.logs.redact import redact

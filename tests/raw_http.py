@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
-from bot.slack.webhooks import hmac_sha256
+from bot.server.webhooks import hmac_sha256
 
 
 def request(path: str, body: bytes = b"", headers: dict | None = None, method: str = "POST") -> bytes:

@@ -9,8 +9,8 @@ import pytest
 from bot.ci.logfile import save_stream
 from bot.ci.settings import GitHubSettings, GitLabSettings, JenkinsSettings
 from bot.ci.target import Hosts, Target, target_from_url, targets_in
+from bot.server.webhooks import hmac_sha256, parse_github, parse_gitlab
 from bot.slack.inputs import links_in
-from bot.slack.webhooks import hmac_sha256, parse_github, parse_gitlab
 
 DATA = Path(__file__).with_name("data") / "ci"
 HOSTS = Hosts(github=GitHubSettings(), gitlab=GitLabSettings(url="https://gitlab.example.com/gitlab"),

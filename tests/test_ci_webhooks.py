@@ -15,8 +15,8 @@ from slack_fakes import Harness
 from test_slack_serve import http
 
 from bot.engine import AnswerEngine
-from bot.slack.server import start_http
-from bot.slack.webhooks import hmac_sha256
+from bot.server.http import start_http
+from bot.server.webhooks import hmac_sha256
 
 DATA = Path(__file__).with_name("data") / "ci"
 REPO, RUN, JOB = "octo-org/octo-repo", 289782451, 1291536064

@@ -180,7 +180,7 @@ def test_the_prompt_fits_the_context_budget_by_dropping_passages_first():
 
 
 def test_timings_cover_every_stage_and_feed_the_stage_histogram():
-    from bot import observability
+    from bot.server import observability
 
     before = observability.REGISTRY.get_sample_value("cibot_answer_stage_seconds_count", {"stage": "generate"}) or 0
     answer = engine(FakeGenerator().enqueue([GOOD])).answer(AnswerRequest(log=NPM_LOG))

@@ -111,7 +111,7 @@ def test_an_index_failure_never_loses_the_vote(store):
 
 
 def test_replayed_vote_counts_once_in_metrics(store):
-    from bot import observability as obs
+    from bot.server import observability as obs
 
     fb = FeedbackService(store, None)
     a = answered(store)

@@ -10,8 +10,8 @@ import pytest
 from raw_http import exchange, github, request
 from slack_fakes import Harness, sign
 
-from bot.slack import server as server_mod
-from bot.slack.server import start_http
+from bot.server import http as server_mod
+from bot.server.http import start_http
 
 
 @pytest.fixture

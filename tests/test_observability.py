@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from bot import observability as obs
+from bot.server import observability as obs
 from retrieval.errors import ConfigError
 
 

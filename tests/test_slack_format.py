@@ -7,12 +7,18 @@ from dataclasses import replace
 import pytest
 from slack_fakes import ANSWER
 
+from bot.server.webhooks import (
+    WebhookRejected,
+    hmac_sha256,
+    parse_generic,
+    parse_github,
+    parse_gitlab,
+)
 from bot.slack.alerts import is_ci_failure_alert
 from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT, answer_messages, split_text
 from bot.slack.inputs import parse_message
 from bot.slack.modal import read_submission, reason_view
 from bot.slack.sanitize import ZWJ, mentions_in, sanitize
-from bot.slack.webhooks import WebhookRejected, hmac_sha256, parse_generic, parse_github, parse_gitlab
 from retrieval.errors import InputError
 from retrieval.types import LogLine
 

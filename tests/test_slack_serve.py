@@ -15,9 +15,17 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from slack_fakes import BOT_TOKEN, BOT_USER, SIGNING_SECRET, FakeSlackAPI, Harness, event_body, sign
+from slack_fakes import (
+    BOT_TOKEN,
+    BOT_USER,
+    SIGNING_SECRET,
+    FakeSlackAPI,
+    Harness,
+    event_body,
+    sign,
+)
 
-from bot.slack.webhooks import hmac_sha256
+from bot.server.webhooks import hmac_sha256
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parent.parent
@@ -210,7 +218,7 @@ def test_socket_mode_receives_events_and_acks(tmp_path):
     from pydantic import SecretStr
     from websockets.sync.server import serve
 
-    from bot.slack.service import _start_socket
+    from bot.server.service import _start_socket
 
     acks: list[dict] = []
     envelope = {"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.answer import AnswerRequest
 from bot.ci.fetched import Fetched, JobLogs
-from bot.observability import STAGE_SECONDS
+from bot.server.observability import STAGE_SECONDS
 from retrieval.types import Scope
 
 

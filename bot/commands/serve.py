@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
         no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Do not start the nightly retrain scheduler."),
     ) -> None:
         from bot.cli import state
-        from bot.observability import configure_logging
-        from bot.slack.service import serve as run
+        from bot.server.observability import configure_logging
+        from bot.server.service import serve as run
 
         if socket and http:
             raise UsageError("choose one of --socket and --http")

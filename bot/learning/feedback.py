@@ -142,7 +142,7 @@ def _uri(answer: AnswerRecord) -> str:
 
 def _count(value: str) -> None:
     try:
-        from bot.observability import FEEDBACK
+        from bot.server.observability import FEEDBACK
     except ImportError:  # metrics are optional
         return
     FEEDBACK.labels(value=value).inc()

@@ -66,7 +66,7 @@ class AdapterWatcher:
 
 def _publish(version: str, base: str | None) -> None:
     try:
-        from bot.observability import set_adapter
+        from bot.server.observability import set_adapter
     except ImportError:
         return
     set_adapter(version, base)

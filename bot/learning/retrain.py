@@ -248,7 +248,7 @@ def _fmt(value: Any) -> str:
 
 def _count(outcome: str) -> None:
     try:
-        from bot.observability import RETRAIN_RUNS
+        from bot.server.observability import RETRAIN_RUNS
     except ImportError:
         return
     RETRAIN_RUNS.labels(outcome=outcome).inc()

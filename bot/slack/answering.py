@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from bot.answer import AnswerRequest
 from bot.ci import answers as joblogs
 from bot.ci.target import Target
-from bot.observability import ERRORS, REQUESTS, STAGE_SECONDS, redact_text
+from bot.server.observability import ERRORS, REQUESTS, STAGE_SECONDS, redact_text
 from bot.slack.attachments import fetch_files
-from bot.slack.blocks import APOLOGY_TEXT, WORKING_TEXT, SlackMessage, answer_messages, draft_message, notice
+from bot.slack.blocks import (
+    APOLOGY_TEXT,
+    WORKING_TEXT,
+    SlackMessage,
+    answer_messages,
+    draft_message,
+    notice,
+)
 from bot.slack.deps import SlackDeps
 from bot.slack.inputs import parse_message
 from bot.slack.sanitize import escape, mentions_in

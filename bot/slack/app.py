@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.observability import new_request_id
+from bot.server.observability import new_request_id
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import commands, feedback, mentions, messages, shortcuts
 
@@ -14,7 +14,10 @@ SURFACES = (mentions, messages, commands, shortcuts, feedback)
 def web_client(settings):
     """The Web API client everything posts with: the configured base URL, and 429s retried."""
     from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+    )
 
     token = settings.slack.bot_token.get_secret_value() if settings.slack.bot_token else None
     client = WebClient(token=token, base_url=settings.slack.api_url)

@@ -22,7 +22,7 @@ class SlackDeps:
     pool: WorkPool | None = None
     user_limit: RateLimiter | None = None
     channel_limit: RateLimiter | None = None
-    readiness: Any = None  # bot.observability.Readiness
+    readiness: Any = None  # bot.server.observability.Readiness
     watcher: Any = None  # bot.learning.hotswap.AdapterWatcher, once the engine has loaded
     ci: Any = None  # bot.ci.providers.Providers: fetches job logs from the configured CI providers
 

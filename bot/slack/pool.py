@@ -11,7 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from bot.observability import QUEUE_DEPTH
+from bot.server.observability import QUEUE_DEPTH
 
 log = logging.getLogger(__name__)
 

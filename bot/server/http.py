@@ -14,10 +14,17 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from bot.observability import new_request_id, render_metrics
+from bot.server.observability import new_request_id, render_metrics
+from bot.server.webhooks import (
+    CiFailure,
+    WebhookRejected,
+    alert_text,
+    parse_generic,
+    parse_github,
+    parse_gitlab,
+)
 from bot.slack.answering import Ask, submit
 from bot.slack.deps import SlackDeps
-from bot.slack.webhooks import CiFailure, WebhookRejected, alert_text, parse_generic, parse_github, parse_gitlab
 from retrieval.errors import InputError
 
 log = logging.getLogger(__name__)

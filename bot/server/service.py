@@ -7,7 +7,7 @@ import signal
 import threading
 from concurrent.futures import Future
 
-from bot.observability import Readiness
+from bot.server.observability import Readiness
 from bot.slack.deps import SlackDeps
 from retrieval.errors import ConfigError
 
@@ -61,7 +61,7 @@ def start_adapter_watcher(settings, generator):
     """Publish the serving adapter, then follow the registry's `current` pointer (hot swap)."""
     if generator is None:
         return None
-    from bot.observability import set_adapter
+    from bot.server.observability import set_adapter
 
     info = generator.info()
     set_adapter(info.adapter, info.base)
@@ -113,8 +113,8 @@ def _ping(store) -> bool:
 
 def serve(settings, mode: str, host: str, port: int, *, scheduler: bool = True, announce=print) -> None:
     """Run until SIGTERM/SIGINT. Secrets are checked first, so nothing binds without them."""
+    from bot.server.http import start_http
     from bot.slack.app import build_app
-    from bot.slack.server import start_http
 
     check_secrets(settings, mode)
     readiness = Readiness()
