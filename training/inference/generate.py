@@ -60,12 +60,13 @@ class LocalGenerator:
         self._setup(model, tokenizer, base, queue_size, max_new_tokens)
         form = serving_form(model, quantize)
         if form != "none":
-            # Served merged (and int8 if asked): the float base stays aside (never served) so that
-            # a swap can merge the next adapter into a fresh copy of it.
+            # Served merged (in `form`): the float base stays aside (never served) so that a swap
+            # can merge the next adapter into a fresh copy of it. With an adapter, the swap below
+            # makes the one serving copy; without, the base alone is copied now.
             self._float_base = model
             self.form = form
-            self.quantized = form == "int8"
-            self.model = serving_copy(model, None, form)
+            if adapter_dir is None:
+                self.model = serving_copy(model, None, form)
         if adapter_dir is not None:
             self.swap_adapter(adapter_dir, adapter_version or Path(adapter_dir).name)
 
@@ -99,7 +100,11 @@ class LocalGenerator:
         self._logprobs = [0.0, 0]
         self._float_base = None  # set when serving a merged copy
         self.form = "none"  # how the model is served (training.inference.serving.serving_form)
-        self.quantized = False  # int8 Linear layers
+
+    @property
+    def quantized(self) -> bool:
+        """Served with int8 Linear layers."""
+        return self.form == "int8"
 
     # --- Generator protocol ----------------------------------------------------------------------
     def info(self) -> ModelInfo:
