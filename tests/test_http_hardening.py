@@ -18,7 +18,7 @@ from bot.server.http import start_http
 def served(monkeypatch):
     monkeypatch.setenv("CIBOT_WEBHOOKS__GITHUB_SECRET", "gh-secret")
     monkeypatch.setenv("CIBOT_WEBHOOKS__DEFAULT_CHANNEL", "CCI")
-    monkeypatch.setattr(server_mod.Handler, "timeout", 1.0)
+    monkeypatch.setattr(server_mod, "READ_TIMEOUT_S", 1.0)
     harness = Harness()
     srv, _ = start_http(harness.deps, harness.app, "127.0.0.1", 0)
     yield harness, srv.server_address[1]
@@ -38,15 +38,44 @@ def test_a_burst_of_200_probes_is_queued_not_reset(served):
     assert statuses.count(200) == 200
 
 
-def test_a_body_that_never_arrives_is_dropped_after_the_read_timeout(served):
+def test_a_body_that_never_arrives_is_a_408_and_the_connection_closed(served):
     _, port = served
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
     sock.settimeout(10)
     started = time.monotonic()
+    reply = _read_all(sock)
+    assert reply.split(b" ", 2)[1] == b"408"
+    assert time.monotonic() - started < 5
+    sock.close()
+
+
+def test_headers_that_never_finish_are_dropped_after_the_read_timeout(served):
+    _, port = served
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+    sock.settimeout(10)
+    started = time.monotonic()
     assert sock.recv(1) == b""  # closed by the server
     assert time.monotonic() - started < 5
     sock.close()
+
+
+def test_a_declared_body_over_the_limit_is_a_413_before_it_is_read(served, monkeypatch):
+    _, port = served
+    monkeypatch.setattr(server_mod, "MAX_BODY", 100)
+    raw = b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n"  # no body sent
+    assert exchange(port, raw) == 413
+    chunked = (b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"40\r\n" + b"x" * 64 + b"\r\n40\r\n" + b"x" * 64 + b"\r\n0\r\n\r\n")
+    assert exchange(port, chunked) == 413  # no length given: counted as it arrives
+
+
+def _read_all(sock) -> bytes:
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data
 
 
 @pytest.mark.parametrize("length", ["-1", "abc", "1e3", "+5"])

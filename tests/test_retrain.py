@@ -495,3 +495,20 @@ def test_gate_refuses_a_candidate_that_scores_zero_everywhere():
     assert decide(zero, some, 0.1).promote is True
     assert decide(some, zero, 0.1).drops[0]["metric"] == "format_compliance"
     assert decide(some, {"heldout": {"format_compliance": 0.5}}, 0.1, gated=["heldout.id_recall"]).promote is False
+
+
+def test_the_replay_sample_takes_an_equal_share_of_each_starter_file(tmp_path):
+    from bot.learning.retrain import _read_lines
+
+    big, small = tmp_path / "synthetic.jsonl", tmp_path / "real.jsonl"
+    big.write_text("".join(f'{{"n": "s{i}"}}\n' for i in range(700)))
+    small.write_text("".join(f'{{"n": "r{i}"}}\n' for i in range(100)))
+
+    picked = _read_lines((big, small), 160)
+    assert len(picked) == len(set(picked)) == 160
+    assert sum('"r' in line for line in picked) == 80  # in proportion it would have been 20
+    # a file shorter than its share gives all it has; the rest comes from the others
+    assert sum('"r' in line for line in _read_lines((big, small), 300)) == 100
+    assert len(_read_lines((big, small), 300)) == 300
+    assert _read_lines((big, small), 160) == picked  # seeded: the same run replays the same rows
+    assert len(_read_lines((big, small), None)) == 800

@@ -101,3 +101,16 @@ def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
     assert [p.title for p in notes] == ["A"]  # one per source, none under min_score
     assert inner.k == 4 and "npm ERR! enoent package.json" in inner.query and "step 3 ok" not in inner.query
     assert inner.query.startswith("why did npm fail?")
+
+
+def test_a_spread_sample_takes_every_failure_type_before_repeating_one(tmp_path):
+    from training.evaluate import load_examples
+
+    path = tmp_path / "heldout.jsonl"
+    rows = [{"input": f"log {t}{i}", "output": "Root Cause: a Fix: b", "type": t} for t in "abc" for i in range(3)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    assert [ex.meta["type"] for ex in load_examples(path, 4)] == ["a", "a", "a", "b"]
+    spread = load_examples(path, 4, spread=True)
+    assert [ex.meta["type"] for ex in spread] == ["a", "b", "c", "a"]
+    assert [ex.input for ex in spread] == ["log a0", "log b0", "log c0", "log a1"]

@@ -14,7 +14,7 @@ METRICS = ("format_compliance", "json_valid", "id_recall", "served_id_recall")
 def suite_examples(suite: str, limit: int, datasets: Path | None) -> tuple[list, str | None]:
     """(examples, forced format) of a suite."""
     if suite in ("heldout", "json"):
-        return load_examples(default_heldout(), limit), ("json" if suite == "json" else None)
+        return load_examples(default_heldout(), limit, spread=True), ("json" if suite == "json" else None)
     if suite == "real":
         if datasets is None or not (datasets / "logchunks.jsonl").is_file():
             from retrieval.errors import InputError

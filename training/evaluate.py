@@ -26,8 +26,19 @@ def default_heldout() -> Path:
     return REPO / "training" / "data" / "heldout.jsonl"
 
 
-def load_examples(path: Path, limit: int | None = None) -> list[Example]:
+def load_examples(path: Path, limit: int | None = None, spread: bool = False) -> list[Example]:
+    """The file's examples, the first `limit` of them; with spread, every failure type's first
+    example before any type's second (a file sorted by type would give a head cut of only a few
+    types, and one type's phrasing would swing the whole score)."""
     examples, _ = read_jsonl(Path(path))
+    if spread:
+        rank: dict[str, int] = {}
+        order = []
+        for i, ex in enumerate(examples):
+            kind = str(ex.meta.get("type") or ex.meta.get("category") or "")
+            rank[kind] = rank.get(kind, -1) + 1
+            order.append((rank[kind], i))
+        examples = [examples[i] for _, i in sorted(order)]
     examples = examples[:limit] if limit else examples
     for ex in examples:
         clean_example(ex)

@@ -226,20 +226,28 @@ class _Lease:
 
 
 def _read_lines(paths: Path | Sequence[Path], limit: int | None) -> list[str]:
-    """The starter rows to replay: all of them, or a seeded sample of `limit` spread over the files
-    (a corpus sorted by failure type would lose whole types to a head cut)."""
-    lines: list[str] = []
+    """The starter rows to replay: all of them, or a seeded sample of `limit` with an equal share
+    from each file (the synthetic corpus is seven times the real-log rows; a sample in proportion
+    would be nearly all synthetic, and the real-log rows are what keeps answers naming the log's
+    own identifiers), within a file spread by chance (a corpus sorted by failure type would lose
+    whole types to a head cut)."""
+    import random
+
+    files: list[list[str]] = []
     for path in [paths] if isinstance(paths, Path) else paths:
         if not path.is_file():
             log.warning("starter corpus %s not found; training on feedback examples only", path)
             continue
         with path.open(encoding="utf-8") as fh:
-            lines += [line if line.endswith("\n") else line + "\n" for line in fh if line.strip()]
-    if limit and len(lines) > limit:
-        import random
-
-        lines = random.Random(0).sample(lines, limit)
-    return lines
+            files.append([line if line.endswith("\n") else line + "\n" for line in fh if line.strip()])
+    if not limit or sum(map(len, files)) <= limit:
+        return [line for lines in files for line in lines]
+    rng, picked, left = random.Random(0), [], limit
+    for i, lines in enumerate(sorted(files, key=len)):  # a short file's unused share goes to the longer ones
+        share = min(len(lines), left // (len(files) - i))
+        picked += rng.sample(lines, share)
+        left -= share
+    return picked
 
 
 def _fmt(value: Any) -> str:

@@ -162,8 +162,10 @@ def evaluate_versions(settings: Any, current: str | None, candidate: str, feedba
 
     registry = AdapterRegistry(settings.paths.adapters)
     suites = _suites(settings, feedback)
+    # Scored in the form it would be served in (merged, half...), which is also the faster one.
     generator = LocalGenerator(settings.model.base, device=settings.model.device,
-                               models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens)
+                               models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens,
+                               quantize=settings.model.quantize)
     budget = prompt_budget_chars(settings.train.max_seq_len)
     result = {}
     for label, version in (("current", current), ("candidate", candidate)):
@@ -174,21 +176,19 @@ def evaluate_versions(settings: Any, current: str | None, candidate: str, feedba
 
 
 def _suites(settings: Any, feedback: Path | None) -> dict:
-    from training.evaluate import default_heldout, load_examples, real_examples
+    from training.evalreport import suite_examples
+    from training.evaluate import load_examples
+    from training.reallogs import datasets_dir
 
     limit = settings.scheduler.eval_limit
     suites: dict[str, tuple[list, str | None]] = {}
     for name in settings.scheduler.eval_suites:
-        if name in ("heldout", "json"):
-            suites[name] = (load_examples(default_heldout(), limit), "json" if name == "json" else None)
-        elif name == "real":
-            from training.reallogs import datasets_dir
-
-            datasets = datasets_dir()
-            if (datasets / "logchunks.jsonl").is_file():
-                suites[name] = (real_examples(datasets, limit), None)
-        else:
+        if name not in ("heldout", "json", "real"):
             raise TrainingFailed(f"unknown eval suite {name!r} in scheduler.eval_suites")
+        datasets = datasets_dir()
+        if name == "real" and not (datasets / "logchunks.jsonl").is_file():
+            continue  # a deployment without the research datasets gates on the other suites
+        suites[name] = suite_examples(name, limit, datasets)
     if feedback is not None and feedback.is_file() and feedback.stat().st_size:
         suites["feedback"] = (load_examples(feedback, limit), None)
     return suites
