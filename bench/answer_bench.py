@@ -8,9 +8,9 @@ Quality (LogChunks; CiDiff for evidence too):
   evidence recall  labelled lines found in the answer's evidence, scored by the shared
                    ../shared/eval/score_excerpts.py (budget 30 lines), next to the whole excerpt's
   id hit           the root cause names one of the labelled chunk's key identifiers
-                   (training.evaluate.chunk_ids), and mean id recall
+                   (training.eval.evaluate.chunk_ids), and mean id recall
 Systems: first line (excerpt's first line as root cause), key line (the excerpt's key line alone),
-key line + names (our no-model fallback: the key line and the identifiers bot.naming ranks first),
+key line + names (our no-model fallback: the key line and the identifiers retrieval.logs.naming ranks first),
 retrieval only (the top passage's stated cause), model only (route forced to finetune: no
 retrieval), hybrid (the engine as deployed).
 Latency: the hybrid engine with the model loaded on logs padded to --latency-lines lines; p50/p95
@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.answer import AnswerRequest  # noqa: E402
+from bot.engine.answer import AnswerRequest  # noqa: E402
 
 
 def load_rows(datasets: Path, name: str) -> list[dict]:
@@ -68,8 +68,8 @@ def build(home: Path, with_model: bool, quantize: str = "auto"):
 
 def top_passage_cause(engine, excerpt) -> str:
     """Retrieval only: the best passage's stated root cause (incidents), else its key section."""
-    from bot import fallback
-    from bot.evidence import pick_evidence
+    from bot.engine import fallback
+    from retrieval.logs.evidence import pick_evidence
 
     query = "\n".join(ln.text for ln in pick_evidence(excerpt.lines, "", limit=6))[:1000]
     if not query.strip() or engine.retriever is None:
@@ -82,8 +82,8 @@ def top_passage_cause(engine, excerpt) -> str:
 
 
 def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bool) -> None:
-    from bot.fallback import from_excerpt
-    from training.evaluate import chunk_ids
+    from bot.engine.fallback import from_excerpt
+    from training.eval.evaluate import chunk_ids
 
     sc = load_scorer(datasets)
     systems = ["first line", "key line", "key line + names", "retrieval only"] + (
@@ -141,7 +141,7 @@ def quality(engine, datasets: Path, limit: int, model_limit: int, with_model: bo
         if hits:
             print(f"  {system:<18}{len(hits):>5}{sum(hits) / len(hits):>9.3f}{sum(recalls) / len(recalls):>11.3f}")
     print(f"  (the engine kept the model's own cause in {kept[1]} of {sum(kept)} LogChunks answers and set it aside"
-          f" for the key line in {kept[0]}; 'key line + names' uses bot/naming.py's weights, trained on these"
+          f" for the key line in {kept[0]}; 'key line + names' uses retrieval/logs/naming.py's weights, trained on these"
           f" logs: `cibot dev naming` prints the estimate for unseen repositories)")
 
 
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quantize", default="auto",
                     help="model.quantize forms to time side by side, e.g. merged,half (auto: the default)")
     args = ap.parse_args(argv)
-    from training.reallogs import datasets_dir
+    from training.finetune.reallogs import datasets_dir
 
     args.datasets = datasets_dir(args.datasets)
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,7 +26,7 @@ TO_TAXONOMY = {"Test": "test", "Compilation": "compilation", "Checkstyle": "lint
 
 def main(argv=None) -> int:
     from retrieval.logs.excerpt import extract
-    from training.reallogs import FOLDS, datasets_dir, fold_of
+    from training.finetune.reallogs import FOLDS, datasets_dir, fold_of
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=Path, default=None)

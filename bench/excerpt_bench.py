@@ -93,7 +93,7 @@ def by_repository(datasets: Path, sc: dict, systems: dict) -> None:
     between folds, and the share of logs where nothing labelled was found. The excerpter has no
     fitted weights, so these figures are what a repository outside the dev half should expect; its
     hand-set thresholds were chosen on all of the dev half, which this split cannot undo."""
-    from training.reallogs import FOLDS, fold_of
+    from training.finetune.reallogs import FOLDS, fold_of
 
     logs = rows(datasets, "logchunks")
     print(f"\nLogChunks recall@30 by repository fold ({len({r['repository'] for r in logs})} repositories):")
@@ -138,7 +138,7 @@ def main() -> None:
     ap.add_argument("--detail", action="store_true", help="print the worst logs and the confusion table")
     ap.add_argument("--skip-category", action="store_true")
     args = ap.parse_args()
-    from training.reallogs import datasets_dir
+    from training.finetune.reallogs import datasets_dir
 
     datasets = datasets_dir(args.datasets and Path(args.datasets)).resolve()
     run_quality(datasets, args.detail)

@@ -28,8 +28,8 @@ def run(generator, prompts, max_new: int) -> tuple[float, int]:
 def main() -> None:
     import torch
 
-    from training.evaluate import default_heldout, load_examples
-    from training.features import prompt_budget_chars
+    from training.eval.evaluate import default_heldout, load_examples
+    from training.finetune.features import prompt_budget_chars
     from training.inference.generate import LocalGenerator
     from training.inference.prompt import build_messages
     from training.registry import AdapterRegistry

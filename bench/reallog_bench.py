@@ -8,8 +8,8 @@ For every LogChunks log whose repository falls in --fold (training/reallogs.fold
 adapter trains with `held_out_fold = 0`, so fold 0 is unseen), the engine's excerpt goes into the
 engine's prompt, the model answers (guided decoding, as served), and:
   cause hit   the model's own root cause names one of the labelled chunk's key identifiers
-              (training.evaluate.chunk_ids), before the engine adds the key line and names
-  served hit  the root cause as served (bot.finish: checks, key line and names) names one
+              (training.eval.evaluate.chunk_ids), before the engine adds the key line and names
+  served hit  the root cause as served (bot.engine.finish: checks, key line and names) names one
   format      the answer parses as "Root Cause: ... Fix: ..."
   fix kept    the model's fix passed the grounding check unchanged
 Also generation seconds per answer (p50/p95) and tokens/s. No retrieval: the knowledge index is
@@ -40,8 +40,8 @@ SYSTEMS = {  # name -> (base, adapter asset or None)
 
 
 def held_out_logs(datasets: Path, fold: int, limit: int) -> list[dict]:
-    from training.evaluate import chunk_ids
-    from training.reallogs import fold_of, read_rows
+    from training.eval.evaluate import chunk_ids
+    from training.finetune.reallogs import fold_of, read_rows
 
     rows = [r for r in read_rows(datasets, "logchunks") if fold_of(r["repository"]) == fold]
     rows = [dict(r, ids=chunk_ids(r.get("chunk") or "")) for r in rows]
@@ -66,8 +66,8 @@ def generator_for(system: str, home: Path, quantize: str, adapter: str | None):
 
 
 def score(system: str, gen, rows: list[dict], datasets: Path, question: str | None = QUESTION) -> dict:
-    from bot.budget import fit
-    from bot.finish import finish
+    from bot.engine.budget import fit
+    from bot.engine.finish import finish
     from retrieval.logs.excerpt import extract
     from training.inference.prompt import build_messages, parse_answer
 
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     parser.add_argument("--question", default=QUESTION, help="the user's words in the prompt ('' for none)")
     args = parser.parse_args(argv)
-    from training.reallogs import datasets_dir
+    from training.finetune.reallogs import datasets_dir
 
     args.datasets = datasets_dir(args.datasets)
     home = args.home or Path(tempfile.mkdtemp(prefix="cibot-reallog-"))

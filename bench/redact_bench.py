@@ -32,7 +32,7 @@ def baseline(line: str) -> str:
 
 
 def sample(datasets: Path, logs: int, per_log: int) -> list[str]:
-    from training.reallogs import sample_lines
+    from training.finetune.reallogs import sample_lines
 
     return sample_lines(datasets, logs, per_log)
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--logs", type=int, default=120)
     parser.add_argument("--lines", type=int, default=500)
     args = parser.parse_args()
-    from training.reallogs import datasets_dir
+    from training.finetune.reallogs import datasets_dir
 
     args.datasets = datasets_dir(args.datasets)
     kinds = {ours.redact(line).kinds[0] for line, _, _ in CORPUS if ours.redact(line).kinds}

@@ -100,7 +100,7 @@ def bootstrap_current(settings, args, overrides) -> str:
     """The adapter that serves before any feedback: the shipped default where the base has one,
     else one trained with the same recipe on a starter slice."""
     from bot.learning.trainer import SubprocessTrainer
-    from training.base import ensure_base_model
+    from training.base.model import ensure_base_model
     from training.registry import AdapterRegistry
 
     if settings.model.base == "embedded":
@@ -127,7 +127,7 @@ def bootstrap_current(settings, args, overrides) -> str:
 
 def seed_thumbs_up(settings, rows: list[dict]) -> None:
     """What 50 Slack users clicking thumbs-up on good Flyway answers leaves in the store."""
-    from bot.answer import Answer
+    from bot.engine.answer import Answer
     from bot.learning.feedback import FeedbackService
     from bot.store import Store
     from training.inference.prompt import parse_answer

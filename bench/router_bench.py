@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import router as R  # noqa: E402
+from bot.engine import router as R  # noqa: E402
 
 
 def rule_baseline(examples: list[dict]) -> float:

@@ -44,7 +44,7 @@ def timed(model, ids, steps: int):
 def main(argv=None) -> int:
     import torch
 
-    from training.base import load_causal_lm
+    from training.base.model import load_causal_lm
     from training.inference.serving import serving_copy
     from training.registry import DEFAULT_ADAPTER
 

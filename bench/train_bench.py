@@ -18,8 +18,8 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> None:
-    from training.lora import LoraConfig
-    from training.lora import main as train
+    from training.finetune.lora import LoraConfig
+    from training.finetune.lora import main as train
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=2000)

@@ -78,7 +78,7 @@ class Timed:
 
 
 def build(model: str):
-    from bot.engine import AnswerEngine
+    from bot.engine.pipeline import AnswerEngine
     from bot.runtime import build_engine
     from bot.settings import load_settings
 

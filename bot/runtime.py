@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from bot.engine import AnswerEngine, EngineConfig
+from bot.engine.pipeline import AnswerEngine, EngineConfig
 
 Progress = Callable[[str], None]
 
@@ -35,7 +35,7 @@ def build_engine(settings: Any, *, with_model: bool = True, progress: Progress |
 
 
 def load_router(settings: Any, embedder: Any):
-    from bot.router import Router
+    from bot.engine.router import Router
 
     return Router.load(embedder, settings.home / "router")
 
@@ -46,7 +46,7 @@ def load_generator(settings: Any, say: Progress = lambda message: None):
         from training.inference.openai_backend import OpenAIGenerator
 
         return OpenAIGenerator.from_settings(settings.model)
-    from training.base import EMBEDDED, PACKAGED, ensure_base_model, ensure_converted
+    from training.base.model import EMBEDDED, PACKAGED, ensure_base_model, ensure_converted
     from training.inference.generate import load_generator as load_local
     from training.registry import AdapterRegistry
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from needs import missing
 
-from training.reallogs import datasets_dir
+from training.finetune.reallogs import datasets_dir
 
 # Nothing may reach a model hub: the embedded model and the packaged MiniLM must be enough.
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local_server import LocalServer
 
-from bot.answer import Answer, SourceRef
+from bot.engine.answer import Answer, SourceRef
 from retrieval.types import LogLine
 
 BOT_USER = "UBOT"

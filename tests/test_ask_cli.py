@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from engine_fakes import FakeGenerator, FakeRetriever, passage
 
 from bot.cli import main
-from bot.engine import AnswerEngine
-from engine_fakes import FakeGenerator, FakeRetriever, passage
+from bot.engine.pipeline import AnswerEngine
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((REPO / "bot/data/answer.schema.json").read_text())

@@ -12,7 +12,7 @@ import pytest
 from needs import missing
 
 from retrieval.errors import CibotError
-from training.base import (
+from training.base.model import (
     PACKAGED,
     SMOLLM2,
     ensure_converted,
@@ -75,7 +75,7 @@ def test_a_file_that_does_not_match_the_pin_is_refused(tmp_path):
 
 def test_a_conversion_killed_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
     require_smollm2()
-    import training.base as base
+    import training.base.model as base
 
     def dies_halfway(gguf, out):
         (out / "model.safetensors").write_bytes(b"half")
@@ -91,7 +91,7 @@ def test_a_conversion_killed_halfway_leaves_nothing_behind(tmp_path, monkeypatch
 def test_converted_copy_loads_and_a_corrupt_copy_is_made_again(smollm2_models, tmp_path):
     import shutil
 
-    from training.base import load_causal_lm
+    from training.base.model import load_causal_lm
 
     models = tmp_path / "models"
     shutil.copytree(smollm2_models, models)

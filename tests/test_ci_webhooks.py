@@ -14,7 +14,7 @@ from engine_fakes import FakeRetriever
 from slack_fakes import Harness
 from test_slack_serve import http
 
-from bot.engine import AnswerEngine
+from bot.engine.pipeline import AnswerEngine
 from bot.server.http import start_http
 from bot.server.webhooks import hmac_sha256
 
@@ -189,7 +189,7 @@ def test_tokens_never_appear_in_answers_or_logs(bot, ci_api, caplog):
 # ------------------------------------------------------------------ cibot ask --url
 @pytest.fixture
 def cli_env(ci_api, monkeypatch):
-    from bot.engine import AnswerEngine as Engine
+    from bot.engine.pipeline import AnswerEngine as Engine
 
     for key, value in {**ci_api.env(), "CIBOT_GITHUB__WEB_URL": "https://github.com"}.items():
         monkeypatch.setenv(key, value)

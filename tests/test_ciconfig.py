@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from bot import ciconfig as C
-from bot.answer import AnswerRequest
-from bot.engine import AnswerEngine
 from engine_fakes import FakeGenerator, FakeRetriever
+
+from bot.engine import ciconfig as C
+from bot.engine.answer import AnswerRequest
+from bot.engine.pipeline import AnswerEngine
 
 WORKFLOW = """\
 name: CI

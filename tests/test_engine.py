@@ -8,8 +8,8 @@ import pytest
 from engine_fakes import FakeGenerator, FakeRetriever, passage
 from needs import missing
 
-from bot.answer import AnswerRequest
-from bot.engine import STAGES, AnswerEngine, EngineConfig
+from bot.engine.answer import AnswerRequest
+from bot.engine.pipeline import STAGES, AnswerEngine, EngineConfig
 from retrieval.errors import UsageError
 from retrieval.types import Scope
 
@@ -27,7 +27,7 @@ SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "bot/data/answer.s
 
 @pytest.fixture(scope="module")
 def router():
-    from bot.router import Router
+    from bot.engine.router import Router
     from retrieval.embed import load_embedder
 
     return Router.load(load_embedder())
@@ -223,7 +223,7 @@ def test_without_a_model_the_engine_still_answers_from_log_and_retrieval():
 
 @pytest.fixture(scope="module")
 def real_engine(tmp_path_factory, router):
-    from training.base import BASE_ASSET
+    from training.base.model import BASE_ASSET
 
     if not (BASE_ASSET / "SHA256SUMS.txt").is_file():
         missing("the embedded base model is not built (cibot train base)")
@@ -268,7 +268,7 @@ def test_real_model_treats_an_injection_in_the_log_as_data(real_engine):
 
 
 def test_made_up_identifiers_and_repetition_count_as_made_up_but_a_paraphrase_does_not():
-    from bot.evidence import made_up
+    from retrieval.logs.evidence import made_up
 
     log = "ld: library not found for -lssl\nclang: error: linker command failed\nsrc/net/tls.c:12"
     assert not made_up("the linker cannot find libssl. install libssl-dev.", log)
@@ -287,7 +287,7 @@ def test_a_grounded_answer_about_some_other_failure_gives_way_to_the_key_line(ro
 
 
 def test_anchored_means_naming_something_from_the_failing_lines():
-    from bot.evidence import anchored
+    from retrieval.logs.evidence import anchored
     from retrieval.types import LogLine
 
     lines = [LogLine(i + 1, t) for i, t in enumerate(NPM_LOG.splitlines())]
@@ -316,7 +316,7 @@ def test_an_answer_the_model_was_unsure_of_gives_way_to_the_key_line(router):
 
 @pytest.mark.parametrize("log", [b"", b"\x1b[0m\x1b[32m\x1b[0m\n\x1b[1m\x1b[0m\n", b"\n\n   \n"])
 def test_an_empty_or_ansi_only_log_says_so_and_generates_nothing(log, tmp_path):
-    from bot.engine import EMPTY_LOG_CAUSE
+    from bot.engine.pipeline import EMPTY_LOG_CAUSE
 
     path = tmp_path / "build.log"
     path.write_bytes(log)

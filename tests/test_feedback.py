@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bot.answer import Answer
+from bot.engine.answer import Answer
 from bot.learning.feedback import FeedbackService, incident_id
 from bot.store import Store
 

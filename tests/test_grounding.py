@@ -1,7 +1,7 @@
 """Fixes that name commands, files or flags nothing shows are cut or replaced, and say so."""
 from __future__ import annotations
 
-from bot.finish import finish
+from bot.engine.finish import finish
 from retrieval.logs.grounding import grounded_sentences, ungrounded
 from retrieval.types import Excerpt, LogLine, Passage
 
@@ -52,7 +52,7 @@ def test_a_grounded_fix_is_left_as_written():
 
 
 def test_a_root_cause_copied_from_an_incident_about_other_files_is_set_aside():
-    from bot.finish import finish
+    from bot.engine.finish import finish
     from retrieval.logs.excerpt import extract
     from retrieval.types import Passage
 

@@ -1,10 +1,11 @@
-"""Which identifiers of an excerpt a root cause quotes (bot.naming) and the extractive root cause."""
+"""Which identifiers of an excerpt a root cause quotes (retrieval.logs.naming) and the extractive root cause."""
 from __future__ import annotations
 
 import numpy as np
 
-from bot import naming, naming_fit
-from bot.fallback import from_excerpt, with_names
+from bot.engine import naming_fit
+from bot.engine.fallback import from_excerpt, with_names
+from retrieval.logs import naming
 from retrieval.logs.excerpt import extract
 from retrieval.logs.identifiers import identifiers
 from retrieval.types import Excerpt, LogLine
@@ -112,8 +113,8 @@ def test_training_learns_which_line_names_the_failure():
 def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it(tmp_path):
     from bot.commands.eval import _as_served
     from bot.settings import load_settings
-    from training.data import Example
-    from training.evaluate import evaluate
+    from training.eval.evaluate import evaluate
+    from training.finetune.data import Example
     from training.inference.types import Generation
 
     class OneAnswer:

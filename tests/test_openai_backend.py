@@ -138,8 +138,8 @@ def test_settings_select_the_openai_backend(server, monkeypatch):
 
 
 def test_the_engine_answers_through_the_http_backend(server):
-    from bot.answer import AnswerRequest
-    from bot.engine import AnswerEngine
+    from bot.engine.answer import AnswerRequest
+    from bot.engine.pipeline import AnswerEngine
 
     server.reply = (200, {"choices": [{"message": {"content": "Root Cause: the linker cannot find libssl.\n"
                                                               "Fix: install libssl-dev."}}]})

@@ -7,8 +7,8 @@ import pytest
 
 from retrieval.errors import InputError
 from retrieval.logs.redact import redact
-from training.data import load, mix
-from training.reallogs import ANSWERS, ROWS, fold_of, load_answers, ungrounded
+from training.finetune.data import load, mix
+from training.finetune.reallogs import ANSWERS, ROWS, fold_of, load_answers, ungrounded
 
 
 def _rows():
@@ -58,7 +58,7 @@ def test_an_answer_naming_what_the_log_does_not_show_is_caught():
 
 
 def test_the_mix_holds_out_a_fold_and_samples_only_the_synthetic_corpus(tmp_path):
-    from training.data import SYNTHETIC_CORPUS
+    from training.finetune.data import SYNTHETIC_CORPUS
 
     data = load([ROWS, ROWS.parent / SYNTHETIC_CORPUS], dedupe=False, clean=False).examples
     mine = tmp_path / "mine.jsonl"
@@ -75,7 +75,7 @@ def test_the_mix_holds_out_a_fold_and_samples_only_the_synthetic_corpus(tmp_path
 
 @pytest.mark.slow
 def test_the_rows_rebuild_from_the_datasets_exactly(datasets, tmp_path):
-    from training.reallogs import build
+    from training.finetune.reallogs import build
 
     out = tmp_path / "real.jsonl"
     result = build(datasets, ANSWERS, out)

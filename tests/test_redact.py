@@ -1,7 +1,6 @@
 """Secret redaction: a planted corpus is fully caught, ordinary log lines are left alone."""
 from __future__ import annotations
 
-
 import pytest
 
 from retrieval.logs.redact import KeyBlockTracker, redact
@@ -199,7 +198,7 @@ def test_ordinary_lines_are_unchanged(line):
 
 def test_real_log_lines_are_rarely_altered(datasets):
     """At most 1 in 1,000 ordinary lines from real CI logs changes (sample over all three sets)."""
-    from training.reallogs import sample_lines
+    from training.finetune.reallogs import sample_lines
 
     lines = sample_lines(datasets, logs=60, per_log=500)
     altered = [x for x in lines if redact(x).text != x]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from needs import missing
 
-from bot.answer import Answer
+from bot.engine.answer import Answer
 from bot.learning.retrain import LOCK, Retrainer, format_report
 from bot.settings import load_settings
 from bot.store import Store
@@ -371,7 +371,7 @@ def test_subprocess_trainer_runs_the_child_and_reads_its_version(env, tmp_path):
 
 
 def _embedded_base_or_skip():
-    from training.base import BASE_ASSET
+    from training.base.model import BASE_ASSET
 
     if not (BASE_ASSET / "SHA256SUMS.txt").is_file():
         missing("the embedded base model (training/assets/base) is not built (cibot train base)")
@@ -409,7 +409,7 @@ def _tiny_adapter(registry, settings, seed: int) -> str:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from training.base import load_causal_lm
+    from training.base.model import load_causal_lm
 
     torch.manual_seed(seed)
     model, _, _ = load_causal_lm("embedded", settings.paths.models, device="cpu")

@@ -252,8 +252,8 @@ def test_symptom_and_fix_of_one_entry_travel_together_to_the_prompt(tmp_path, em
     """Searched by its error string, a runbook's Fix comes back in the top 3 and reaches the prompt."""
     from engine_fakes import FakeGenerator
 
-    from bot.answer import AnswerRequest
-    from bot.engine import AnswerEngine
+    from bot.engine.answer import AnswerRequest
+    from bot.engine.pipeline import AnswerEngine
     from retrieval.index import KNOWLEDGE_DIR
     from retrieval.search import Retriever
 

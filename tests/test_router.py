@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot import router as R
+from bot.engine import router as R
 
 
 @pytest.fixture(scope="module")

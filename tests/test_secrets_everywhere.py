@@ -32,7 +32,7 @@ def _files_contain(root, needles: list[str]) -> dict[str, list[str]]:
 
 
 def test_no_planted_secret_survives_in_any_output_or_store(tmp_path, cibot_home):
-    from bot.engine import AnswerEngine
+    from bot.engine.pipeline import AnswerEngine
     from bot.learning.feedback import FeedbackService
     from bot.settings import load_settings
     from retrieval.embed import load_embedder

@@ -73,7 +73,7 @@ def test_evidence_is_numbered_code_and_cannot_break_the_fence():
 
 
 def test_non_http_sources_are_plain_text_not_links():
-    from bot.answer import SourceRef
+    from bot.engine.answer import SourceRef
 
     answer = replace(ANSWER, sources=[SourceRef("Runbook", "runbooks/node.md", 0.5)])
     blocks = json.dumps(answer_messages(answer, "a1")[0].blocks)

@@ -7,7 +7,7 @@ from engine_fakes import FakeRetriever
 from slack_fakes import Harness
 from test_ci_webhooks import JOB, REPO, RUN, seed_github  # noqa: F401
 
-from bot.engine import AnswerEngine
+from bot.engine.pipeline import AnswerEngine
 
 
 def test_the_logs_own_answer_comes_first_and_the_models_replaces_it(ci_api, monkeypatch):

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect
 
-from bot.answer import Answer, SourceRef
-from bot.store import Store, mask_url
-from bot.store import migrate
+from bot.engine.answer import Answer, SourceRef
+from bot.store import Store, mask_url, migrate
 from retrieval.errors import ConfigError, InputError, UsageError
 
 # Read at import: the autouse fixture clears CIBOT_* variables before each test runs.

@@ -3,12 +3,12 @@ import json
 
 import pytest
 from needs import missing
+from tiny_models import build_tiny_base
 
 from retrieval.errors import CibotError, ConfigError
-from tiny_models import build_tiny_base
-from training.base import BASE_ASSET, CHECKSUMS, ensure_base_model, resolve_base, verify_checksums
-from training.tokenizer import CHAT_TEMPLATE
-from training.pretrain import REPO
+from training.base.model import BASE_ASSET, CHECKSUMS, ensure_base_model, resolve_base, verify_checksums
+from training.base.pretrain import REPO
+from training.base.tokenizer import CHAT_TEMPLATE
 
 
 def test_missing_hub_model_names_the_id_and_how_to_provide_it_offline(tmp_path):
@@ -66,7 +66,7 @@ def test_shipped_embedded_artifact_is_small_complete_and_verified():
 
 
 def test_pretraining_corpus_never_holds_a_heldout_case():
-    from training.pretrain import _heldout_keys, synthetic_rows
+    from training.base.pretrain import _heldout_keys, synthetic_rows
 
     heldout = _heldout_keys(REPO)
     rows = synthetic_rows((7,), 10, heldout)  # seed 7 is the shipped corpus's own seed
@@ -75,7 +75,7 @@ def test_pretraining_corpus_never_holds_a_heldout_case():
 
 
 def test_pretraining_document_shows_notes_log_and_unlabelled_prose():
-    from training.pretrain import _pair
+    from training.base.pretrain import _pair
 
     row = {"input": "2024-01-01T00:00:00Z npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-padd",
            "output": "Root Cause: left-padd does not exist. Fix: Fix the name in package.json.",
@@ -86,7 +86,7 @@ def test_pretraining_document_shows_notes_log_and_unlabelled_prose():
 
 
 def test_mixed_precision_follows_the_hardware_unless_told(monkeypatch):
-    import training.base as base
+    import training.base.model as base
 
     monkeypatch.setattr(base, "cpu_bf16_supported", lambda: True)
     assert base.mixed_precision("cpu") == "bf16"

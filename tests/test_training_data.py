@@ -5,7 +5,7 @@ import pytest
 from tiny_models import tiny_rows, write_jsonl
 
 from retrieval.errors import InputError
-from training.data import data_hash, deduplicate, load, read_jsonl, to_messages
+from training.finetune.data import data_hash, deduplicate, load, read_jsonl, to_messages
 from training.inference.prompt import SYSTEM_PROMPT
 
 

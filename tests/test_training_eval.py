@@ -1,9 +1,9 @@
 """Evaluation metrics and the side-by-side report, with a small scripted generator."""
 import json
 
-from training.data import Example
-from training.evalreport import compare, write_report
-from training.evaluate import chunk_ids, derive_ids, evaluate, recall
+from training.eval.evaluate import chunk_ids, derive_ids, evaluate, recall
+from training.eval.report import compare, write_report
+from training.finetune.data import Example
 from training.inference.types import Generation, ModelInfo
 
 
@@ -86,7 +86,7 @@ def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
     from bot.commands.eval import _AsServed
     from bot.settings import load_settings
     from retrieval.types import Passage
-    from training.data import Example
+    from training.finetune.data import Example
 
     class Recording:
         def search(self, query, k):
@@ -104,7 +104,7 @@ def test_the_retrieval_variant_asks_and_filters_as_the_engine_does():
 
 
 def test_a_spread_sample_takes_every_failure_type_before_repeating_one(tmp_path):
-    from training.evaluate import load_examples
+    from training.eval.evaluate import load_examples
 
     path = tmp_path / "heldout.jsonl"
     rows = [{"input": f"log {t}{i}", "output": "Root Cause: a Fix: b", "type": t} for t in "abc" for i in range(3)]

@@ -20,9 +20,9 @@ def tiny_base(tmp_path_factory):
 def tiny_adapter(tiny_base, tmp_path_factory):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.data import load, to_messages
-    from training.features import encode_chat
-    from training.lora import LoraConfig, train_adapter
+    from training.finetune.data import load, to_messages
+    from training.finetune.features import encode_chat
+    from training.finetune.lora import LoraConfig, train_adapter
 
     root = tmp_path_factory.mktemp("adapter")
     tok = AutoTokenizer.from_pretrained(str(tiny_base))
@@ -45,8 +45,8 @@ MESSAGES = build_messages(excerpt="npm ERR! code E404 left-pad-3")
 
 
 def test_generate_applies_the_chat_template_and_counts_tokens(generator):
+    from training.base.pretrain import BaseRecipe
     from training.inference.slots import ranges, slot_token, slotted
-    from training.pretrain import BaseRecipe
 
     gen = generator.generate(MESSAGES)
     assert generator.slots == BaseRecipe().identifier_slots == 20  # the embedded recipe's: it reads <idN>
@@ -229,7 +229,7 @@ def test_unknown_base_model_is_a_clear_error():
 
 
 def test_fixture_base_and_its_adapter_answer_in_the_right_shape(cibot_home):
-    from training.base import BASE_ASSET, CHECKSUMS
+    from training.base.model import BASE_ASSET, CHECKSUMS
     from training.inference.generate import load_generator
     from training.inference.prompt import parse_answer
     from training.registry import FIXTURE_ADAPTER, AdapterRegistry

@@ -4,7 +4,7 @@ import json
 import pytest
 from tiny_models import build_tiny_base, tiny_rows, write_jsonl
 
-from training.features import IGNORE, encode_chat
+from training.finetune.features import IGNORE, encode_chat
 from training.inference.prompt import build_messages
 
 pytestmark = pytest.mark.slow
@@ -48,8 +48,8 @@ def test_training_moves_lora_weights_and_leaves_base_weights_unchanged(tiny_base
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.data import load, to_messages
-    from training.lora import LoraConfig, detect_target_modules, train_adapter
+    from training.finetune.data import load, to_messages
+    from training.finetune.lora import LoraConfig, detect_target_modules, train_adapter
 
     tok = AutoTokenizer.from_pretrained(str(tiny_base))
     model = AutoModelForCausalLM.from_pretrained(str(tiny_base))
@@ -101,7 +101,7 @@ def test_cibot_train_on_an_all_invalid_file_fails_clearly_and_writes_nothing(tin
 
 
 def test_a_killed_training_leaves_no_version_and_resumes_from_its_checkpoint(tiny_base, tmp_path):
-    from training.lora import LoraConfig, main
+    from training.finetune.lora import LoraConfig, main
 
     data = write_jsonl(tmp_path / "train.jsonl", tiny_rows(16))
     cfg = LoraConfig(data=[str(data)], home=str(tmp_path / "home"), base=str(tiny_base), batch_size=4,
@@ -128,7 +128,7 @@ def test_every_train_setting_reaches_the_lora_config():
     # setting can neither be dropped on the way nor name a field LoraConfig lacks.
     from pydantic import ValidationError
 
-    from training.lora import LoraConfig
+    from training.finetune.lora import LoraConfig
     from training.settings import TrainSettings
 
     settings = TrainSettings(lora_r=8, retrieved_notes=0.25)
@@ -143,7 +143,7 @@ def test_a_retrain_continues_from_the_given_adapter_not_from_zero(tiny_base, tmp
     import torch
     from safetensors.torch import load_file
 
-    from training.lora import LoraConfig, main
+    from training.finetune.lora import LoraConfig, main
     from training.registry import AdapterRegistry
 
     data = str(write_jsonl(tmp_path / "train.jsonl", tiny_rows(16)))

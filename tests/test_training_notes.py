@@ -1,8 +1,8 @@
 """Training rows get incident notes shaped like retrieval's, never ones that name their answer."""
 import json
 
-from training.data import Example
-from training.notes import add_retrieved_notes
+from training.finetune.data import Example
+from training.finetune.notes import add_retrieved_notes
 
 
 def _write(tmp_path, rows):
@@ -63,7 +63,7 @@ def test_a_note_whose_text_names_the_answer_is_never_given_whatever_its_type(tmp
 
 
 def test_one_row_in_ten_gets_only_notes_of_a_neighbouring_type(tmp_path):
-    from training.notes import UNRELATED_RATE
+    from training.finetune.notes import UNRELATED_RATE
 
     def tagged(kind, tags, title, key):
         return dict(_incident(kind, title, f"{title} failed for {key}", key), tags=tags)

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from retrieval.errors import ConfigError, UsageError
-from training.base import write_checksums
+from training.base.model import write_checksums
 from training.registry import AdapterRegistry
 
 

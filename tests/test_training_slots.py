@@ -127,7 +127,7 @@ def test_models_without_slots_see_their_prompts_unchanged():
 
 
 def test_slot_tokens_are_whole_tokens_that_decoding_keeps():
-    from training.tokenizer import train_tokenizer
+    from training.base.tokenizer import train_tokenizer
 
     tok = train_tokenizer(["npm ERR! missing script: build\n" * 20, "cannot find <id1> in <id2>"], 300, slot_tokens(4))
     ids = tok("see <id3> now", add_special_tokens=False)["input_ids"]

@@ -31,7 +31,7 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 
 def build_tiny_base(out: Path) -> Path:
-    from training.pretrain import BaseRecipe, pretrain
+    from training.base.pretrain import BaseRecipe, pretrain
 
     texts = [r["input"] for r in tiny_rows(40)] * 3
     recipe = BaseRecipe(vocab_size=320, hidden_size=64, layers=2, heads=4, intermediate_size=128,

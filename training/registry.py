@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from retrieval.errors import ConfigError, UsageError
-from training.base import ASSETS, CHECKSUMS, DEFAULT_BASE, verify_checksums, write_checksums
+from training.base.model import ASSETS, CHECKSUMS, DEFAULT_BASE, verify_checksums, write_checksums
 
 # The shipped default adapter, trained on the default base (SmolLM2), and the test fixture's
 # adapter, trained on the embedded fixture base. Each is installed only for its own base.

@@ -55,7 +55,7 @@ class TrainSettings(BaseModel):
     max_seq_len: int = Field(768, ge=64)
     seed: int = 1234
     # Share of training rows without reference notes that get incident notes like retrieval's
-    # (training/notes.py), so the model names the log's identifiers, not the notes'. 0: off.
+    # (training/finetune/notes.py), so the model names the log's identifiers, not the notes'. 0: off.
     retrieved_notes: float = Field(0.6, ge=0.0, le=1.0)
     # Synthetic corpus rows kept beside the real-log rows (training/data/real.jsonl); 0 keeps all.
     synthetic_rows: int = Field(320, ge=0)

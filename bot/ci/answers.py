@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from bot.answer import AnswerRequest
 from bot.ci.fetched import Fetched, JobLogs
+from bot.engine.answer import AnswerRequest
 from bot.server.observability import STAGE_SECONDS
 from retrieval.types import Scope
 

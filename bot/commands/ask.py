@@ -103,7 +103,7 @@ def answer_url(settings, url: str, question: str, scope, fmt: str, no_model: boo
 
 
 def build_request(question, log, pass_log, scope, fmt, ci_config):
-    from bot.answer import AnswerRequest
+    from bot.engine.answer import AnswerRequest
 
     if not (question or "").strip() and log is None:
         raise UsageError("give a question or a log", hint="cibot ask 'why did CI fail?' --log build.log")
@@ -170,7 +170,7 @@ TERMINAL_EVIDENCE = 12
 def _key_evidence(answer) -> list:
     """The evidence lines that best support the answer, so a terminal shows the failure, not
     the download spam around it; --json keeps them all."""
-    from bot.evidence import pick_evidence
+    from retrieval.logs.evidence import pick_evidence
 
     return pick_evidence(answer.evidence, f"{answer.root_cause} {answer.fix}", TERMINAL_EVIDENCE)
 

@@ -19,37 +19,37 @@ from typing import Optional
 import typer
 
 from bot.commands.output import emit_json
-from training.reallogs import datasets_dir
+from training.finetune.reallogs import datasets_dir
 
 
 def register(app: typer.Typer) -> None:
     dev = typer.Typer(help="Developer tools: training data, shipped weights, the retrainer's child jobs.",
                       no_args_is_help=True)
-    reallogs = typer.Typer(help="Training rows made from real failing CI logs (training/reallogs.py).",
+    reallogs = typer.Typer(help="Training rows made from real failing CI logs (training/finetune/reallogs.py).",
                            no_args_is_help=True)
     dev.add_typer(reallogs, name="reallogs")
     app.add_typer(dev, name="dev")
     _passthrough(dev, "corpus", "Write the synthetic corpus (train/heldout JSONL, incidents, demo logs).",
                  "training.corpusgen.cli", "main")
     _passthrough(dev, "naming", "The naming ranker: repository-grouped CV figure, --write ships the weights.",
-                 "bot.naming_fit", "main")
+                 "bot.engine.naming_fit", "main")
     _passthrough(dev, "slots", "Identifier slot tools (--common rewrites training/data/common_ids.txt).",
                  "training.inference.slots", "main")
     _passthrough(dev, "train-job", "One LoRA training run from a JSON LoraConfig (prints a TrainResult line).",
-                 "training.lora", "cli")
+                 "training.finetune.lora", "cli")
     _passthrough(dev, "eval-job", "Score the current and candidate adapters for the retrain gate.",
                  "bot.learning.trainer", "main")
 
     @dev.command("router-weights", help="Retrain the router on routes.jsonl and ship its weights.")
     def router_weights_cmd() -> None:
-        from bot.router import SHIPPED_WEIGHTS, write_shipped_weights
+        from bot.engine.router import SHIPPED_WEIGHTS, write_shipped_weights
 
         typer.echo(f"wrote {SHIPPED_WEIGHTS} (key {write_shipped_weights()})")
 
     @reallogs.command("worksheet", help="Write one JSON line per dataset log: the prompt's log lines and its labels.")
     def worksheet_cmd(out: Path = typer.Option(..., "--out"),
                       datasets: Optional[Path] = typer.Option(None, "--datasets")) -> None:
-        from training.reallogs import worksheet
+        from training.finetune.reallogs import worksheet
 
         count = worksheet(datasets_dir(datasets), out)
         typer.echo(f"{count} logs written to {out}")
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
     @reallogs.command("build", help="Rebuild training/data/real.jsonl from the shipped answers and the datasets.")
     def build_cmd(datasets: Optional[Path] = typer.Option(None, "--datasets"),
                   as_json: bool = typer.Option(False, "--json")) -> None:
-        from training.reallogs import build
+        from training.finetune.reallogs import build
 
         result = build(datasets_dir(datasets))
         if as_json:

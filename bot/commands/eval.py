@@ -24,13 +24,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from bot.cli import state
         from bot.commands.output import emit_json
-        from training.evalreport import compare, suite_examples, write_report
-        from training.features import prompt_budget_chars
+        from training.eval.report import compare, suite_examples, write_report
+        from training.finetune.features import prompt_budget_chars
         from training.inference.generate import LocalGenerator
         from training.registry import AdapterRegistry
 
         settings = state(ctx).settings
-        from training.reallogs import datasets_dir
+        from training.finetune.reallogs import datasets_dir
 
         examples, fmt = suite_examples(suite, limit, datasets_dir())
         registry = AdapterRegistry(settings.paths.adapters)
@@ -61,11 +61,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _as_served(settings):
-    """The engine's finishing of an answer about a log (bot.finish), as `evaluate(post=...)`
+    """The engine's finishing of an answer about a log (bot.engine.finish), as `evaluate(post=...)`
     wants it: the example's original log is excerpted as serving does, and only notes that clear
     the relevance threshold count, as in the engine."""
-    from bot.engine import EngineConfig
-    from bot.finish import finish
+    from bot.engine.finish import finish
+    from bot.engine.pipeline import EngineConfig
     from retrieval.logs.excerpt import extract
     from training.inference.prompt import parse_answer
 
@@ -94,12 +94,12 @@ class _AsServed:
     adapter+retrieval variant reads the notes a served answer would."""
 
     def __init__(self, retriever, settings):
-        from bot.engine import EngineConfig
+        from bot.engine.pipeline import EngineConfig
 
         self.retriever, self.config = retriever, EngineConfig.from_settings(settings)
 
     def notes_for(self, example) -> list:
-        from bot import evidence as ev
+        from retrieval.logs import evidence as ev
         from retrieval.logs.excerpt import extract
 
         excerpt = extract(io.StringIO(example.input), max_lines=self.config.excerpt_lines)

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
             return
         from bot.cli import state
         from bot.commands.output import emit_json, progress
-        from training.lora import LoraConfig, main
+        from training.finetune.lora import LoraConfig, main
         from training.registry import AdapterRegistry
 
         settings = state(ctx).settings
@@ -72,8 +72,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the recipe facts as JSON."),
     ) -> None:
         from bot.commands.output import emit_json, progress
-        from training.base import BASE_ASSET
-        from training.pretrain import BaseRecipe, pretrain
+        from training.base.model import BASE_ASSET
+        from training.base.pretrain import BaseRecipe, pretrain
 
         if threads:
             import torch
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
 
 def _check_data(paths: list[str]) -> None:
     from retrieval.errors import InputError
-    from training.data import read_jsonl
+    from training.finetune.data import read_jsonl
 
     found, problems = 0, []
     for path in paths:
@@ -113,7 +113,7 @@ def _check_data(paths: list[str]) -> None:
 
 
 def _default_data() -> list[Path]:
-    """The bundled synthetic corpus and the real-log rows (training/reallogs.py)."""
-    from training.evaluate import REPO
+    """The bundled synthetic corpus and the real-log rows (training/finetune/reallogs.py)."""
+    from training.eval.evaluate import REPO
 
     return [REPO / "training" / "data" / "train.jsonl", REPO / "training" / "data" / "real.jsonl"]

@@ -156,7 +156,7 @@ def _last_json(stdout: str) -> dict:
 def evaluate_versions(settings: Any, current: str | None, candidate: str, feedback: Path | None) -> dict:
     """Score current and candidate on the same suites with one loaded base model, swapping only
     the adapter between them. -> {"current": {suite: metrics}, "candidate": {...}}."""
-    from training.features import prompt_budget_chars
+    from training.finetune.features import prompt_budget_chars
     from training.inference.generate import LocalGenerator
     from training.registry import AdapterRegistry
 
@@ -176,9 +176,9 @@ def evaluate_versions(settings: Any, current: str | None, candidate: str, feedba
 
 
 def _suites(settings: Any, feedback: Path | None) -> dict:
-    from training.evalreport import suite_examples
-    from training.evaluate import load_examples
-    from training.reallogs import datasets_dir
+    from training.eval.evaluate import load_examples
+    from training.eval.report import suite_examples
+    from training.finetune.reallogs import datasets_dir
 
     limit = settings.scheduler.eval_limit
     suites: dict[str, tuple[list, str | None]] = {}
@@ -195,7 +195,7 @@ def _suites(settings: Any, feedback: Path | None) -> dict:
 
 
 def _scores(generator, examples: list, fmt: str | None, budget: int) -> dict:
-    from training.evaluate import evaluate
+    from training.eval.evaluate import evaluate
 
     metrics = evaluate(generator, examples, limit=None, fmt=fmt, budget_chars=budget)
     return {k: v for k, v in metrics.items() if k != "samples"}

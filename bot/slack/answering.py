@@ -10,9 +10,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from bot.answer import AnswerRequest
 from bot.ci import answers as joblogs
 from bot.ci.target import Target
+from bot.engine.answer import AnswerRequest
 from bot.server.observability import ERRORS, REQUESTS, STAGE_SECONDS, redact_text
 from bot.slack.attachments import fetch_files
 from bot.slack.blocks import (

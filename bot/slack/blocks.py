@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.answer import Answer
+from bot.engine.answer import Answer
 from bot.slack.sanitize import code_safe, link, sanitize
 
 SECTION_LIMIT = 3000

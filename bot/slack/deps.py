@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from bot.answer import Answer, AnswerRequest
+from bot.engine.answer import Answer, AnswerRequest
 from bot.slack.pool import WorkPool
 from bot.slack.ratelimit import RateLimiter
 

@@ -1,7 +1,7 @@
 """Is what an answer names found in what it rests on? Files, dotted names, flags and commands
 that appear in neither the log, the CI config, the retrieved notes nor the ecosystems' standard
 tools are invented: the engine drops the sentences that name them, and the real-log training rows
-(training/reallogs.py) are checked the same way.
+(training/finetune/reallogs.py) are checked the same way.
 """
 from __future__ import annotations
 

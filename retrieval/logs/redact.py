@@ -25,8 +25,23 @@ class Redacted:
 def _detect_secrets_patterns() -> list[tuple[str, re.Pattern]]:
     """(kind, regex) pairs taken from detect-secrets plugins, so formats stay maintained upstream."""
     from detect_secrets.plugins import (
-        artifactory, aws, azure_storage_key, discord, github_token, gitlab_token, jwt, mailchimp,
-        npm, openai, pypi_token, sendgrid, slack, square_oauth, stripe, telegram_token, twilio,
+        artifactory,
+        aws,
+        azure_storage_key,
+        discord,
+        github_token,
+        gitlab_token,
+        jwt,
+        mailchimp,
+        npm,
+        openai,
+        pypi_token,
+        sendgrid,
+        slack,
+        square_oauth,
+        stripe,
+        telegram_token,
+        twilio,
     )
 
     table = [

@@ -54,7 +54,7 @@ class LocalGenerator:
     def __init__(self, base: str = "embedded", adapter_dir: Path | None = None,
                  adapter_version: str | None = None, device: str = "auto", queue_size: int = 16,
                  models_dir: Path | None = None, max_new_tokens: int = 160, quantize: str = "none"):
-        from training.base import load_causal_lm
+        from training.base.model import load_causal_lm
 
         model, tokenizer, _ = load_causal_lm(base, models_dir, device=device)
         self._setup(model, tokenizer, base, queue_size, max_new_tokens)

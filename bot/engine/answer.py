@@ -44,7 +44,7 @@ class Answer:
     step: str | None = None
     note: str | None = None  # e.g. "no failure found in the log", "nothing relevant retrieved"
     debug: dict = field(default_factory=dict)  # route scores and features, for --debug
-    # CI config lines cited by the answer (bot.ciconfig.ConfigLine: file, n, text).
+    # CI config lines cited by the answer (bot.engine.ciconfig.ConfigLine: file, n, text).
     config_evidence: list = field(default_factory=list)
 
     def to_json(self) -> dict:

@@ -29,7 +29,7 @@ from retrieval.logs.grounding import ungrounded as _ungrounded
 from retrieval.logs.redact import redact
 from training.inference.prompt import focus_log, format_answer
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 ANSWERS = DATA / "real_answers.jsonl"
 ROWS = DATA / "real.jsonl"
 FOLDS = 5
@@ -85,7 +85,7 @@ def datasets_dir(given: Path | None = None) -> Path:
         return Path(given)
     if os.environ.get("CIBOT_DATASETS"):
         return Path(os.environ["CIBOT_DATASETS"])
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+    return Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
 
 def sample_lines(datasets: Path, logs: int, per_log: int, seed: int = 3) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 ROUTES = ("finetune", "rag", "hybrid")
-ROUTES_FILE = Path(__file__).resolve().parent / "data" / "routes.jsonl"
+ROUTES_FILE = Path(__file__).resolve().parents[1] / "data" / "routes.jsonl"
 # Weights trained on ROUTES_FILE, shipped so a fresh install skips training; used only while their
 # key still matches the data and the embedding model (`cibot dev router-weights` rewrites them).
 SHIPPED_WEIGHTS = ROUTES_FILE.with_name("router_weights.json")

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from bot import ciconfig
-from bot import evidence as ev
-from bot.answer import Answer, AnswerRequest, SourceRef
-from bot.budget import Prompt, fit
-from bot.finish import earlier_fields, finish_finetune, finish_hybrid, finish_rag
-from bot.router import RouteDecision, route_features, split_keyword
+from bot.engine import ciconfig
+from bot.engine.answer import Answer, AnswerRequest, SourceRef
+from bot.engine.budget import Prompt, fit
+from bot.engine.finish import earlier_fields, finish_finetune, finish_hybrid, finish_rag
+from bot.engine.router import RouteDecision, route_features, split_keyword
 from bot.server.observability import STAGE_SECONDS
 from retrieval.errors import UsageError
+from retrieval.logs import evidence as ev
 from retrieval.logs.excerpt import extract
 from retrieval.logs.redact import redact
 from retrieval.sources import redact_text, safe_url
@@ -87,11 +87,11 @@ class _Work:
     request: AnswerRequest
     question: str
     excerpt: Excerpt
-    route: Any = None  # bot.router.RouteDecision
+    route: Any = None  # bot.engine.router.RouteDecision
     fmt: str = "text"
     passages: list[Passage] = field(default_factory=list)
-    config: Any = None  # bot.ciconfig.CiConfig
-    section: Any = None  # bot.ciconfig.Section
+    config: Any = None  # bot.engine.ciconfig.CiConfig
+    section: Any = None  # bot.engine.ciconfig.Section
     findings: list = field(default_factory=list)
     prompt: Prompt | None = None
     raw: str | None = None

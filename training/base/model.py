@@ -20,7 +20,7 @@ from pathlib import Path
 
 from retrieval.errors import CibotError, ConfigError
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 BASE_ASSET = ASSETS / "base"
 CHECKSUMS = "SHA256SUMS.txt"
 EMBEDDED = "embedded"

@@ -16,7 +16,7 @@ from typing import Callable
 
 from pydantic import Field
 
-from training.features import (
+from training.finetune.features import (
     collate,
     encode_chat,
     length_grouped_batches,
@@ -81,9 +81,9 @@ def detect_target_modules(model) -> list[str]:
 def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
     import torch
 
-    from training.base import base_identity, load_causal_lm
-    from training.data import data_hash, load, mix, to_messages
-    from training.notes import add_retrieved_notes
+    from training.base.model import base_identity, load_causal_lm
+    from training.finetune.data import data_hash, load, mix, to_messages
+    from training.finetune.notes import add_retrieved_notes
     from training.registry import AdapterRegistry
 
     started = time.time()
@@ -149,7 +149,7 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
     from peft import LoraConfig as PeftLoraConfig
     from peft import get_peft_model
 
-    from training.base import mixed_precision, pick_device
+    from training.base.model import mixed_precision, pick_device
 
     device = pick_device(cfg.device)
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision=mixed_precision(device, cfg.mixed_precision),
@@ -264,7 +264,7 @@ def _resume(path: Path, accelerator, model, optimizer) -> tuple[int, list]:
 
 
 def _evaluate(model, tokenizer, cfg: LoraConfig, budget: int) -> dict:
-    from training.evaluate import default_heldout, evaluate
+    from training.eval.evaluate import default_heldout, evaluate
     from training.inference.generate import LocalGenerator
 
     heldout = Path(cfg.heldout) if cfg.heldout else default_heldout()
@@ -281,7 +281,7 @@ def _tail_mean(losses: list[dict], n: int = 20) -> float | None:
 
 
 def _base_identity(source: str) -> str:
-    from training.base import CHECKSUMS
+    from training.base.model import CHECKSUMS
 
     listing = Path(source) / CHECKSUMS
     if listing.is_file():

@@ -5,7 +5,7 @@ import json
 import time
 from pathlib import Path
 
-from training.evaluate import default_heldout, evaluate, load_examples, real_examples
+from training.eval.evaluate import default_heldout, evaluate, load_examples, real_examples
 
 VARIANTS = ("base", "adapter", "adapter+retrieval")
 METRICS = ("format_compliance", "json_valid", "id_recall", "served_id_recall")
@@ -64,9 +64,9 @@ def write_report(suite: str, results: dict, reports_dir: Path, info: dict) -> tu
                      f"{_f(m.get('served_id_recall'))} | {_f(m.get('tokens_per_s'))} |")
     lines += ["", "id recall scores the model's raw text; as served, the engine's checks have run (an answer"
               " that is unparsable, made up or about other lines gives way to the log's key line) and the"
-              " identifiers the failing lines name that the answer left out are added (bot/naming.py)."]
+              " identifiers the failing lines name that the answer left out are added (retrieval/logs/naming.py)."]
     if suite == "real":
-        lines += ["", "On this suite the served figure is in-sample: bot/naming.py's ranker was trained on these"
+        lines += ["", "On this suite the served figure is in-sample: retrieval/logs/naming.py's ranker was trained on these"
                       " LogChunks logs (`cibot dev naming` prints its estimate for unseen repositories)."]
     lines += ["", f"![chart]({png.name})", "", "## Sample answers", ""]
     for variant, m in results.items():

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from bot import evidence as ev
-from bot import fallback
+from bot.engine import fallback
+from retrieval.logs import evidence as ev
 from retrieval.logs.grounding import grounded_sentences
 from retrieval.types import Excerpt, Passage
 

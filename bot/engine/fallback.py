@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from bot import naming
-from bot.evidence import BRACKET_TS, key_line, terms
+from retrieval.logs import naming
+from retrieval.logs.evidence import BRACKET_TS, key_line, terms
 from retrieval.logs.signals import strip_timestamp
 from retrieval.types import Excerpt, Passage
 
@@ -25,7 +25,7 @@ _RESOLUTION = re.compile(r"(?is)root cause\s*:\s*(?P<cause>.*?)\s*fix\s*:\s*(?P<
 
 def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple[str, str]:
     """The excerpt's key line as the root cause, followed by the identifiers that the lines most
-    likely to name the failure quote (bot.naming): the key line often only says *that* a step
+    likely to name the failure quote (retrieval.logs.naming): the key line often only says *that* a step
     failed, the file or test that failed is beside it."""
     line, said, named = _key_and_names(excerpt, "", 240, weights if names else None, 4 if names else 0)
     if line is None:

@@ -1,4 +1,4 @@
-"""Fitting and scoring the naming ranker (bot/naming.py) on labelled logs: development data, run
+"""Fitting and scoring the naming ranker (retrieval/logs/naming.py) on labelled logs: development data, run
 by hand (`cibot dev naming [--datasets DIR] [--write]`), never at serving time.
 
 It prints the hit rate (the extractive root cause names one of the LogChunks chunk's key
@@ -14,12 +14,12 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.fallback import from_excerpt
-from bot.naming import FEATURE_VERSION, FEATURES, WEIGHTS_FILE, features
+from bot.engine.fallback import from_excerpt
 from retrieval.logs.excerpt import extract
+from retrieval.logs.naming import FEATURE_VERSION, FEATURES, WEIGHTS_FILE, features
 from retrieval.types import Excerpt
-from training.evaluate import chunk_ids
-from training.reallogs import datasets_dir
+from training.eval.evaluate import chunk_ids
+from training.finetune.reallogs import datasets_dir
 
 
 def _samples(datasets: Path) -> list[tuple[str, np.ndarray, np.ndarray, Excerpt, list[str]]]:

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from retrieval.errors import InputError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ANSWER_LABEL = re.compile(r"(?im)^\s*(root\s*cause|fix)\s*:\s*")
 
 
@@ -173,8 +173,8 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
     """Train tokenizer and model, write the artifact to `out_dir`; returns what RECIPE.md records."""
     import torch
 
-    from training.base import mixed_precision, write_checksums
-    from training.tokenizer import train_tokenizer
+    from training.base.model import mixed_precision, write_checksums
+    from training.base.tokenizer import train_tokenizer
 
     recipe = recipe or BaseRecipe()
     texts = _redacted(texts if texts is not None else collect_texts(recipe=recipe))
@@ -238,7 +238,7 @@ def _write_artifact(out: Path, model, tokenizer, facts: dict) -> None:
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(str(out))
-    from training.tokenizer import save_tokenizer
+    from training.base.tokenizer import save_tokenizer
 
     save_tokenizer(tokenizer, out)
     (out / "RECIPE.md").write_text(_recipe_md(facts))
@@ -250,7 +250,7 @@ def _recipe_md(facts: dict) -> str:
     r = facts["recipe"]
     return f"""# Embedded base model
 
-Built by `cibot train base` (training/pretrain.py) from this repository's own text; nothing was
+Built by `cibot train base` (training/base/pretrain.py) from this repository's own text; nothing was
 downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover every file here.
 
 - Architecture: Llama (transformers LlamaForCausalLM), {r['layers']} layers, hidden {r['hidden_size']},

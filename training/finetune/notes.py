@@ -17,9 +17,9 @@ import json
 import random
 from pathlib import Path
 
-from training.data import Example
+from training.finetune.data import Example
 
-INCIDENTS = Path(__file__).resolve().parent.parent / "retrieval" / "knowledge" / "incidents.jsonl"
+INCIDENTS = Path(__file__).resolve().parents[2] / "retrieval" / "knowledge" / "incidents.jsonl"
 OTHER_TYPE_RATE = 0.3  # notes that also carry an incident of another failure type
 # Notes that are all of other failure types, as retrieval gives for about one log in ten: the
 # nearest incidents are of a neighbouring type (same ecosystem or category) and the answer must

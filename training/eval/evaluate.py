@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Iterable
 
 from retrieval.logs.identifiers import COMMON, TOKEN, identifiers
-from training.data import Example, clean_example, read_jsonl
+from training.finetune.data import Example, clean_example, read_jsonl
 from training.inference.prompt import build_messages, parse_answer
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SUITES = ("heldout", "json", "real")
 
 

@@ -123,7 +123,7 @@ def parse_row(row: Any) -> Example:
     if not isinstance(context, list):
         raise ValueError("'context' must be a list of passages")
     meta = {k: row[k] for k in ("type", "category", "ecosystem", "key_ids", "id") if k in row}
-    if isinstance(row.get("meta"), dict):  # real-log rows (training/reallogs.py): their source and fold
+    if isinstance(row.get("meta"), dict):  # real-log rows (training/finetune/reallogs.py): their source and fold
         meta.update({k: row["meta"][k] for k in ("source", "key", "repository", "fold") if k in row["meta"]})
     return Example(input=row["input"], output=format_answer(*answer, fmt=fmt), fmt=fmt,
                    context=context, question=row.get("question"), meta=meta)

@@ -8,7 +8,7 @@ dozen readable features: failure weight, the best block's anchors, how many spec
 a line names, frames, CI scaffolding) picks the lines, and the first identifier of each of the
 best lines is quoted.
 
-Weights ship in bot/data/naming_weights.json. `cibot dev naming [--datasets DIR]` (bot/naming_fit.py)
+Weights ship in retrieval/logs/naming_weights.json. `cibot dev naming [--datasets DIR]` (bot/engine/naming_fit.py)
 trains them on the LogChunks labels (does a line name one of the labelled chunk's identifiers?),
 prints a cross-validation grouped by repository (the honest estimate for repositories never
 seen) next to the key-line baseline, and `--write` saves them.
@@ -25,12 +25,12 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.evidence import BRACKET_TS, ERRORISH, failure_weight, key_line, terms
 from retrieval.logs import signals
+from retrieval.logs.evidence import BRACKET_TS, ERRORISH, failure_weight, key_line, terms
 from retrieval.logs.identifiers import identifiers
 from retrieval.types import Excerpt, LogLine
 
-WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "naming_weights.json"
+WEIGHTS_FILE = Path(__file__).resolve().parent / "naming_weights.json"
 FEATURE_VERSION = "1"
 _FILE_LINE = re.compile(r"[\w/.\-]+\.\w{1,6}[:(]\d+|line \d+ of \S+")
 _FRAME = re.compile(r"^\s*(?:at |File \"|from |#\d+ )")

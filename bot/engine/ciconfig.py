@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from bot.evidence import terms
 from retrieval.errors import InputError
+from retrieval.logs.evidence import terms
 from retrieval.logs.redact import redact
 
 MAX_CONFIG_BYTES = 512 * 1024
