@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from bot.engine.pipeline import AnswerEngine, EngineConfig
+from retrieval.index import KnowledgeIndex
+from training.base.model import EMBEDDED, PACKAGED, ensure_base_model, ensure_converted
+from training.inference.generate import load_generator as load_local
+from training.registry import AdapterRegistry
 
 Progress = Callable[[str], None]
 
@@ -17,7 +21,6 @@ def build_engine(settings: Any, *, with_model: bool = True, progress: Progress |
     """Embedder, index + retriever, router and (unless with_model=False) the generator."""
     say = progress or (lambda message: None)
     from retrieval.embed import load_embedder
-    from retrieval.index import KnowledgeIndex
     from retrieval.search import Retriever
 
     say("loading the embedding model")
@@ -46,9 +49,6 @@ def load_generator(settings: Any, say: Progress = lambda message: None):
         from training.inference.openai_backend import OpenAIGenerator
 
         return OpenAIGenerator.from_settings(settings.model)
-    from training.base.model import EMBEDDED, PACKAGED, ensure_base_model, ensure_converted
-    from training.inference.generate import load_generator as load_local
-    from training.registry import AdapterRegistry
 
     models = settings.paths.models
     if settings.model.base == EMBEDDED:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from retrieval.errors import UsageError
+from retrieval.index import _safe_key
 from retrieval.lexical import coverage, tokenize
 from retrieval.types import Passage, Scope
 
@@ -151,7 +152,6 @@ def relevant(passages: list[Passage], min_score: float) -> list[Passage]:
 def _scope_filters(scope: Scope):
     from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
 
-    from retrieval.index import _safe_key
 
     filters = [MetadataFilter(key="public", value=True)]
     if scope.channel:

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from retrieval.errors import InputError
+from retrieval.logs.redact import redact, strip_url_credentials
 
 DOC_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
                 ".html": "html", ".htm": "html"}
@@ -354,14 +355,12 @@ def failure_text(log_text: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    from retrieval.logs.redact import redact
 
     return redact(text).text
 
 
 def safe_url(uri: str) -> str:
     """A URI fit to show: credentials gone from its authority, secrets gone from the rest."""
-    from retrieval.logs.redact import strip_url_credentials
 
     return redact_text(strip_url_credentials(str(uri)))
 

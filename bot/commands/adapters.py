@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json
+from retrieval.errors import CibotError, UsageError
+from training.registry import AdapterRegistry
+
 
 def _registry(ctx: typer.Context):
-    from bot.cli import state
-    from training.registry import AdapterRegistry
 
     registry = AdapterRegistry(state(ctx).settings.paths.adapters)
     registry.ensure_default(base=state(ctx).settings.model.base)
@@ -18,8 +21,6 @@ def register(app: typer.Typer) -> None:
 
     @group.command("list", help="Every version, its base model, data hash and metrics.")
     def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-        from bot.commands.output import emit_json
-        from retrieval.errors import CibotError
 
         registry = _registry(ctx)
         current = registry.current()
@@ -49,7 +50,6 @@ def register(app: typer.Typer) -> None:
     @group.command("promote", help="Make VERSION the adapter that answers.")
     def promote_cmd(ctx: typer.Context, version: str = typer.Argument(...)) -> None:
         from bot.cli import state
-        from retrieval.errors import UsageError
 
         registry = _registry(ctx)
         base = state(ctx).settings.model.base

@@ -13,7 +13,12 @@ from typing import Optional
 
 import typer
 
+from bot.ci.providers import Providers
+from bot.ci.target import target_from_url
+from bot.cli import state
+from bot.engine.answer import AnswerRequest
 from retrieval.errors import InputError, UsageError
+from retrieval.logs.evidence import pick_evidence
 from retrieval.types import Scope
 
 
@@ -34,7 +39,6 @@ def register(app: typer.Typer) -> None:
         no_model: bool = typer.Option(False, "--no-model", help="Retrieval and log analysis only; no LLM."),
         debug: bool = typer.Option(False, "--debug", hidden=True, help="Same as the global --debug."),
     ) -> None:
-        from bot.cli import state
 
         if fmt not in ("text", "json"):
             raise UsageError(f"--format must be text or json, not {fmt!r}")
@@ -63,8 +67,6 @@ def answer_url(settings, url: str, question: str, scope, fmt: str, no_model: boo
     """Fetch the job's logs, then answer as the bot does. JSON mode answers the first failed job
     (one object, the same contract); text mode answers each failed job of a run."""
     from bot.ci import answers
-    from bot.ci.providers import Providers
-    from bot.ci.target import target_from_url
 
     providers = Providers(settings)
     target = target_from_url(url, providers.hosts)
@@ -103,7 +105,6 @@ def answer_url(settings, url: str, question: str, scope, fmt: str, no_model: boo
 
 
 def build_request(question, log, pass_log, scope, fmt, ci_config):
-    from bot.engine.answer import AnswerRequest
 
     if not (question or "").strip() and log is None:
         raise UsageError("give a question or a log", hint="cibot ask 'why did CI fail?' --log build.log")
@@ -170,7 +171,6 @@ TERMINAL_EVIDENCE = 12
 def _key_evidence(answer) -> list:
     """The evidence lines that best support the answer, so a terminal shows the failure, not
     the download spam around it; --json keeps them all."""
-    from retrieval.logs.evidence import pick_evidence
 
     return pick_evidence(answer.evidence, f"{answer.root_cause} {answer.fix}", TERMINAL_EVIDENCE)
 

@@ -5,6 +5,7 @@ import json
 
 import typer
 
+from bot.cli import state
 from bot.commands.output import emit_json
 
 
@@ -15,7 +16,6 @@ def register(app: typer.Typer) -> None:
     @config_app.command("show")
     def show(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """Print the effective config (defaults < cibot.toml < environment), secrets masked."""
-        from bot.cli import state
         from bot.settings import masked_dump
 
         data = masked_dump(state(ctx).settings)

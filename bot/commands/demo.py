@@ -13,7 +13,10 @@ from typing import Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.ask import render_text
 from bot.commands.output import emit_json
+from bot.engine.answer import AnswerRequest
 from retrieval.errors import InputError
 
 NEXT_STEPS = """\
@@ -38,9 +41,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print one JSON answer per log."),
     ) -> None:
         """Answer bundled failing logs end to end on embedded defaults (no tokens, GPU or network)."""
-        from bot.cli import state
-        from bot.commands.ask import render_text
-        from bot.engine.answer import AnswerRequest
         from bot.runtime import build_engine
 
         settings = state(ctx).settings

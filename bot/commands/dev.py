@@ -19,7 +19,7 @@ from typing import Optional
 import typer
 
 from bot.commands.output import emit_json
-from training.finetune.reallogs import datasets_dir
+from training.finetune.reallogs import build, datasets_dir, worksheet
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +49,6 @@ def register(app: typer.Typer) -> None:
     @reallogs.command("worksheet", help="Write one JSON line per dataset log: the prompt's log lines and its labels.")
     def worksheet_cmd(out: Path = typer.Option(..., "--out"),
                       datasets: Optional[Path] = typer.Option(None, "--datasets")) -> None:
-        from training.finetune.reallogs import worksheet
 
         count = worksheet(datasets_dir(datasets), out)
         typer.echo(f"{count} logs written to {out}")
@@ -57,7 +56,6 @@ def register(app: typer.Typer) -> None:
     @reallogs.command("build", help="Rebuild training/data/real.jsonl from the shipped answers and the datasets.")
     def build_cmd(datasets: Optional[Path] = typer.Option(None, "--datasets"),
                   as_json: bool = typer.Option(False, "--json")) -> None:
-        from training.finetune.reallogs import build
 
         result = build(datasets_dir(datasets))
         if as_json:

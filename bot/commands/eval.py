@@ -7,6 +7,17 @@ from typing import Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json
+from retrieval.logs import evidence as ev
+from retrieval.logs.excerpt import extract
+from training.eval.report import compare, suite_examples, write_report
+from training.finetune.features import prompt_budget_chars
+from training.finetune.reallogs import datasets_dir
+from training.inference.generate import LocalGenerator
+from training.inference.prompt import parse_answer
+from training.registry import AdapterRegistry
+
 
 def register(app: typer.Typer) -> None:
     @app.command("eval", help="Score base, adapter and adapter+retrieval side by side; writes a Markdown+PNG report.")
@@ -22,15 +33,8 @@ def register(app: typer.Typer) -> None:
                                          "the model's own format compliance)."),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     ) -> None:
-        from bot.cli import state
-        from bot.commands.output import emit_json
-        from training.eval.report import compare, suite_examples, write_report
-        from training.finetune.features import prompt_budget_chars
-        from training.inference.generate import LocalGenerator
-        from training.registry import AdapterRegistry
 
         settings = state(ctx).settings
-        from training.finetune.reallogs import datasets_dir
 
         examples, fmt = suite_examples(suite, limit, datasets_dir())
         registry = AdapterRegistry(settings.paths.adapters)
@@ -66,8 +70,6 @@ def _as_served(settings):
     the relevance threshold count, as in the engine."""
     from bot.engine.finish import finish
     from bot.engine.pipeline import EngineConfig
-    from retrieval.logs.excerpt import extract
-    from training.inference.prompt import parse_answer
 
     config = EngineConfig.from_settings(settings)
 
@@ -99,7 +101,6 @@ class _AsServed:
         self.retriever, self.config = retriever, EngineConfig.from_settings(settings)
 
     def notes_for(self, example) -> list:
-        from retrieval.logs import evidence as ev
         from retrieval.logs.excerpt import extract
 
         excerpt = extract(io.StringIO(example.input), max_lines=self.config.excerpt_lines)

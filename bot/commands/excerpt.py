@@ -15,6 +15,7 @@ import typer
 
 from bot.commands.output import emit_json
 from retrieval.errors import InputError, UsageError
+from retrieval.logs.excerpt import extract
 
 
 def _excerpt_json(name: str, ex) -> dict:
@@ -52,7 +53,6 @@ def register(app: typer.Typer) -> None:
         pass_log: Optional[Path] = typer.Option(None, "--pass-log", help="A passing log of the same job."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per log per line."),
     ) -> None:
-        from retrieval.logs.excerpt import extract
 
         if max_lines < 1:
             raise UsageError("--max-lines must be at least 1")

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json
 from retrieval.errors import UsageError
 
 
@@ -39,7 +41,6 @@ def register(app: typer.Typer) -> None:
         since: Optional[str] = typer.Option(None, "--since", help="Only votes cast or changed since DATE."),
         as_json: bool = typer.Option(False, "--json", help="JSON lines."),
     ) -> None:
-        from bot.commands.output import emit_json
 
         store = _store(ctx)
         try:
@@ -79,7 +80,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(ctx: typer.Context):
-    from bot.cli import state
     from bot.store import Store
 
     return Store.from_settings(state(ctx).settings)

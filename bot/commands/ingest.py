@@ -10,6 +10,10 @@ from typing import List, Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json, progress
+from retrieval.index import KnowledgeIndex
+
 
 def register(app: typer.Typer) -> None:
     @app.command("ingest", help="Add runbooks (md, rst, txt, html) and incidents (jsonl) to the knowledge index.")
@@ -22,9 +26,6 @@ def register(app: typer.Typer) -> None:
         prune: bool = typer.Option(False, "--prune", help="Remove sources under PATH that no longer exist."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> int:
-        from bot.cli import state
-        from bot.commands.output import emit_json, progress
-        from retrieval.index import KnowledgeIndex
 
         settings = state(ctx).settings
         scopes = [s.strip() for item in (scope or []) for s in item.split(",") if s.strip()]

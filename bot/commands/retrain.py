@@ -5,6 +5,11 @@ from typing import Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json
+from bot.learning.scheduler import report_poster
+from bot.learning.trainer import build_retrainer
+
 
 def register(app: typer.Typer) -> None:
     @app.command("retrain", help="Retrain the adapter on thumbs-up feedback; promote it only if the "
@@ -18,10 +23,6 @@ def register(app: typer.Typer) -> None:
         starter_limit: Optional[int] = typer.Option(None, "--starter-limit", min=0,
                                                     help="Use only the first N starter-corpus examples."),
     ) -> None:
-        from bot.cli import state
-        from bot.commands.output import emit_json
-        from bot.learning.scheduler import report_poster
-        from bot.learning.trainer import build_retrainer
 
         settings = state(ctx).settings
         overrides = {"max_steps": max_steps} if max_steps else None

@@ -7,6 +7,9 @@ import threading
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json
+
 
 def register(app: typer.Typer) -> None:
     @app.command("scheduler", help="Run only the retrain scheduler, in the foreground, until stopped.")
@@ -14,8 +17,6 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         status: bool = typer.Option(False, "--status", help="Print the next and last runs, then exit."),
     ) -> None:
-        from bot.cli import state
-        from bot.commands.output import emit_json
         from bot.learning.scheduler import (
             next_run_time,
             start_scheduler,

@@ -9,6 +9,12 @@ from typing import Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json, progress
+from retrieval.errors import UsageError
+from retrieval.index import KnowledgeIndex
+from retrieval.types import Scope
+
 
 def register(app: typer.Typer) -> None:
     @app.command("search", help="Search the runbooks and incidents (dense + BM25).")
@@ -22,12 +28,7 @@ def register(app: typer.Typer) -> None:
         show_all: bool = typer.Option(False, "--all", help="Also show results below retrieval.min_score."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        from bot.cli import state
-        from bot.commands.output import emit_json, progress
-        from retrieval.errors import UsageError
-        from retrieval.index import KnowledgeIndex
         from retrieval.search import Retriever, relevant
-        from retrieval.types import Scope
 
         if not query.strip():
             raise UsageError("empty query", hint="give the error text or a question to search for")

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from bot.cli import state
 from retrieval.errors import UsageError
 
 
@@ -19,7 +20,6 @@ def register(app: typer.Typer) -> None:
         host: Optional[str] = typer.Option(None, "--host", help="Bind address (default server.host)."),
         no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Do not start the nightly retrain scheduler."),
     ) -> None:
-        from bot.cli import state
         from bot.server.observability import configure_logging
         from bot.server.service import serve as run
 

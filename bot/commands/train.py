@@ -7,6 +7,16 @@ from typing import List, Optional
 
 import typer
 
+from bot.cli import state
+from bot.commands.output import emit_json, progress
+from retrieval.errors import InputError
+from training.base.model import BASE_ASSET
+from training.base.pretrain import BaseRecipe, pretrain
+from training.eval.evaluate import REPO
+from training.finetune.data import read_jsonl
+from training.finetune.lora import LoraConfig, main
+from training.registry import AdapterRegistry
+
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Train a LoRA adapter (default) or the embedded base model (`base`).",
@@ -29,10 +39,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
-        from bot.cli import state
-        from bot.commands.output import emit_json, progress
-        from training.finetune.lora import LoraConfig, main
-        from training.registry import AdapterRegistry
 
         settings = state(ctx).settings
         t = settings.train
@@ -72,8 +78,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the recipe facts as JSON."),
     ) -> None:
         from bot.commands.output import emit_json, progress
-        from training.base.model import BASE_ASSET
-        from training.base.pretrain import BaseRecipe, pretrain
 
         if threads:
             import torch
@@ -99,8 +103,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_data(paths: list[str]) -> None:
-    from retrieval.errors import InputError
-    from training.finetune.data import read_jsonl
 
     found, problems = 0, []
     for path in paths:
@@ -114,6 +116,5 @@ def _check_data(paths: list[str]) -> None:
 
 def _default_data() -> list[Path]:
     """The bundled synthetic corpus and the real-log rows (training/finetune/reallogs.py)."""
-    from training.eval.evaluate import REPO
 
     return [REPO / "training" / "data" / "train.jsonl", REPO / "training" / "data" / "real.jsonl"]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from bot.learning.trainer import build_retrainer
 from retrieval.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,6 @@ def stored_next_run(settings: Any):
 
 
 def default_run(settings: Any, post: Callable[[str], None] | None = None):
-    from bot.learning.trainer import build_retrainer
 
     retrainer = build_retrainer(settings, post=post or report_poster(settings))
     try:

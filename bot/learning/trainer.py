@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from retrieval.errors import CibotError
+from training.eval.evaluate import evaluate, load_examples
+from training.eval.report import suite_examples
+from training.finetune.features import prompt_budget_chars
+from training.finetune.reallogs import datasets_dir
+from training.inference.generate import LocalGenerator
+from training.registry import AdapterRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT_S = 20.0
@@ -30,7 +36,6 @@ def build_retrainer(settings: Any, post: Callable[[str], None] | None = None, *,
     """The Retrainer wired to the configured store, the adapter registry and real subprocesses."""
     from bot.learning.retrain import Retrainer
     from bot.store import Store
-    from training.registry import AdapterRegistry
 
     registry = AdapterRegistry(settings.paths.adapters)
     registry.ensure_default(base=settings.model.base)  # a fresh home serves the shipped adapter; compare against it
@@ -156,8 +161,6 @@ def _last_json(stdout: str) -> dict:
 def evaluate_versions(settings: Any, current: str | None, candidate: str, feedback: Path | None) -> dict:
     """Score current and candidate on the same suites with one loaded base model, swapping only
     the adapter between them. -> {"current": {suite: metrics}, "candidate": {...}}."""
-    from training.finetune.features import prompt_budget_chars
-    from training.inference.generate import LocalGenerator
     from training.registry import AdapterRegistry
 
     registry = AdapterRegistry(settings.paths.adapters)
@@ -176,9 +179,6 @@ def evaluate_versions(settings: Any, current: str | None, candidate: str, feedba
 
 
 def _suites(settings: Any, feedback: Path | None) -> dict:
-    from training.eval.evaluate import load_examples
-    from training.eval.report import suite_examples
-    from training.finetune.reallogs import datasets_dir
 
     limit = settings.scheduler.eval_limit
     suites: dict[str, tuple[list, str | None]] = {}
@@ -195,7 +195,6 @@ def _suites(settings: Any, feedback: Path | None) -> dict:
 
 
 def _scores(generator, examples: list, fmt: str | None, budget: int) -> dict:
-    from training.eval.evaluate import evaluate
 
     metrics = evaluate(generator, examples, limit=None, fmt=fmt, budget_chars=budget)
     return {k: v for k, v in metrics.items() if k != "samples"}

@@ -7,9 +7,11 @@ import signal
 import threading
 from concurrent.futures import Future
 
+from bot.learning.hotswap import AdapterWatcher
 from bot.server.observability import Readiness
 from bot.slack.deps import SlackDeps
 from retrieval.errors import ConfigError
+from training.registry import AdapterRegistry
 
 log = logging.getLogger(__name__)
 ENGINE_WAIT_S = 900.0  # the first start installs the model; later starts take seconds
@@ -67,8 +69,6 @@ def start_adapter_watcher(settings, generator):
     set_adapter(info.adapter, info.base)
     if not hasattr(generator, "swap_adapter"):  # a remote backend swaps adapters itself
         return None
-    from bot.learning.hotswap import AdapterWatcher
-    from training.registry import AdapterRegistry
 
     return AdapterWatcher(AdapterRegistry(settings.paths.adapters), generator).start()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from retrieval.logs.redact import entropy
+
 # Words that look like identifiers but name nothing specific to one failure.
 COMMON = frozenset({"error", "failed", "failure", "build", "test", "tests", "true", "false", "none", "null",
                     "warning", "info", "debug", "exception", "line", "file", "exit", "code", "the", "and"})
@@ -20,7 +22,6 @@ _DIGIT_RUNS = re.compile(r"\d+")
 def looks_random(tok: str) -> bool:
     """A password or key, not a name: long, no separators, digits scattered through mixed-case
     letters, high entropy ("Ss33mSpKyo2XAc"). Such strings are never named, even unredacted."""
-    from retrieval.logs.redact import entropy
 
     if len(tok) < 10 or any(c in tok for c in "._/-:"):
         return False

@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from retrieval.errors import InputError
+from training.base.model import mixed_precision, write_checksums
+from training.base.tokenizer import save_tokenizer, train_tokenizer
+from training.corpusgen import build
+from training.inference.prompt import LOG_MAX_LINES, _snippet, focus_log, parse_answer
+from training.inference.slots import build_map, ranges, slot_tokens
 
 REPO = Path(__file__).resolve().parents[2]
 ANSWER_LABEL = re.compile(r"(?im)^\s*(root\s*cause|fix)\s*:\s*")
@@ -74,7 +79,6 @@ def synthetic_rows(seeds: tuple[int, ...], per_type: int, exclude: set[frozenset
     """Generated rows (both of each seed's splits) whose key identifiers no held-out row shares."""
     if not seeds or per_type <= 0:
         return []
-    from training.corpusgen import build
 
     rows: list[dict] = []
     for seed in seeds:
@@ -103,8 +107,6 @@ def _pair(row: dict | None, slots: int = 0) -> str:
     """Reference notes (when the row has them, as the prompt shows them), a log (cut as the prompt
     cuts it) and its explanation as unlabelled prose; with `slots`, identifiers delexicalised the
     way training/inference/slots.py does it for prompts."""
-    from training.inference.prompt import _snippet, focus_log, parse_answer
-    from training.inference.slots import build_map
 
     if not row or not isinstance(row.get("input"), str):
         return ""
@@ -173,8 +175,6 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
     """Train tokenizer and model, write the artifact to `out_dir`; returns what RECIPE.md records."""
     import torch
 
-    from training.base.model import mixed_precision, write_checksums
-    from training.base.tokenizer import train_tokenizer
 
     recipe = recipe or BaseRecipe()
     texts = _redacted(texts if texts is not None else collect_texts(recipe=recipe))
@@ -184,7 +184,6 @@ def pretrain(out_dir: Path, recipe: BaseRecipe | None = None, texts: list[str] |
     random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
     started = time.time()
-    from training.inference.slots import slot_tokens
 
     tokenizer = train_tokenizer(texts, recipe.vocab_size, slot_tokens(recipe.identifier_slots))
     tokenizer.model_max_length = recipe.context
@@ -238,14 +237,12 @@ def _write_artifact(out: Path, model, tokenizer, facts: dict) -> None:
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(str(out))
-    from training.base.tokenizer import save_tokenizer
 
     save_tokenizer(tokenizer, out)
     (out / "RECIPE.md").write_text(_recipe_md(facts))
 
 
 def _recipe_md(facts: dict) -> str:
-    from training.inference.prompt import LOG_MAX_LINES
 
     r = facts["recipe"]
     return f"""# Embedded base model
@@ -278,7 +275,6 @@ downloaded. Rebuild with the same command; the checksums in SHA256SUMS.txt cover
 
 def _slot_ranges(size: int) -> str:
     """ "files <id1>-<id4>, names <id5>-<id11>, ..." for a model with `size` slots."""
-    from training.inference.slots import ranges
 
     return ", ".join(f"{kind}s <id{r.start}>-<id{r.stop - 1}>" if len(r) > 1 else f"{kind}s <id{r.start}>"
                      for kind, r in ranges(size).items())

@@ -14,9 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
+from retrieval.logs.excerpt import extract
 from retrieval.logs.identifiers import COMMON, TOKEN, identifiers
 from training.finetune.data import Example, clean_example, read_jsonl
-from training.inference.prompt import build_messages, parse_answer
+from training.inference.prompt import ANSWER_SCHEMA, build_messages, parse_answer
 
 REPO = Path(__file__).resolve().parents[2]
 SUITES = ("heldout", "json", "real")
@@ -104,7 +105,6 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
 
 
 def _schema() -> dict:
-    from training.inference.prompt import ANSWER_SCHEMA
 
     return ANSWER_SCHEMA
 
@@ -168,7 +168,6 @@ def real_examples(datasets: Path, limit: int | None = 100, excerpt_lines: int = 
     and the key identifiers come from the hand-labelled chunk."""
     import gzip
 
-    from retrieval.logs.excerpt import extract
 
     rows = [json.loads(l) for l in (Path(datasets) / "logchunks.jsonl").read_text().splitlines() if l.strip()]
     out = []

@@ -5,6 +5,7 @@ import json
 import time
 from pathlib import Path
 
+from retrieval.errors import UsageError
 from training.eval.evaluate import default_heldout, evaluate, load_examples, real_examples
 
 VARIANTS = ("base", "adapter", "adapter+retrieval")
@@ -21,7 +22,6 @@ def suite_examples(suite: str, limit: int, datasets: Path | None) -> tuple[list,
 
             raise InputError(f"the real-log suite needs ../shared/datasets (not found: {datasets})")
         return real_examples(datasets, limit), None
-    from retrieval.errors import UsageError
 
     raise UsageError(f"unknown suite {suite!r}", hint="heldout, json or real")
 

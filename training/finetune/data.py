@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from retrieval.errors import InputError
+from retrieval.logs.excerpt import extract
+from retrieval.logs.redact import redact
 from training.inference.prompt import build_messages, format_answer, parse_answer
 
 # Logs longer than this are cut to their failure excerpt, as the engine does at answer time.
@@ -146,7 +148,6 @@ def _check_messages(messages: Any) -> list[dict]:
 
 def clean_example(ex: Example, excerpt_lines: int = EXCERPT_LINES) -> int:
     """Redact every text of `ex` in place and cut a long log to its excerpt; returns redactions."""
-    from retrieval.logs.redact import redact
 
     count = 0
 
@@ -171,7 +172,6 @@ def reduce_log(text: str, max_lines: int = EXCERPT_LINES) -> str:
     """A log longer than `max_lines` becomes its failure excerpt, exactly as the engine does."""
     if text.count("\n") < max_lines:
         return text
-    from retrieval.logs.excerpt import extract
 
     return extract(text, max_lines=max_lines).text() or text
 

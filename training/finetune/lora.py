@@ -16,13 +16,19 @@ from typing import Callable
 
 from pydantic import Field
 
+from training.base.model import CHECKSUMS, base_identity, load_causal_lm, mixed_precision, pick_device
+from training.eval.evaluate import default_heldout, evaluate
+from training.finetune.data import data_hash, load, mix, to_messages
 from training.finetune.features import (
     collate,
     encode_chat,
     length_grouped_batches,
     prompt_budget_chars,
 )
+from training.finetune.notes import add_retrieved_notes
+from training.inference.generate import LocalGenerator
 from training.inference.slots import model_slots, slotted
+from training.registry import AdapterRegistry
 from training.settings import TrainSettings
 
 # Leaf Linear names that carry the attention and MLP projections, per architecture family.
@@ -81,10 +87,6 @@ def detect_target_modules(model) -> list[str]:
 def main(cfg: LoraConfig, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
     import torch
 
-    from training.base.model import base_identity, load_causal_lm
-    from training.finetune.data import data_hash, load, mix, to_messages
-    from training.finetune.notes import add_retrieved_notes
-    from training.registry import AdapterRegistry
 
     started = time.time()
     home = Path(cfg.home)
@@ -149,7 +151,6 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
     from peft import LoraConfig as PeftLoraConfig
     from peft import get_peft_model
 
-    from training.base.model import mixed_precision, pick_device
 
     device = pick_device(cfg.device)
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision=mixed_precision(device, cfg.mixed_precision),
@@ -264,8 +265,6 @@ def _resume(path: Path, accelerator, model, optimizer) -> tuple[int, list]:
 
 
 def _evaluate(model, tokenizer, cfg: LoraConfig, budget: int) -> dict:
-    from training.eval.evaluate import default_heldout, evaluate
-    from training.inference.generate import LocalGenerator
 
     heldout = Path(cfg.heldout) if cfg.heldout else default_heldout()
     if not heldout or not heldout.is_file() or cfg.eval_limit <= 0:
@@ -281,7 +280,6 @@ def _tail_mean(losses: list[dict], n: int = 20) -> float | None:
 
 
 def _base_identity(source: str) -> str:
-    from training.base.model import CHECKSUMS
 
     listing = Path(source) / CHECKSUMS
     if listing.is_file():

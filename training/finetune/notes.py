@@ -17,6 +17,7 @@ import json
 import random
 from pathlib import Path
 
+from retrieval.sources import incident_chunk
 from training.finetune.data import Example
 
 INCIDENTS = Path(__file__).resolve().parents[2] / "retrieval" / "knowledge" / "incidents.jsonl"
@@ -79,7 +80,6 @@ def _not_naming(notes: list[dict], own: set[str]) -> list[dict]:
 
 
 def _incidents(path: Path) -> dict[str, list[dict]]:
-    from retrieval.sources import incident_chunk
 
     out: dict[str, list[dict]] = {}
     try:

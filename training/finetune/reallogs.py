@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from retrieval.errors import InputError
+from retrieval.logs.excerpt import extract
 from retrieval.logs.grounding import ungrounded as _ungrounded
 from retrieval.logs.redact import redact
 from training.inference.prompt import focus_log, format_answer
@@ -111,7 +112,6 @@ def read_rows(datasets: Path, source: str) -> list[dict]:
 
 def iter_logs(datasets: Path, sources: tuple[str, ...] = SOURCES) -> Iterator[RealLog]:
     """Every dataset row of `sources`, excerpted as the engine does (slow: reads each log)."""
-    from retrieval.logs.excerpt import extract
 
     datasets = Path(datasets)
     for source in sources:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.errors import CibotError
+from training.base.model import load_causal_lm
 from training.inference.decoding import (
     FIX_LABEL,
     LABEL_AGAIN,
@@ -26,6 +27,7 @@ from training.inference.decoding import (
 )
 from training.inference.prompt import format_answer
 from training.inference.serving import check_adapter_base, serving_copy, serving_form
+from training.inference.slots import delexicalise, model_slots, slot_token
 from training.inference.types import Generation, ModelInfo
 
 if TYPE_CHECKING:
@@ -54,7 +56,6 @@ class LocalGenerator:
     def __init__(self, base: str = "embedded", adapter_dir: Path | None = None,
                  adapter_version: str | None = None, device: str = "auto", queue_size: int = 16,
                  models_dir: Path | None = None, max_new_tokens: int = 160, quantize: str = "none"):
-        from training.base.model import load_causal_lm
 
         model, tokenizer, _ = load_causal_lm(base, models_dir, device=device)
         self._setup(model, tokenizer, base, queue_size, max_new_tokens)
@@ -91,7 +92,6 @@ class LocalGenerator:
         self._slots = threading.BoundedSemaphore(queue_size + 1)
         self._waiting = 0
         self.window = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
-        from training.inference.slots import model_slots
 
         self.slots = model_slots(model)
         self._slot_token_ids: dict[int, int] | None = None  # slot number -> token id, on first use
@@ -224,7 +224,6 @@ class LocalGenerator:
 
     def _prepare(self, messages: list[dict]) -> "_Prompt":
         """The request's prompt as token ids (slotted for a model with identifier slots)."""
-        from training.inference.slots import delexicalise
 
         slots = None
         if self.slots:  # a model built with identifier slots reads and writes <idN>, not names
@@ -300,7 +299,6 @@ def _reusable(prompt: "_Prompt", ids: list[int]):
 
 def _slot_ids(tokenizer, size: int) -> dict[int, int]:
     """Slot number -> its token id in `tokenizer` (slots the vocabulary lacks are left out)."""
-    from training.inference.slots import slot_token
 
     ids = {i: tokenizer.convert_tokens_to_ids(slot_token(i)) for i in range(1, size + 1)}
     return {i: t for i, t in ids.items() if isinstance(t, int) and t != tokenizer.unk_token_id}

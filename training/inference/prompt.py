@@ -11,6 +11,8 @@ from typing import Annotated, Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
+from retrieval.logs.signals import line_weight, strip_prefix
+
 SYSTEM_PROMPT = (
     "You are cibot, a CI failure analyst. Read the CI log excerpt and any reference notes, "
     "then say why the build failed and how to fix it. Name the exact file, package, test or "
@@ -113,7 +115,6 @@ def generic_question(question: str) -> bool:
 def focus_log(text: str, max_lines: int = LOG_MAX_LINES) -> str:
     """The log without timestamps or blank lines, cut to its `max_lines` most failure-like lines
     (each with its neighbours, in log order; later lines win ties since errors sit near the end)."""
-    from retrieval.logs.signals import line_weight, strip_prefix
 
     lines = [ln.rstrip() for ln in (strip_prefix(raw) for raw in text.splitlines()) if ln.strip()]
     if len(lines) <= max_lines:

@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.logs.signals import line_weight
+
 SLOT = re.compile(r"<id(\d{1,2})>")
 # Identifier-like words: start with a letter, _, . or /, run through path/version punctuation;
 # also versions with a specifier (">=3.10"), UUIDs (lock ids) and long numbers.
@@ -270,7 +272,6 @@ class SlotMap:
 
 def build_map(prompt: str, size: int) -> SlotMap:
     """Slots for the identifiers of a user message, the log's most failure-like lines first."""
-    from retrieval.logs.signals import line_weight
 
     slots = SlotMap(size)
     lines = prompt.splitlines()
