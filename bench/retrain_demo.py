@@ -36,12 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home or tempfile.mkdtemp(prefix="cibot-retrain-demo-"))
     from bot.settings import load_settings
 
+    # The retrain's rate and steps are the scheduled job's ([scheduler] retrain_*) unless given.
+    retrain = {k: v for k, v in (("retrain_learning_rate", args.lr), ("retrain_max_steps", args.steps)) if v}
     settings = load_settings(home=home, scheduler={
         "min_new_examples": args.feedback, "eval_limit": args.eval_limit, "gate_margin": args.margin,
-        "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2},
-        train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len, "learning_rate": args.lr},
+        "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2, **retrain},
+        train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len},
         model={"max_new_tokens": args.max_new_tokens, "device": "cpu", "base": args.base})
-    overrides = {"max_steps": args.steps, "epochs": args.epochs}
+    overrides = {"epochs": args.epochs}
+    if args.base == "embedded":  # the fixture's bootstrap adapter trains from zero: its steps are --steps too
+        overrides["max_steps"] = args.steps or 40
     print(f"CIBOT_HOME={home}", file=sys.stderr)
     timings, figures = {}, {}
 
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     timings["broken_s"] = round(time.time() - started, 1)
     report = {
         "sizes": {"starter": args.starter, "feedback": args.feedback, "heldout_flyway": args.heldout,
-                  "steps": args.steps, "eval_limit": args.eval_limit, "margin": args.margin},
+                  "steps": settings.scheduler.retrain_max_steps, "lr": settings.scheduler.retrain_learning_rate, "eval_limit": args.eval_limit, "margin": args.margin},
         "flyway_heldout": {"before": figures["before"], "after": figures["after"],
                            "current_before": current, "current_after": after_version},
         "good_candidate": good, "broken_candidate": broken, "timings": timings,
@@ -80,16 +84,16 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--home", help="CIBOT_HOME to use (default: a new temp dir)")
     p.add_argument("--base", default="smollm2", help="smollm2 (the default base) or embedded (the fixture)")
-    p.add_argument("--starter", type=int, default=120, help="starter rows replayed beside the feedback")
+    p.add_argument("--starter", type=int, default=160, help="starter rows replayed beside the feedback")
     p.add_argument("--feedback", type=int, default=50, help="thumbs-up Flyway answers seeded")
     p.add_argument("--heldout", type=int, default=20, help="held-out Flyway examples scored")
-    p.add_argument("--steps", type=int, default=40, help="optimizer steps per training run")
+    p.add_argument("--steps", type=int, default=None, help="optimizer steps per retrain (default: scheduler.retrain_max_steps)")
     p.add_argument("--epochs", type=float, default=2.0, help="upper bound; --steps usually stops first")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--max-seq-len", type=int, default=768)
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr", type=float, default=None, help="retrain learning rate (default: scheduler.retrain_learning_rate)")
     p.add_argument("--max-new-tokens", type=int, default=96, help="answer length cap when scoring")
-    p.add_argument("--eval-limit", type=int, default=20, help="examples per gate suite")
+    p.add_argument("--eval-limit", type=int, default=40, help="examples per gate suite (held-out: spread over failure types)")
     p.add_argument("--margin", type=float, default=0.05, help="gate margin")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", help="write the figures as JSON here")
@@ -180,11 +184,11 @@ def score(settings, version: str | None, rows: list[dict]) -> dict:
     path = settings.paths.reports / "flyway_heldout.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    code = ("import json,sys\nfrom bot.settings import load_settings\nfrom bot.learning.trainer import evaluate_versions\n"
+    code = ("import json,sys\nfrom bot.settings import load_settings\nfrom bot.learning.trainer import score_versions\n"
             "s = load_settings(home=sys.argv[1], scheduler={'eval_suites': [], 'eval_limit': 1000},"
             " train={'max_seq_len': int(sys.argv[4])}, model={'max_new_tokens': int(sys.argv[5]), 'base': sys.argv[6]})\n"
-            "m = evaluate_versions(s, None, sys.argv[2], __import__('pathlib').Path(sys.argv[3]))\n"
-            "print(json.dumps(m['candidate']['feedback']))\n")
+            "m = score_versions(s, {'version': sys.argv[2]}, __import__('pathlib').Path(sys.argv[3]))\n"
+            "print(json.dumps(m['version']['feedback']))\n")
     out = subprocess.run([sys.executable, "-c", code, str(settings.home), version, str(path),
                           str(settings.train.max_seq_len), str(settings.model.max_new_tokens), settings.model.base],
                          capture_output=True, text=True, check=True)

@@ -512,3 +512,28 @@ def test_the_replay_sample_takes_an_equal_share_of_each_starter_file(tmp_path):
     assert len(_read_lines((big, small), 300)) == 300
     assert _read_lines((big, small), 160) == picked  # seeded: the same run replays the same rows
     assert len(_read_lines((big, small), None)) == 800
+
+
+def test_a_retrain_that_continues_takes_the_small_retrain_steps(env, tmp_path):
+    from types import SimpleNamespace
+
+    from bot.learning.trainer import SubprocessTrainer
+
+    settings, store, registry, starter = env
+    script = tmp_path / "fake_lora.py"
+    script.write_text(FAKE_LORA)
+    trainer = SubprocessTrainer(settings, command=[sys.executable, str(script)])
+    configs = {}
+    for current in (None, registry.current()):
+        run_dir = tmp_path / f"run-{current}"
+        run_dir.mkdir()
+        (run_dir / "train.jsonl").write_text(starter.read_text())
+        trainer(SimpleNamespace(run_id=1, current=current, run_dir=run_dir, train_file=run_dir / "train.jsonl"),
+                lambda: None)
+        configs[current] = json.loads((run_dir / "lora.json").read_text())
+    fresh, continued = configs[None], configs[registry.current()]
+    assert fresh["init_adapter"] is None and fresh["learning_rate"] == settings.train.learning_rate
+    assert fresh.get("max_steps") is None
+    assert continued["init_adapter"] == str(registry.path(registry.current()))
+    assert continued["learning_rate"] == settings.scheduler.retrain_learning_rate < settings.train.learning_rate
+    assert continued["max_steps"] == settings.scheduler.retrain_max_steps

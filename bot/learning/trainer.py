@@ -58,8 +58,11 @@ class SubprocessTrainer:
             "device": self.settings.model.device,
             "extra_meta": {"source": "retrain", "retrain_run": job.run_id, "parent": job.current},
             "init_adapter": self._parent(job.current),
-            **self.overrides,
         }
+        if cfg["init_adapter"]:  # continuing: small steps (a first adapter trains with [train] as it is)
+            cfg.update(learning_rate=self.settings.scheduler.retrain_learning_rate,
+                       max_steps=self.settings.scheduler.retrain_max_steps)
+        cfg.update(self.overrides)
         path = job.run_dir / "lora.json"
         path.write_text(json.dumps(cfg, indent=2))
         out = run_child([*self.command, "--config", str(path)], job.run_dir / "train.log", heartbeat,
@@ -161,8 +164,11 @@ def _last_json(stdout: str) -> dict:
 def evaluate_versions(settings: Any, current: str | None, candidate: str, feedback: Path | None) -> dict:
     """Score current and candidate on the same suites with one loaded base model, swapping only
     the adapter between them. -> {"current": {suite: metrics}, "candidate": {...}}."""
-    from training.registry import AdapterRegistry
+    return score_versions(settings, {"current": current, "candidate": candidate}, feedback)
 
+
+def score_versions(settings: Any, versions: dict[str, str | None], feedback: Path | None) -> dict:
+    """{label: {suite: metrics}} for each labelled adapter version (None: the base alone)."""
     registry = AdapterRegistry(settings.paths.adapters)
     suites = _suites(settings, feedback)
     # Scored in the form it would be served in (merged, half...), which is also the faster one.
@@ -171,7 +177,7 @@ def evaluate_versions(settings: Any, current: str | None, candidate: str, feedba
                                quantize=settings.model.quantize)
     budget = prompt_budget_chars(settings.train.max_seq_len)
     result = {}
-    for label, version in (("current", current), ("candidate", candidate)):
+    for label, version in versions.items():
         generator.swap_adapter(registry.path(version) if version else None, version)
         result[label] = {name: _scores(generator, examples, fmt, budget)
                          for name, (examples, fmt) in suites.items()}
