@@ -1,1 +1,1 @@
-"""The fine-tune half of cibot: training data, the embedded base model, LoRA training, adapters, eval."""
+"""The fine-tune half of cibot: serving a model (inference/), base models (base/), LoRA training (finetune/), evaluation (eval/), the adapter registry and the synthetic corpus generator."""
