@@ -187,24 +187,27 @@ def split_body(heading: tuple[str, ...], body: str, chunk_chars: int) -> list[st
 
 # -- Markdown -----------------------------------------------------------------------------------
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def markdown_sections(text: str) -> list[tuple[tuple[str, ...], str]]:
-    sections: list[tuple[tuple[str, ...], list[str]]] = [((), [])]
-    stack: list[tuple[int, str]] = []
-    in_fence = False
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        match = None if in_fence else _MD_HEADING.match(line)
-        if match:
-            level = len(match.group(1))
-            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, match.group(2).strip())]
-            sections.append((tuple(h for _, h in stack), []))
-        else:
-            sections[-1][1].append(line)
-    return [(h, "\n".join(lines)) for h, lines in sections if h or "".join(lines).strip()]
+    """(heading path, body) per section, split by llama-index's MarkdownNodeParser (headings in code
+    fences are code, not headings); the heading path is the node's header_path plus its own heading."""
+    from llama_index.core import Document as LlamaDocument  # heavy: only when a Markdown file is loaded
+    from llama_index.core.node_parser import MarkdownNodeParser
+
+    sep = "\x1f"  # a separator no heading contains
+    nodes = MarkdownNodeParser(header_path_separator=sep, include_prev_next_rel=False).get_nodes_from_documents(
+        [LlamaDocument(text=text)])
+    sections = []
+    for node in nodes:
+        first, _, body = node.get_content().partition("\n")
+        heading = _MD_HEADING.match(first)
+        parents = tuple(h for h in node.metadata.get("header_path", "").split(sep) if h)
+        if heading:
+            sections.append((parents + (heading.group(2).strip(),), body))
+        else:  # text before the first heading
+            sections.append((parents, node.get_content()))
+    return [(h, b) for h, b in sections if h or b.strip()]
 
 
 # -- reStructuredText ---------------------------------------------------------------------------

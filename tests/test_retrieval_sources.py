@@ -148,3 +148,12 @@ def test_parts_of_one_entry_stay_together_and_separate_entries_stay_apart():
     assert len(keep_parents_whole(markdown_sections(entries), 2400)) == 3
     too_long = "# Big\n\n## Symptom\n" + "x " * 2000 + "\n\n## Fix\ny\n"
     assert len(keep_parents_whole(markdown_sections(too_long), 2400)) == 3
+
+
+def test_markdown_headings_inside_code_fences_are_code_not_sections():
+    from retrieval.sources import markdown_sections
+
+    text = "# Runbook\n\n## Fix\nRun this:\n```sh\n# not a heading\nnpm ci\n```\n\n## Notes\nnone\n"
+    sections = markdown_sections(text)
+    assert [h for h, _ in sections] == [("Runbook",), ("Runbook", "Fix"), ("Runbook", "Notes")]
+    assert "# not a heading" in dict(sections)[("Runbook", "Fix")]
