@@ -37,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import load_settings
 
     # The retrain's rate and steps are the scheduled job's ([scheduler] retrain_*) unless given.
-    retrain = {k: v for k, v in (("retrain_learning_rate", args.lr), ("retrain_max_steps", args.steps)) if v}
+    pace = {k: v for k, v in (("retrain_learning_rate", args.lr), ("retrain_max_steps", args.steps)) if v}
     settings = load_settings(home=home, scheduler={
         "min_new_examples": args.feedback, "eval_limit": args.eval_limit, "gate_margin": args.margin,
-        "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2, **retrain},
+        "eval_suites": ["heldout", "json"], "holdout_fraction": 0.2, **pace},
         train={"batch_size": args.batch_size, "max_seq_len": args.max_seq_len},
         model={"max_new_tokens": args.max_new_tokens, "device": "cpu", "base": args.base})
     overrides = {"epochs": args.epochs}
