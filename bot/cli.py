@@ -1,26 +1,39 @@
-"""The `cibot` command line. Each subcommand lives in bot/commands/<name>.py with a register(app).
+"""The `cibot` command line. Each subcommand lives in bot/commands/<name>.py with a register(app);
+the per-invocation state they share (config path, --debug, settings) is bot/commands/context.py.
 
 Errors are caught here, once: a CibotError (or a Click usage error) becomes one line on stderr and a
 non-zero exit; any other exception too, unless --debug asks for the traceback.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import click
 import typer
 
-from retrieval.errors import CibotError, UsageError
-
-COMMANDS = (
-    "ask", "excerpt", "ingest", "search", "train", "eval", "adapters",
-    "serve", "scheduler", "retrain", "feedback", "config", "demo", "dev",
+from bot.commands import (
+    adapters,
+    ask,
+    config,
+    demo,
+    dev,
+    excerpt,
+    feedback,
+    ingest,
+    retrain,
+    scheduler,
+    search,
+    serve,
+    train,
 )
+from bot.commands import (
+    eval as eval_,
+)
+from bot.commands.context import CliState
+from retrieval.errors import CibotError, UsageError
 
 app = typer.Typer(
     name="cibot",
@@ -32,29 +45,6 @@ app = typer.Typer(
 )
 
 
-@dataclass
-class CliState:
-    config_path: Path | None = None
-    debug: bool = False
-    _settings: object | None = field(default=None, repr=False)
-
-    @property
-    def settings(self):
-        """The effective Settings, loaded on first use so `--help` never touches config."""
-        if self._settings is None:
-            from bot.settings import load_settings
-
-            self._settings = load_settings(self.config_path)
-        return self._settings
-
-
-def state(ctx: typer.Context) -> CliState:
-    root = ctx.find_root()
-    if root.obj is None:
-        root.obj = CliState()
-    return root.obj
-
-
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -64,8 +54,9 @@ def root(
     ctx.obj = CliState(config_path=config, debug=debug)
 
 
-for _name in COMMANDS:
-    importlib.import_module(f"bot.commands.{_name}").register(app)
+for _module in (ask, excerpt, ingest, search, train, eval_, adapters, serve, scheduler, retrain, feedback, config,
+                demo, dev):
+    _module.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json
 from retrieval.errors import CibotError, UsageError
 from training.registry import AdapterRegistry
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("promote", help="Make VERSION the adapter that answers.")
     def promote_cmd(ctx: typer.Context, version: str = typer.Argument(...)) -> None:
-        from bot.cli import state
+        from bot.commands.context import state
 
         registry = _registry(ctx)
         base = state(ctx).settings.model.base

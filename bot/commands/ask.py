@@ -15,7 +15,7 @@ import typer
 
 from bot.ci.providers import Providers
 from bot.ci.target import target_from_url
-from bot.cli import state
+from bot.commands.context import state
 from bot.engine.answer import AnswerRequest
 from retrieval.errors import InputError, UsageError
 from retrieval.logs.evidence import pick_evidence

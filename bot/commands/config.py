@@ -5,7 +5,7 @@ import json
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json
 
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     @config_app.command("path")
     def path(ctx: typer.Context) -> None:
         """Print the config file in use (or none) and the data home."""
-        from bot.cli import state
+        from bot.commands.context import state
         from bot.settings import find_config_file
 
         st = state(ctx)

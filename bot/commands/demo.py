@@ -13,8 +13,8 @@ from typing import Optional
 
 import typer
 
-from bot.cli import state
 from bot.commands.ask import render_text
+from bot.commands.context import state
 from bot.commands.output import emit_json
 from bot.engine.answer import AnswerRequest
 from retrieval.errors import InputError

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json
 from retrieval.logs import evidence as ev
 from retrieval.logs.excerpt import extract

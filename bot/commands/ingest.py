@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json, progress
 from retrieval.index import KnowledgeIndex
 

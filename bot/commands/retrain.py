@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json
 from bot.learning.scheduler import report_poster
 from bot.learning.trainer import build_retrainer

@@ -7,7 +7,7 @@ import threading
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json
 
 

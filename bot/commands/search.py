@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json, progress
 from retrieval.errors import UsageError
 from retrieval.index import KnowledgeIndex

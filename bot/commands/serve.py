@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from retrieval.errors import UsageError
 
 

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from bot.cli import state
+from bot.commands.context import state
 from bot.commands.output import emit_json, progress
 from retrieval.errors import InputError
 from training.base.model import BASE_ASSET
