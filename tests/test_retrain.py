@@ -537,3 +537,5 @@ def test_a_retrain_that_continues_takes_the_small_retrain_steps(env, tmp_path):
     assert continued["init_adapter"] == str(registry.path(registry.current()))
     assert continued["learning_rate"] == settings.scheduler.retrain_learning_rate < settings.train.learning_rate
     assert continued["max_steps"] == settings.scheduler.retrain_max_steps
+    assert continued["mix_with_parent"] == settings.scheduler.retrain_parent_mix > 0
+    assert "mix_with_parent" not in fresh  # nothing to mix with

@@ -162,3 +162,29 @@ def test_a_retrain_continues_from_the_given_adapter_not_from_zero(tiny_base, tmp
     assert lora_b and all(torch.allclose(a[k], b[k], atol=1e-3) for k in lora_b)
     assert all(a[k].abs().sum() > 0 for k in lora_b)
     assert registry.meta(child)["hyperparameters"]["lora_r"] == 4  # the parent's shape, not the asked 16
+
+
+def test_mixing_with_the_parent_lands_between_parent_and_trained_weights(tiny_base, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from training.finetune.lora import LoraConfig, main
+    from training.registry import AdapterRegistry
+
+    data = str(write_jsonl(tmp_path / "train.jsonl", tiny_rows(16)))
+    common = dict(data=[data], home=str(tmp_path), base=str(tiny_base), batch_size=4, eval_limit=0,
+                  retrieved_notes=0.0, lora_r=4, lora_alpha=8, resume=False)
+    registry = AdapterRegistry(tmp_path / "adapters")
+    parent = registry.path(main(LoraConfig(**common, max_steps=3, learning_rate=1e-2)).version)
+
+    def weights(mix):
+        version = main(LoraConfig(**common, max_steps=2, learning_rate=1e-2, init_adapter=str(parent),
+                                  mix_with_parent=mix)).version
+        assert registry.meta(version)["hyperparameters"]["mix_with_parent"] == mix
+        return load_file(str(registry.path(version) / "adapter_model.safetensors"))
+
+    start = load_file(str(parent / "adapter_model.safetensors"))
+    trained, mixed = weights(0.0), weights(0.5)
+    moved = [k for k in start if not torch.allclose(start[k], trained[k])]
+    assert moved  # the steps changed the weights, and the mix is halfway back
+    assert all(torch.allclose(mixed[k], (start[k] + trained[k]) / 2, atol=1e-5) for k in start)

@@ -61,7 +61,8 @@ class SubprocessTrainer:
         }
         if cfg["init_adapter"]:  # continuing: small steps (a first adapter trains with [train] as it is)
             cfg.update(learning_rate=self.settings.scheduler.retrain_learning_rate,
-                       max_steps=self.settings.scheduler.retrain_max_steps)
+                       max_steps=self.settings.scheduler.retrain_max_steps,
+                       mix_with_parent=self.settings.scheduler.retrain_parent_mix)
         cfg.update(self.overrides)
         path = job.run_dir / "lora.json"
         path.write_text(json.dumps(cfg, indent=2))

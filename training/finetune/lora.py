@@ -57,6 +57,10 @@ class LoraConfig(TrainSettings):
     resume: bool = True
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     init_adapter: str | None = None  # continue from this adapter's weights (its r and targets), not from zero
+    # With init_adapter: the share of the starting weights mixed back into the trained ones at the
+    # end (weight-space ensembling, as WiSE-FT): the new rows' gain is mostly kept and what the
+    # steps cost elsewhere mostly undone. 0 keeps the trained weights as they are.
+    mix_with_parent: float = Field(0.0, ge=0.0, lt=1.0)
     extra_meta: dict = Field(default_factory=dict)
 
 
@@ -166,6 +170,8 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
             target_modules=detect_target_modules(model), task_type="CAUSAL_LM",
         )
         model = get_peft_model(model, peft_config)
+    parent = {name: p.detach().clone() for name, p in model.named_parameters()
+              if p.requires_grad} if cfg.init_adapter and cfg.mix_with_parent else {}
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=cfg.learning_rate, weight_decay=0.0)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -200,7 +206,20 @@ def train_adapter(model, tokenizer, features: list, cfg: LoraConfig, *, checkpoi
         if checkpoint is not None and (i + 1) % (cfg.checkpoint_every * cfg.grad_accum) == 0 and i + 1 < len(plan):
             _checkpoint(checkpoint, accelerator, model, optimizer, i + 1, losses)
     accelerator.wait_for_everyone()
-    return accelerator.unwrap_model(model), losses, tokens, accelerator.is_main_process
+    model = accelerator.unwrap_model(model)
+    if parent:
+        _mix_back(model, parent, cfg.mix_with_parent)
+    return model, losses, tokens, accelerator.is_main_process
+
+
+def _mix_back(model, parent: dict, share: float) -> None:
+    """Trained weights become (1 - share) * trained + share * parent, in place."""
+    import torch
+
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name in parent:
+                p.mul_(1.0 - share).add_(parent[name].to(p.device, p.dtype), alpha=share)
 
 
 def _plan(features, cfg: LoraConfig) -> list[list[int]]:
@@ -291,7 +310,7 @@ def _base_identity(source: str) -> str:
 
 def _hyperparameters(cfg: LoraConfig, peft_config) -> dict:
     return {"lora_r": peft_config.r, "lora_alpha": peft_config.lora_alpha, "lora_dropout": cfg.lora_dropout,
-            "init_adapter": cfg.init_adapter,
+            "init_adapter": cfg.init_adapter, "mix_with_parent": cfg.mix_with_parent,
             "learning_rate": cfg.learning_rate, "epochs": cfg.epochs, "batch_size": cfg.batch_size,
             "grad_accum": cfg.grad_accum, "max_seq_len": cfg.max_seq_len, "seed": cfg.seed,
             "retrieved_notes": cfg.retrieved_notes, "synthetic_rows": cfg.synthetic_rows,
