@@ -107,7 +107,7 @@ class SchedulerSettings(BaseModel):
     retrain_max_steps: int = Field(30, ge=1)
     # Then the trained weights are averaged with the serving adapter's, this share of each
     # (LoraConfig.mix_with_parent): most of the new failure type is kept, most of the drift undone.
-    retrain_parent_mix: float = Field(0.5, ge=0.0, lt=1.0)
+    retrain_parent_mix: float = Field(0.6, ge=0.0, lt=1.0)
     misfire_grace_s: int = Field(3600, ge=1)
     # A candidate is promoted only if no gated metric drops by more than this.
     gate_margin: float = Field(0.02, ge=0.0, le=1.0)
