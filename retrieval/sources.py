@@ -358,7 +358,6 @@ def failure_text(log_text: str) -> str:
 
 
 def redact_text(text: str) -> str:
-
     return redact(text).text
 
 

@@ -10,7 +10,6 @@ from training.registry import AdapterRegistry
 
 
 def _registry(ctx: typer.Context):
-
     registry = AdapterRegistry(state(ctx).settings.paths.adapters)
     registry.ensure_default(base=state(ctx).settings.model.base)
     return registry
@@ -21,7 +20,6 @@ def register(app: typer.Typer) -> None:
 
     @group.command("list", help="Every version, its base model, data hash and metrics.")
     def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-
         registry = _registry(ctx)
         current = registry.current()
         rows = []

@@ -105,7 +105,6 @@ def answer_url(settings, url: str, question: str, scope, fmt: str, no_model: boo
 
 
 def build_request(question, log, pass_log, scope, fmt, ci_config):
-
     if not (question or "").strip() and log is None:
         raise UsageError("give a question or a log", hint="cibot ask 'why did CI fail?' --log build.log")
     log_source = None

@@ -103,7 +103,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_data(paths: list[str]) -> None:
-
     found, problems = 0, []
     for path in paths:
         examples, bad = read_jsonl(Path(path))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import socket
 import threading
 import uuid
@@ -231,8 +232,6 @@ def _read_lines(paths: Path | Sequence[Path], limit: int | None) -> list[str]:
     would be nearly all synthetic, and the real-log rows are what keeps answers naming the log's
     own identifiers), within a file spread by chance (a corpus sorted by failure type would lose
     whole types to a head cut)."""
-    import random
-
     files: list[list[str]] = []
     for path in [paths] if isinstance(paths, Path) else paths:
         if not path.is_file():

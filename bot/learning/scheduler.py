@@ -162,7 +162,6 @@ def stored_next_run(settings: Any):
 
 
 def default_run(settings: Any, post: Callable[[str], None] | None = None):
-
     retrainer = build_retrainer(settings, post=post or report_poster(settings))
     try:
         return retrainer.run()

@@ -186,13 +186,11 @@ def score_versions(settings: Any, versions: dict[str, str | None], feedback: Pat
 
 
 def _suites(settings: Any, feedback: Path | None) -> dict:
-
-    limit = settings.scheduler.eval_limit
+    limit, datasets = settings.scheduler.eval_limit, datasets_dir()
     suites: dict[str, tuple[list, str | None]] = {}
     for name in settings.scheduler.eval_suites:
         if name not in ("heldout", "json", "real"):
             raise TrainingFailed(f"unknown eval suite {name!r} in scheduler.eval_suites")
-        datasets = datasets_dir()
         if name == "real" and not (datasets / "logchunks.jsonl").is_file():
             continue  # a deployment without the research datasets gates on the other suites
         suites[name] = suite_examples(name, limit, datasets)
@@ -202,7 +200,6 @@ def _suites(settings: Any, feedback: Path | None) -> dict:
 
 
 def _scores(generator, examples: list, fmt: str | None, budget: int) -> dict:
-
     metrics = evaluate(generator, examples, limit=None, fmt=fmt, budget_chars=budget)
     return {k: v for k, v in metrics.items() if k != "samples"}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import inspect
 import json
 import logging
 import socket
@@ -85,16 +84,13 @@ def build_asgi(deps: SlackDeps, app) -> Starlette:
                                                   dict(request.headers.items()), body)
         return JSONResponse(payload, status_code=status)
 
-    routes = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+    return Starlette(routes=[
+        Route("/healthz", _guarded(healthz), methods=["GET"]),
+        Route("/readyz", _guarded(readyz), methods=["GET"]),
         Route("/metrics", _AsgiEndpoint(make_asgi_app(registry=REGISTRY)), methods=["GET"]),
-        Route("/slack/events", slack_events, methods=["POST"]),
-        Route("/webhooks/{provider}", webhook, methods=["POST"]),
-    ]
-    return Starlette(routes=[Route(r.path, _guarded(r.endpoint), methods=r.methods) if inspect.isfunction(r.endpoint)
-                             else r for r in routes],
-                     exception_handlers={HTTPException: _http_error})
+        Route("/slack/events", _guarded(slack_events), methods=["POST"]),
+        Route("/webhooks/{provider}", _guarded(webhook), methods=["POST"]),
+    ], exception_handlers={HTTPException: _http_error})
 
 
 def _guarded(endpoint):

@@ -243,7 +243,6 @@ def _write_artifact(out: Path, model, tokenizer, facts: dict) -> None:
 
 
 def _recipe_md(facts: dict) -> str:
-
     r = facts["recipe"]
     return f"""# Embedded base model
 

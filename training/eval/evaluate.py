@@ -105,7 +105,6 @@ def evaluate(generator, examples: Iterable[Example] | Path | str, retriever=None
 
 
 def _schema() -> dict:
-
     return ANSWER_SCHEMA
 
 

@@ -284,7 +284,6 @@ def _resume(path: Path, accelerator, model, optimizer) -> tuple[int, list]:
 
 
 def _evaluate(model, tokenizer, cfg: LoraConfig, budget: int) -> dict:
-
     heldout = Path(cfg.heldout) if cfg.heldout else default_heldout()
     if not heldout or not heldout.is_file() or cfg.eval_limit <= 0:
         return {}
@@ -299,7 +298,6 @@ def _tail_mean(losses: list[dict], n: int = 20) -> float | None:
 
 
 def _base_identity(source: str) -> str:
-
     listing = Path(source) / CHECKSUMS
     if listing.is_file():
         import hashlib

@@ -80,7 +80,6 @@ def _not_naming(notes: list[dict], own: set[str]) -> list[dict]:
 
 
 def _incidents(path: Path) -> dict[str, list[dict]]:
-
     out: dict[str, list[dict]] = {}
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
