@@ -10,6 +10,8 @@ evidence, as in CiDiff (Hubner et al., ISSTA 2025).
 """
 from __future__ import annotations
 
+import re
+
 from retrieval.logs import signals
 from retrieval.logs.classify import classify
 from retrieval.logs.reader import Source, display_name, iter_blocks
@@ -151,8 +153,19 @@ def _pack(units: list[_Unit], anchors: dict[int, int], budget: int, once: bool =
     return chosen
 
 
+_BAR = re.compile(r"([^\w\s])\1{5,}")  # a progress bar's run of one glyph ("[▬▬▬▬▬▬․․․․․․] 3 failing")
+_DIGITS = re.compile(r"\d+")
+_GLYPHS = re.compile(r"[^\w\s#%]+")
+
+
 def _said(text: str) -> str:
-    return " ".join(signals.strip_timestamp(text).split())
+    """The line as it counts for repeats: a progress bar redrawn with another count or another
+    length is the same line said again."""
+    key = " ".join(signals.strip_timestamp(text).split())
+    if not _BAR.search(key):
+        return key
+    bare = _DIGITS.sub("#", _GLYPHS.sub("", key))
+    return bare if any(c.isalpha() for c in bare) else key  # a rule of dashes is the line itself
 
 
 def _fresh(lines: list[tuple[int, str]], chosen: dict[int, str], said: set[str] | None) -> list[tuple[int, str]]:

@@ -21,6 +21,7 @@ GATE_PATTERN = (
     r"|crash|segmentation|out of memory|no space|not ok|✖|✗|❌|does not|did not|doesn't|didn't|conflict"
     r"|unsatisf|incompatible|unresolved|mismatch|required but|not installed|issues|severity|wrong"
     r"|no rule to make|(?m:^\s*\d+\) \S)|(?m:^_{3,} )|!!|:\d+:\d+: ?warning"
+    r"|illegal|unknown (?:option|switch|argument|flag)|unrecogni[sz]ed"
 )
 
 
@@ -29,6 +30,9 @@ GATE = compile_bytes(GATE_PATTERN)
 _RULES: list[tuple[float, str]] = [
     # Test frameworks
     (8, r"^(?:FAIL|fail|Fail)\b|stack traceback:|^\s*\*\* \("),
+    # A test runner's per-test status at the end of the line, after the name and its padding
+    # (tasty "tables:   FAIL (0.06s)", ctest "Test #3: io ....***Failed", R CMD check "... ERROR")
+    (8, r"\S(?::|\s{2,}|\s?\.{3,}\**)\s*(?:FAIL(?:ED)?|ERROR|\*{3}Failed)(?:\s+\(?[\d.]+\s*(?:m?s|sec)\)?)?\s*$"),
     (9, r"^\s*(?:---|===) FAIL:|^FAIL\s+\S+|^FAIL:|^\s*FAILED\s|\bFAILED\b|\bFAILURES?!|^\s*not ok\b"),
     (8, r"^\s*E\s{2,}\S|^_{3,} .* _{3,}$|AssertionError|AssertError|assert(?:ion)? failed|Assertion failed"),
     (8, r"expected:? ?<.*> but was:? ?<|[Ee]xpected .{0,80} (?:to (?:equal|be|have|contain)|but (?:got|was|received))"),
@@ -52,6 +56,8 @@ _RULES: list[tuple[float, str]] = [
         r"|[Cc]an(?:no|')t (?:find|resolve|open|load|locate|connect)|[Uu]nable to (?:find|resolve|locate|access|load|connect|open|compile)"),
     (6, r"No matching distribution|ResolutionImpossible|ERESOLVE|ETARGET|E404|ENOENT|EACCES|ModuleNotFoundError"
         r"|ImportError|No module named|Package .* (?:not found|required but not available)|requires .* but"),
+    # A command-line tool refusing its arguments prints its usage next: the refusal is the cause
+    (7, r"[Ii]llegal (?:switch|option|argument)|[Uu]nknown (?:option|switch|argument|flag)|[Uu]nrecogni[sz]ed (?:option|argument|arguments|command)"),
     (6, r"command not found|No such file or directory|[Pp]ermission denied|[Aa]ccess denied|not permitted"
         r"|Connection (?:refused|reset|timed out)|Could not resolve host|unable to access|returned error: \d{3}"),
     (6, r"[Oo]ut of memory|OutOfMemoryError|No space left on device|\b[Kk]illed\b|[Tt]imed out|[Tt]ime ?out(?:Exception|Error)"
@@ -86,7 +92,7 @@ SUMMARY = re.compile(
     r"|ERR! code ELIFECYCLE|ERR! errno|exited with \d|make: \*\*\*|Process completed with exit code|Error: Process completed"
     r"|Tests: +\d+ failed|^FAILED \(|^Ran \d+ tests?|Test Suites: \d+ failed|^ERROR: Job failed|Your build exited"
     r"|To see the full stack trace|Re-run Maven|For more information about the errors|\[Help 1\]|See the report at"
-    r"|^FAIL\s*$|^FAIL\s+\S+\s+[\d.]+s\s*$|(?i:one or more tests? failed|\d+ of \d+ test tasks? failed)"
+    r"|^Test suite \S+: FAIL|^FAIL\s*$|^FAIL\s+\S+\s+[\d.]+s\s*$|(?i:one or more tests? failed|\d+ of \d+ test tasks? failed)"
 )
 SUMMARY_WEIGHT = 5.0
 # A line a tool itself files as a warning ("[warn] ...", "[WARNING] ...", "warning: ...") is not the
