@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/answer_bench.py [--datasets ../shared/datasets] [--limit 60]
         [--model-limit 40] [--latency 20] [--latency-lines 20000] [--home DIR] [--no-model]
-        [--quantize merged,half]
+        [--quantize merged,half] [--caps 0/0,48/32]
 
 Quality (LogChunks; CiDiff for evidence too):
   evidence recall  labelled lines found in the answer's evidence, scored by the shared
@@ -153,6 +153,16 @@ def padded_log(raw: str, lines: int) -> str:
     return "\n".join(pad + body)
 
 
+def _time_answers(engine, datasets: Path, rows: list[dict], lines: int, tmp: Path, per_stage: dict) -> None:
+    for row in rows:
+        raw = gzip.open(datasets / row["log"]).read().decode("utf-8", "replace")
+        path = tmp / "padded.log"
+        path.write_text(padded_log(raw, lines))
+        answer = engine.answer(AnswerRequest("why did this fail?", log=path))  # routed by the classifier
+        for stage, seconds in answer.timings.items():
+            per_stage.setdefault(stage, []).append(seconds)
+
+
 def latency(engine, datasets: Path, n: int, lines: int, tmp: Path, label: str = "") -> None:
     rows = load_rows(datasets, "logchunks")
     step = max(len(rows) // max(n, 1), 1)
@@ -166,13 +176,10 @@ def latency(engine, datasets: Path, n: int, lines: int, tmp: Path, label: str = 
         return out
 
     engine.generator.generate = counted
-    for row in rows[::step][:n]:
-        raw = gzip.open(datasets / row["log"]).read().decode("utf-8", "replace")
-        path = tmp / "padded.log"
-        path.write_text(padded_log(raw, lines))
-        answer = engine.answer(AnswerRequest("why did this fail?", log=path))  # routed by the classifier
-        for stage, seconds in answer.timings.items():
-            per_stage.setdefault(stage, []).append(seconds)
+    try:
+        _time_answers(engine, datasets, rows[::step][:n], lines, tmp, per_stage)
+    finally:
+        del engine.generator.generate  # the instance attribute: back to the class's method
     tokens = sum(new_tokens) / max(sum(per_stage.get("generate", [])), 1e-9)
     print(f"\nLatency, routed (all hybrid), {lines}-line logs, n={len(per_stage.get('total', []))} "
           f"(cpu threads: {os.cpu_count()}), {label}: {tokens:.1f} new tokens/s, "
@@ -193,6 +200,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-model", action="store_true")
     ap.add_argument("--quantize", default="auto",
                     help="model.quantize forms to time side by side, e.g. merged,half (auto: the default)")
+    ap.add_argument("--caps", default="48/32",
+                    help="cause/fix token caps of text answers to time side by side, e.g. 0/0,48/32 "
+                         "(0/0: uncapped, the previous release)")
     args = ap.parse_args(argv)
     from training.finetune.reallogs import datasets_dir
 
@@ -204,7 +214,11 @@ def main(argv=None) -> int:
             if args.limit > 0:
                 quality(engine, args.datasets, args.limit, args.model_limit, not args.no_model)
             if args.latency and not args.no_model:
-                latency(engine, args.datasets, args.latency, args.latency_lines, Path(tmp), f"model.quantize={form}")
+                for caps in args.caps.split(","):
+                    gen = engine.generator
+                    gen.cause_tokens, gen.fix_tokens = (int(c) for c in caps.split("/"))
+                    latency(engine, args.datasets, args.latency, args.latency_lines, Path(tmp),
+                            f"model.quantize={form}, cause/fix token caps {caps}")
             del engine
     return 0
 

@@ -97,7 +97,8 @@ def score(system: str, gen, rows: list[dict], datasets: Path, question: str | No
     return {"n": len(rows), **{k: round(v / n, 3) for k, v in hits.items()},
             "p50_s": round(statistics.median(seconds), 2) if seconds else None,
             "p95_s": round(sorted(seconds)[int(0.95 * (len(seconds) - 1))], 2) if seconds else None,
-            "tokens_per_s": round(tokens / max(sum(seconds), 1e-9), 1), "samples": samples}
+            "tokens_per_s": round(tokens / max(sum(seconds), 1e-9), 1), "tokens_per_answer": round(tokens / n, 1),
+            "samples": samples}
 
 
 def main(argv=None) -> int:
@@ -109,6 +110,9 @@ def main(argv=None) -> int:
     parser.add_argument("--adapter", help="an adapter folder to score as smollm2+adapter instead of the shipped one")
     parser.add_argument("--quantize", default="auto",
                         help="model.quantize forms, comma-separated, scored side by side (e.g. merged,half)")
+    parser.add_argument("--caps", default="48/32",
+                        help="cause/fix token caps of text answers, comma-separated, scored side by side "
+                             "(e.g. 0/0,48/32: uncapped as before, and the default)")
     parser.add_argument("--home", type=Path, help="where converted models live (default: a temp dir)")
     parser.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     parser.add_argument("--question", default=QUESTION, help="the user's words in the prompt ('' for none)")
@@ -126,14 +130,17 @@ def main(argv=None) -> int:
         adapter = args.adapter if system == "smollm2+adapter" else None
         for form in forms:
             gen = generator_for(system, home, form, adapter)
-            name = system if len(forms) == 1 else f"{system}/{gen.form}"
-            results[name] = score(system, gen, rows, args.datasets, args.question or None)
+            for caps in args.caps.split(","):
+                gen.cause_tokens, gen.fix_tokens = (int(c) for c in caps.split("/"))
+                name = system if len(forms) == 1 else f"{system}/{gen.form}"
+                name += f" {caps}" if "," in args.caps else ""
+                results[name] = score(system, gen, rows, args.datasets, args.question or None)
             del gen
-    print(f"\n{'system':<24}{'n':>5}{'cause hit':>11}{'served hit':>12}{'format':>8}{'fix kept':>10}"
-          f"{'p50 s':>8}{'p95 s':>8}{'tok/s':>8}")
+    print(f"\n{'system':<30}{'n':>5}{'cause hit':>11}{'served hit':>12}{'format':>8}{'fix kept':>10}"
+          f"{'p50 s':>8}{'p95 s':>8}{'tok/s':>8}{'tokens':>8}")
     for system, r in results.items():
-        print(f"{system:<24}{r['n']:>5}{r['cause']:>11.3f}{r['served']:>12.3f}{r['format']:>8.2f}{r['fix_kept']:>10.2f}"
-              f"{r['p50_s']:>8}{r['p95_s']:>8}{r['tokens_per_s']:>8}")
+        print(f"{system:<30}{r['n']:>5}{r['cause']:>11.3f}{r['served']:>12.3f}{r['format']:>8.2f}{r['fix_kept']:>10.2f}"
+              f"{r['p50_s']:>8}{r['p95_s']:>8}{r['tokens_per_s']:>8}{r['tokens_per_answer']:>8}")
     print("targets (issue 22): cause hit >= 0.45, served hit >= 0.80, format 1.00")
     if args.out:
         args.out.write_text(json.dumps(results, indent=1))

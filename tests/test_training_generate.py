@@ -283,6 +283,44 @@ def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text,
     assert (repeats(text) >= 0) == (kept != text)
 
 
+@pytest.mark.parametrize("text, sentence", [
+    ("Add the Rakefile, and verify with `rake`. Then push", "Add the Rakefile, and verify with `rake`."),
+    ("Pin e.g. requests to 2.31. Then rerun", "Pin e.g. requests to 2.31."),  # "e.g." is no end
+    ("Run `make -C src. all` first, then push. Next", "Run `make -C src. all` first, then push."),  # nor is code
+    ("Run `npm ci`.", None),  # not known to be finished: the model may go on with the same sentence
+    ("1. Run it. 2. Push", None),  # too short to be a sentence
+])
+def test_a_fix_ends_with_its_first_whole_sentence(text, sentence):
+    from training.inference.decoding import first_sentence
+
+    assert first_sentence(text) == sentence
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("`lein test` fails because the build has no `regex/1.1.0` artifact, so the `core` job fails with `Could not",
+     "`lein test` fails because the build has no `regex/1.1.0` artifact, so the `core` job fails"),
+    ("`rake` fails with `No Rakefile found (looking for: rakefile, Rakefile, rakefi",  # a long quote is kept
+     "`rake` fails with `No Rakefile found (looking for: rakefile, Rakefile,…`"),
+    ("the tests cannot import the module named requests which", "the tests cannot import the module named requests"),
+    ("tests fail in `foo/bar.py", "tests fail"),  # a half-written name is dropped, and the "in" left
+])
+def test_a_capped_sentence_is_cut_back_to_its_last_whole_clause(text, kept):
+    from training.inference.decoding import whole_clauses
+
+    assert whole_clauses(text) == kept
+
+
+def test_text_answers_are_capped_per_part_and_uncapped_with_zero(tiny_base):
+    from training.inference.generate import LocalGenerator
+
+    gen = LocalGenerator(str(tiny_base), max_new_tokens=40)
+    gen.cause_tokens, gen.fix_tokens = 3, 4
+    capped = gen.generate(MESSAGES)
+    assert capped.new_tokens <= 3 + 4 and capped.text.startswith("Root Cause:") and "\nFix:" in capped.text
+    gen.cause_tokens = gen.fix_tokens = 0  # a random model never stops on its own: it runs to max_new_tokens
+    assert gen.generate(MESSAGES).new_tokens > 3 + 4
+
+
 def test_counting_a_long_excerpt_prints_no_length_warning(generator, capfd, caplog):
     text = "error: something long " * 20_000  # far past the model's context
     assert generator.count_tokens(text) > 20_000

@@ -24,6 +24,12 @@ class ModelSettings(BaseModel):
     # peft loads them. The test fixture is never merged by "auto".
     quantize: Literal["auto", "half", "merged", "int8", "none"] = "auto"
     max_new_tokens: int = Field(160, ge=8, le=4096)
+    # A text answer is one root-cause sentence and one fix sentence, capped at these many tokens
+    # each (a capped one ends on its last whole clause): decoding is most of an answer's time on
+    # a CPU. 0: uncapped, and the fix may run to several sentences. JSON answers are capped by
+    # max_new_tokens only.
+    cause_tokens: int = Field(48, ge=0, le=4096)
+    fix_tokens: int = Field(32, ge=0, le=4096)
     # Prompt budget in tokens for excerpt + retrieved context (the model's window caps it further).
     context_tokens: int = Field(768, ge=128, le=131072)
     queue_size: int = Field(16, ge=1, le=1024)

@@ -44,7 +44,8 @@ def register(app: typer.Typer) -> None:
         if version:
             registry.verify(version)
         generator = LocalGenerator(settings.model.base, device=settings.model.device,
-                                   models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens)
+                                   models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens,
+                                   cause_tokens=settings.model.cause_tokens, fix_tokens=settings.model.fix_tokens)
         generator.guided_text = guided
         retriever = _retriever(settings) if retrieval else None
         results = compare(generator, adapter_dir, version, examples, fmt=fmt, retriever=retriever,

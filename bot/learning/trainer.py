@@ -175,7 +175,8 @@ def score_versions(settings: Any, versions: dict[str, str | None], feedback: Pat
     # Scored in the form it would be served in (merged, half...), which is also the faster one.
     generator = LocalGenerator(settings.model.base, device=settings.model.device,
                                models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens,
-                               quantize=settings.model.quantize)
+                               quantize=settings.model.quantize, cause_tokens=settings.model.cause_tokens,
+                               fix_tokens=settings.model.fix_tokens)
     budget = prompt_budget_chars(settings.train.max_seq_len)
     result = {}
     for label, version in versions.items():

@@ -120,6 +120,51 @@ def unrepeated(text: str) -> str:
     return text[:cut].rstrip() if cut >= 0 else text
 
 
+_SENTENCE_STOP = re.compile(r"[.!?](?=\s+\S)")
+_NOT_AN_END = re.compile(r"(?i)(?:\be\.g|\bi\.e|\bvs|\bcf|(?:^|\s)\d+)$")  # "e.g.", a list's "2."
+_CLAUSE = re.compile(r"(?:[,;:]| —| -)\s+|\s+(?=(?:and|but|so|because|which|while|then|or)\b)")
+_DANGLING = re.compile(r"(?i)[\s,;:(\-—]+(?:and|but|so|because|which|while|then|or|with|to|the|a|an|of|in|on|for|from|by)?\s*$")
+
+
+def _outside_code(text: str, at: int) -> bool:
+    return text.count("`", 0, at) % 2 == 0
+
+
+def first_sentence(text: str, min_words: int = 4) -> str | None:
+    """The first sentence of `text` once it is finished (more text follows its full stop), or
+    None. Full stops inside `code`, after "e.g."-style abbreviations, and in a
+    sentence of fewer than `min_words` words ("1. Run") do not end it."""
+    for m in _SENTENCE_STOP.finditer(text):
+        head = text[:m.end()]
+        if (_outside_code(text, m.start()) and not _NOT_AN_END.search(text[:m.start()])
+                and len(head.split()) >= min_words):
+            return head.strip()
+    return None
+
+
+def whole_clauses(text: str) -> str:
+    """`text` cut off mid-sentence (by a token cap), cut back to its last whole clause: the last
+    ", " / "; " / " and " ... boundary outside `code` in its second half, else its last whole word;
+    with no dangling "and", "to" or comma at the end. A quote from the log that the cap cut short
+    is closed with an ellipsis ("fails with `No Rakefile found (looking for: rakefile…`"): it is
+    most often the part that names the failing thing; a half-written short one is dropped."""
+    text = text.rstrip()
+    if not _outside_code(text, len(text)):
+        start = text.rfind("`")
+        quoted = text[start + 1:]
+        if len(quoted) >= 12 and " " in quoted.strip():
+            return text[:start + 1] + " ".join(quoted.split()[:-1]) + "…`"  # its last word may be cut
+        text = text[:start]
+    else:
+        cuts = [m.start() for m in _CLAUSE.finditer(text)
+                if _outside_code(text, m.start()) and m.start() >= len(text) // 2]
+        if cuts:
+            text = text[:cuts[-1]]
+        elif not re.search(r"[.!?)`'\"]$", text):
+            text = text.rsplit(None, 1)[0] if " " in text else text  # its last word may be cut
+    return _DANGLING.sub("", text).rstrip()
+
+
 def at_fix_label(text: str) -> bool:
     return bool(FIX_LABEL.search(text))
 

@@ -18,12 +18,14 @@ from training.inference.decoding import (
     as_json,
     at_closing_quote,
     at_fix_label,
+    first_sentence,
     json_string,
     processors,
     repeats,
     stop_when,
     string_fields,
     unrepeated,
+    whole_clauses,
 )
 from training.inference.prompt import format_answer
 from training.inference.serving import check_adapter_base, serving_copy, serving_form
@@ -35,6 +37,13 @@ if TYPE_CHECKING:
 
 # Of the new-token budget, the most the root cause may take before "Fix:" is given.
 CAUSE_SHARE = 0.6
+# Guided text answers are one root-cause sentence and one fix sentence, each capped: decoding is
+# the answer's cost on a CPU (~30 ms a token for SmolLM2 on 2 cores), and the adapter's causes ran
+# ~58 tokens (p50); cut at 48 they named the key identifier as often as whole (25 of 40 fold-0
+# logs; at 40, 24), README. A capped sentence is cut back to its last whole clause, or a quote
+# from the log it was writing is closed with an ellipsis.
+CAUSE_TOKENS = 48
+FIX_TOKENS = 32
 
 
 @dataclass
@@ -55,10 +64,12 @@ class Busy(CibotError):
 class LocalGenerator:
     def __init__(self, base: str = "embedded", adapter_dir: Path | None = None,
                  adapter_version: str | None = None, device: str = "auto", queue_size: int = 16,
-                 models_dir: Path | None = None, max_new_tokens: int = 160, quantize: str = "none"):
+                 models_dir: Path | None = None, max_new_tokens: int = 160, quantize: str = "none",
+                 cause_tokens: int = CAUSE_TOKENS, fix_tokens: int = FIX_TOKENS):
 
         model, tokenizer, _ = load_causal_lm(base, models_dir, device=device)
         self._setup(model, tokenizer, base, queue_size, max_new_tokens)
+        self.cause_tokens, self.fix_tokens = cause_tokens, fix_tokens
         form = serving_form(model, quantize)
         if form != "none":
             # Served merged (in `form`): the float base stays aside (never served) so that a swap
@@ -85,6 +96,7 @@ class LocalGenerator:
         _tune_threads(model)
         self.model, self.tokenizer, self.base = model, tokenizer, base
         self.max_new_tokens = max_new_tokens
+        self.cause_tokens, self.fix_tokens = CAUSE_TOKENS, FIX_TOKENS
         self._adapter: str | None = None
         self._loads = 0
         self._lock = threading.Lock()
@@ -212,14 +224,23 @@ class LocalGenerator:
         return json.dumps(values, ensure_ascii=False), prompt_tokens, new_tokens
 
     def _guided_text(self, prompt: "_Prompt", max_new: int) -> tuple[str, int, int]:
+        # cause_tokens / fix_tokens 0: uncapped, and the fix may run on past its first sentence
         cause_room = max(int(max_new * CAUSE_SHARE), 1)
+        cause_room = min(cause_room, self.cause_tokens) if self.cause_tokens else cause_room
         text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:",
                                            stop=lambda t: at_fix_label(t) or repeats(t) >= 0)
         cause = unrepeated(" ".join(FIX_LABEL.split(text, maxsplit=1)[0].split()))
-        fix, _, m = self._run(prompt, max(max_new - n, 1), f"Root Cause: {cause}\nFix:",
-                              stop=lambda t: repeats(t) >= 0)
-        # a second "Root Cause:" ends it
+        if self.cause_tokens and n >= cause_room and not at_fix_label(text):
+            cause = whole_clauses(cause)  # cut off by its cap: end on a whole clause
+        fix_room = max(max_new - n, 1)
+        one = bool(self.fix_tokens)
+        fix_room = min(fix_room, self.fix_tokens) if one else fix_room
+        fix, _, m = self._run(prompt, fix_room, f"Root Cause: {cause}\nFix:",
+                              stop=lambda t: repeats(t) >= 0 or (one and first_sentence(t) is not None))
+        # a second "Root Cause:" ends it, and so does the end of its first sentence
         fix = unrepeated(" ".join(LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))
+        if one:
+            fix = first_sentence(fix) or (whole_clauses(fix) if m >= fix_room else fix)
         return format_answer(cause, fix), prompt_tokens, n + m
 
     def _prepare(self, messages: list[dict]) -> "_Prompt":
@@ -332,4 +353,5 @@ def load_generator(model_settings, registry, models_dir: Path) -> LocalGenerator
         check_adapter_base(adapter_dir, version, model_settings.base)  # before the slow model load
     return LocalGenerator(model_settings.base, adapter_dir, version, device=model_settings.device,
                           queue_size=model_settings.queue_size, models_dir=models_dir,
-                          max_new_tokens=model_settings.max_new_tokens, quantize=model_settings.quantize)
+                          max_new_tokens=model_settings.max_new_tokens, quantize=model_settings.quantize,
+                          cause_tokens=model_settings.cause_tokens, fix_tokens=model_settings.fix_tokens)
