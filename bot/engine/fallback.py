@@ -10,6 +10,7 @@ from typing import Sequence
 
 from retrieval.logs import naming
 from retrieval.logs.evidence import BRACKET_TS, key_line, terms
+from retrieval.logs.identifiers import identifiers
 from retrieval.logs.signals import strip_timestamp
 from retrieval.types import Excerpt, Passage
 
@@ -32,7 +33,74 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
     cause = f"the log fails at line {line.n}: {said}" + (f"; the failing lines name {named}" if named else "")
-    return cause, "Fix the error on that line; the evidence below shows its context."
+    return cause, fix_from_log(excerpt, line, said)
+
+
+# What to do about a failure, by what its key line says. Each names only what the key line
+# itself shows (its file, test or package), so it is specific without inventing anything; a kind
+# the key line does not show gets the plain sentence. The classifier's category is not used: it is
+# right four times in five, and a fix for the wrong kind of failure misleads.
+_QUOTED = re.compile(r"""['"‘“]([^'"’”]{2,120})['"’”]""")
+_FILE_LINE = re.compile(r":\d+(?::\d+)?$")
+_TEST_NAME = re.compile(r"(?i)(?:^|[/_.])(?:test|spec)s?(?:[/_.]|$)|[a-z]Tests?\b|\bTest[A-Z]")
+_FIXES: tuple[tuple[re.Pattern, str, str], ...] = (
+    # (key line pattern, which name to use, the fix); names: path, file_line, test, package, none
+    (re.compile(r"(?i)no such file or directory|ENOENT|\": not found|does not exist|cannot find the path"),
+     "path", "Make sure `{name}` exists where the job looks for it (line {n}): commit it, or create it in "
+             "an earlier step, and check the path and the working directory."),
+    (re.compile(r"(?i)could not (?:resolve|find artifact|transfer)|no matching distribution|ERESOLVE|\bE404\b"
+                r"|unable to resolve|could not be resolved|no module named|cannot find module|not found in registry"),
+     "package", "Make `{name}` resolvable: check its name and version, pin a version the registry has, and "
+                "refresh the lock file or the dependency cache."),
+    (re.compile(r":\d+(?::\d+)?:? (?:fatal )?error\b|\berror(?:\[E\d+\])?:|\berror [A-Z]{2,}\d{3,}:|cannot find symbol"),
+     "file_line", "Fix the code at `{name}` that line {n} reports so that it compiles, and build locally "
+                  "before pushing."),
+    (re.compile(r"^\s*(?:---\s*)?FAIL(?:ED)?\b|\bFAILED\b.*(?:::|#|\.)\w|^\s*\d+\) \S|Tests? (?:failed|failures)"
+                r"|AssertionError|assert(?:ion)? failed|expected .* (?:but|to)"),
+     "test", "Run the failing test `{name}` locally and fix the code or the test's expectation so that they "
+             "agree, then push."),
+    (re.compile(r"(?i)timed? ?out|no output has been received|deadline exceeded|took longer than"),
+     "none", "Find what ran long or hung before line {n}; raise the step's time limit only if it is "
+             "legitimately slow."),
+    (re.compile(r"(?i)out of memory|OutOfMemoryError|no space left on device|\bkilled\b|exit code 137"),
+     "none", "Lower the job's memory or disk use (fewer parallel workers, smaller caches) or give it a "
+             "larger runner."),
+    (re.compile(r"(?i)permission denied|unauthori[sz]ed|\b40[13]\b|authentication (?:failed|required)|bad credentials"),
+     "none", "Check the credentials or permissions that line {n} is refused with: the secret is set for this "
+             "job, has not expired and has the scope it needs."),
+)
+# The checkout's own folder on GitHub Actions, Travis, GitLab and Jenkins runners.
+_WORKSPACE = re.compile(r"^/?(?:home/\w+/(?:work|build)/[^/]+/[^/]+/|builds/[^/]+/[^/]+/|var/lib/jenkins/workspace/[^/]+/"
+                        r"|Users/\w+/(?:work|build)/[^/]+/[^/]+/)")
+
+
+def fix_from_log(excerpt: Excerpt, line, said: str) -> str:
+    """A fix for the key line's kind of failure that names its file, test or package; the plain
+    "fix what line N reports" when the key line shows no kind we know or no such name."""
+    for pattern, kind, fix in _FIXES:
+        if pattern.search(said):
+            name = _name(said, kind)
+            if name is not None or kind == "none":
+                return fix.format(n=line.n, name=name)
+            if kind == "test":
+                return fix.replace(" `{name}`", "").format(n=line.n)
+    return f"Fix what line {line.n} reports; the evidence below shows its context."
+
+
+def _name(said: str, kind: str) -> str | None:
+    found = [_WORKSPACE.sub("", x) for x in identifiers(said)]
+    if kind == "path":
+        paths = [x for x in found + _QUOTED.findall(said) if ("/" in x or "." in x) and not _FILE_LINE.search(x)
+                 and " " not in x]
+        return _WORKSPACE.sub("", paths[-1].strip("/")) if paths else None
+    if kind == "package":
+        quoted = [q for q in _QUOTED.findall(said) if " " not in q]
+        return quoted[-1] if quoted else (found[-1] if found else None)
+    if kind == "file_line":
+        return next((x for x in found if _FILE_LINE.search(x)), None)
+    if kind == "test":
+        return next((x for x in found if "::" in x or "#" in x or _TEST_NAME.search(x)), None)
+    return None
 
 
 def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
@@ -110,8 +178,33 @@ def from_passage(passage: Passage, question: str) -> tuple[str, str]:
 
 
 def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, str]:
-    """The excerpt's key line as the cause and the best passage's instructions as the fix."""
+    """The excerpt's key line as the cause and, when the best passage is about this failure, its
+    instructions as the fix; else a fix for the log's kind of failure (fix_from_log)."""
     cause, fix = from_excerpt(excerpt)
-    if passages:
+    if passages and matches(passages[0], excerpt):
         fix = f"{fix_section(passages[0])} (from \"{passages[0].title}\")"
     return cause, fix
+
+
+def matches(passage: Passage, excerpt: Excerpt, at_least: int = 2) -> bool:
+    """Whether a passage is about this failure, not only near it: it shares at least `at_least`
+    identifier-like words with the log's key line and the lines around it (the tool, the error
+    code, the file). A runbook for another toolchain (Xcode advice for a C++ header, travis_wait
+    for a missing script) shares one word at most, and its fix would mislead."""
+    line = key_line(excerpt.lines)
+    if line is None:
+        return False
+    near = " ".join(ln.text for ln in excerpt.lines if abs(ln.n - line.n) <= 2)
+    return len((terms(near) & terms(passage.text or "")) - _GENERIC) >= at_least
+
+
+# Words of error messages in every ecosystem ("No such file or directory", "could not find"):
+# sharing them says nothing about sharing a toolchain.
+_GENERIC = frozenset(
+    "such file files directory found open cannot could unable find resolve missing permission denied command "
+    "module package version expected unexpected invalid option argument exist exists does fatal warning test "
+    "tests timeout time process completed status returned non-zero output input access connection refused host "
+    "network memory space left device killed script task target project dependency dependencies install "
+    "installed requires required name value type object null undefined defined declared scope member named class "
+    "function method call read write path home runner work travis usr lib src main".split()
+)
