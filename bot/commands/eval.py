@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
             registry.verify(version)
         generator = LocalGenerator(settings.model.base, device=settings.model.device,
                                    models_dir=settings.paths.models, max_new_tokens=settings.model.max_new_tokens,
+                                   quantize=settings.model.quantize,  # scored as served
                                    cause_tokens=settings.model.cause_tokens, fix_tokens=settings.model.fix_tokens)
         generator.guided_text = guided
         retriever = _retriever(settings) if retrieval else None
