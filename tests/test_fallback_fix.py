@@ -52,3 +52,28 @@ def test_a_runbook_fix_is_quoted_only_for_its_own_failure():
     assert "(from \"npm: package.json not found\")" in retrieval_only(npm, [RUNBOOK_NPM])[1]
     fix = retrieval_only(header, [RUNBOOK_XCODE])[1]  # another toolchain's advice is not pasted
     assert "xcrun" not in fix and "zlib.h" in fix
+
+
+def test_a_past_incidents_fix_for_another_test_is_not_quoted():
+    log = excerpt_of("FAILED tests/test_currency.py::test_refresh_rate - ZeroDivisionError: division by zero")
+    incident = Passage(text="FAILED tests/test_currency.py::test_merge_discount ZeroDivisionError\n"
+                            "Resolution: Root Cause: resolve_coupon divides by zero. Fix: Run `pytest "
+                            "tests/integration/test_currency.py::test_merge_discount` and fix the ZeroDivisionError "
+                            "at service/views.py:223.",
+                       score=0.5, title="ZeroDivisionError in resolve_coupon", uri="INC-1", kind="incident")
+    assert matches(incident, log)  # same file, same runner: near, but about another test
+    fix = retrieval_only(log, [incident])[1]
+    assert "test_merge_discount" not in fix and "tests/test_currency.py::test_refresh_rate" in fix
+
+
+def test_a_root_cause_naming_a_coordinate_the_log_does_not_show_is_set_aside():
+    from bot.engine.finish import foreign_names, set_aside
+
+    log = excerpt_of("[ERROR] Failed to execute goal on project api: Could not find artifact "
+                     "com.squareup.okio:okio:jar:9.9.9 in central")
+    invented = ("Maven cannot resolve org.apache.commons:commons-lang3:jar:4.23.19-SNAPSHOT", "Pin it.")
+    true = ("Maven cannot find com.squareup.okio:okio:jar:9.9.9 in central", "Pin it.")
+    assert foreign_names(invented[0], log.text()) == ["org.apache.commons:commons-lang3:jar:4.23.19-SNAPSHOT"]
+    assert foreign_names(true[0], log.text()) == []
+    assert "does not show" in set_aside(invented, log, log.text(), log_text=log.text())
+    assert set_aside(true, log, log.text(), log_text=log.text()) is None

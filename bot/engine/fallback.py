@@ -10,6 +10,7 @@ from typing import Sequence
 
 from retrieval.logs import naming
 from retrieval.logs.evidence import BRACKET_TS, key_line, terms
+from retrieval.logs.grounding import grounded_sentences
 from retrieval.logs.identifiers import identifiers
 from retrieval.logs.signals import strip_timestamp
 from retrieval.types import Excerpt, Passage
@@ -182,7 +183,12 @@ def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, 
     instructions as the fix; else a fix for the log's kind of failure (fix_from_log)."""
     cause, fix = from_excerpt(excerpt)
     if passages and matches(passages[0], excerpt):
-        fix = f"{fix_section(passages[0])} (from \"{passages[0].title}\")"
+        # A past incident's fix names its own files and tests: only the sentences that name
+        # nothing this log does not show (or that are the ecosystems' standard commands) apply.
+        quoted, _ = grounded_sentences(fix_section(passages[0]), excerpt.text())
+        quoted = " ".join(x for x in _SENTENCE.split(quoted) if _FIX_WORDS.search(x))  # instructions only
+        if quoted:
+            fix = f"{quoted} (from \"{passages[0].title}\")"
     return cause, fix
 
 

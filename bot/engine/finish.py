@@ -41,6 +41,18 @@ def foreign_files(cause: str, log_text: str) -> list[str]:
             if f.lower() not in seen and f.rsplit("/", 1)[-1].lower() not in seen]
 
 
+_QUALIFIED = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/:@#]*[A-Za-z0-9_]")
+
+
+def foreign_names(cause: str, log_text: str) -> list[str]:
+    """Qualified names a root cause gives (two or more of `.`, `:`, `/`: Maven coordinates,
+    module paths, test ids with their class) that the log never mentions. A small model writes a
+    plausible coordinate with a made-up version, and a reader would go looking for it."""
+    seen = log_text.lower()
+    return [t for t in dict.fromkeys(_QUALIFIED.findall(cause or ""))
+            if len(t) >= 10 and sum(t.count(c) for c in ".:/") >= 2 and t.lower() not in seen]
+
+
 def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
               logprob: float | None = None, min_logprob: float | None = None, log_text: str | None = None,
               ) -> str | None:
@@ -51,6 +63,8 @@ def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
         return None
     if log_text is not None and foreign_files(parsed[0], log_text):
         return "the model's answer named files this log does not show; this is the log's key line"
+    if log_text is not None and foreign_names(parsed[0], log_text):
+        return "the model's answer named things the log does not show; this is the log's key line"
     if logprob is not None and min_logprob is not None and logprob < min_logprob:
         return "the model was unsure of its answer; this is the log's key line"
     if ev.made_up(" ".join(parsed), support):
