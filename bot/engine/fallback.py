@@ -183,11 +183,11 @@ def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, 
     instructions as the fix; else a fix for the log's kind of failure (fix_from_log)."""
     cause, fix = from_excerpt(excerpt)
     if passages and matches(passages[0], excerpt):
-        # A past incident's fix names its own files and tests: only the sentences that name
-        # nothing this log does not show (or that are the ecosystems' standard commands) apply.
-        quoted, _ = grounded_sentences(fix_section(passages[0]), excerpt.text())
-        quoted = " ".join(x for x in _SENTENCE.split(quoted) if _FIX_WORDS.search(x))  # instructions only
-        if quoted:
+        # A past incident's fix names its own files, tests and versions: when it names anything this
+        # log does not show (beyond the ecosystems' standard commands), it was the fix of another
+        # failure, and what is left of it without those sentences is no fix either.
+        quoted, foreign = grounded_sentences(fix_section(passages[0]), excerpt.text())
+        if quoted and not foreign and _FIX_WORDS.search(quoted):
             fix = f"{quoted} (from \"{passages[0].title}\")"
     return cause, fix
 
