@@ -13,7 +13,7 @@ from retrieval.logs.evidence import BRACKET_TS, key_line, terms
 from retrieval.logs.grounding import grounded_sentences
 from retrieval.logs.identifiers import identifiers
 from retrieval.logs.signals import strip_timestamp
-from retrieval.types import Excerpt, Passage
+from retrieval.types import Excerpt, LogLine, Passage
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # A wrapped line (one not starting a bullet, heading or numbered item) continues the one above.
@@ -34,7 +34,7 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
     cause = f"the log fails at line {line.n}: {said}" + (f"; the failing lines name {named}" if named else "")
-    return cause, fix_from_log(excerpt, line, said)
+    return cause, fix_from_log(line, said)
 
 
 # What to do about a failure, by what its key line says. Each names only what the key line
@@ -75,7 +75,7 @@ _WORKSPACE = re.compile(r"^/?(?:home/\w+/(?:work|build)/[^/]+/[^/]+/|builds/[^/]
                         r"|Users/\w+/(?:work|build)/[^/]+/[^/]+/)")
 
 
-def fix_from_log(excerpt: Excerpt, line, said: str) -> str:
+def fix_from_log(line: LogLine, said: str) -> str:
     """A fix for the key line's kind of failure that names its file, test or package; the plain
     "fix what line N reports" when the key line shows no kind we know or no such name."""
     for pattern, kind, fix in _FIXES:
