@@ -148,3 +148,12 @@ def test_separators_clock_times_and_rates_are_not_names():
     names = [n.text for n in naming.named(Excerpt(lines), at_most=4, lines=4)]
     assert "tests/test_orders.py:12" in names and "test_total" in names
     assert not any(set(n) <= set("_") or n.startswith("12:") or n.endswith("/s") for n in names)
+
+
+def test_python_m_bot_naming_is_the_naming_ranker_command():
+    # issue 19 names `python -m bot.naming` as the command that prints the grouped-CV figure
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bot.naming", "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "naming ranker" in out.stdout and "--write" in out.stdout
