@@ -289,6 +289,7 @@ def test_an_answer_that_goes_round_in_circles_is_cut_where_the_loop_starts(text,
     ("Run `make -C src. all` first, then push. Next", "Run `make -C src. all` first, then push."),  # nor is code
     ("Run `npm ci`.", None),  # not known to be finished: the model may go on with the same sentence
     ("1. Run it. 2. Push", None),  # too short to be a sentence
+    ("Set the step's timeout to 30. Then rerun", "Set the step's timeout to 30."),  # a number can end one
 ])
 def test_a_fix_ends_with_its_first_whole_sentence(text, sentence):
     from training.inference.decoding import first_sentence

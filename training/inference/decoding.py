@@ -121,7 +121,7 @@ def unrepeated(text: str) -> str:
 
 
 _SENTENCE_STOP = re.compile(r"[.!?](?=\s+\S)")
-_NOT_AN_END = re.compile(r"(?i)(?:\be\.g|\bi\.e|\bvs|\bcf|(?:^|\s)\d+)$")  # "e.g.", a list's "2."
+_NOT_AN_END = re.compile(r"(?i)(?:\be\.g|\bi\.e|\bvs|\bcf|(?:^|[.!?:]\s+)\d+)$")  # "e.g.", a list's "2."
 _CLAUSE = re.compile(r"(?:[,;:]| —| -)\s+|\s+(?=(?:and|but|so|because|which|while|then|or)\b)")
 _DANGLING = re.compile(r"(?i)[\s,;:(\-—]+(?:and|but|so|because|which|while|then|or|with|to|the|a|an|of|in|on|for|from|by)?\s*$")
 
