@@ -77,3 +77,17 @@ def test_a_root_cause_naming_a_coordinate_the_log_does_not_show_is_set_aside():
     assert foreign_names(true[0], log.text()) == []
     assert "does not show" in set_aside(invented, log, log.text(), log_text=log.text())
     assert set_aside(true, log, log.text(), log_text=log.text()) is None
+
+
+def test_a_runbook_about_this_failure_gives_the_fix_over_the_models_and_another_does_not():
+    from bot.engine.finish import finish
+
+    npm = excerpt_of("npm ERR! enoent ENOENT: no such file or directory, open '/home/runner/work/a/a/package.json'")
+    done = finish(("npm cannot open package.json in the checkout.", "Run `npm install` again."), npm,
+                  [RUNBOOK_XCODE, RUNBOOK_NPM])  # the matching one need not be ranked first
+    assert done.problem is None and "working-directory:" in done.fix
+    assert done.fix.endswith("(from \"npm: package.json not found\")")
+    header = excerpt_of("src/main.cpp:3:10: fatal error: zlib.h: No such file or directory")
+    kept = finish(("src/main.cpp includes zlib.h, which the runner does not have.", "Install zlib1g-dev first."),
+                  header, [RUNBOOK_XCODE])
+    assert kept.fix == "Install zlib1g-dev first."

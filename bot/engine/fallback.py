@@ -182,14 +182,22 @@ def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, 
     """The excerpt's key line as the cause and, when the best passage is about this failure, its
     instructions as the fix; else a fix for the log's kind of failure (fix_from_log)."""
     cause, fix = from_excerpt(excerpt)
-    if passages and matches(passages[0], excerpt):
+    return cause, runbook_fix(excerpt, passages) or fix
+
+
+def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage], top: int = 3) -> str | None:
+    """The instructions of the first of the `top` passages that is about this failure (`matches`),
+    quoted and credited, or None."""
+    for passage in passages[:top]:
+        if not matches(passage, excerpt):
+            continue
         # A past incident's fix names its own files, tests and versions: when it names anything this
         # log does not show (beyond the ecosystems' standard commands), it was the fix of another
         # failure, and what is left of it without those sentences is no fix either.
-        quoted, foreign = grounded_sentences(fix_section(passages[0]), excerpt.text())
+        quoted, foreign = grounded_sentences(fix_section(passage), excerpt.text())
         if quoted and not foreign and _FIX_WORDS.search(quoted):
-            fix = f"{quoted} (from \"{passages[0].title}\")"
-    return cause, fix
+            return f"{quoted} (from \"{passage.title}\")"
+    return None
 
 
 def matches(passage: Passage, excerpt: Excerpt, at_least: int = 2) -> bool:

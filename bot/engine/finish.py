@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from bot.engine import fallback
 from retrieval.logs import evidence as ev
 from retrieval.logs.grounding import grounded_sentences
+from retrieval.logs.wording import snap, unknown_words
 from retrieval.types import Excerpt, Passage
 
 
@@ -65,6 +66,8 @@ def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
         return "the model's answer named files this log does not show; this is the log's key line"
     if log_text is not None and foreign_names(parsed[0], log_text):
         return "the model's answer named things the log does not show; this is the log's key line"
+    if unknown_words(parsed[0], support):
+        return "the model's answer had words that are in neither the log nor English; this is the log's key line"
     if logprob is not None and min_logprob is not None and logprob < min_logprob:
         return "the model was unsure of its answer; this is the log's key line"
     if ev.made_up(" ".join(parsed), support):
@@ -79,6 +82,8 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     """The answer as shown for a parsed model answer (or None), the excerpt and the passages that
     were in the prompt (Passage objects; plain str/dict notes count as support only)."""
     support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages) + "\n" + (ci_config or "")
+    if parsed is not None:  # a name the model misspelt is written as the log writes it
+        parsed = (snap(parsed[0], support)[0], snap(parsed[1], support)[0])
     problem = set_aside(parsed, excerpt, support, logprob, min_logprob,
                         log_text=excerpt.text() + "\n" + (ci_config or ""))
     cited = [p for p in passages if isinstance(p, Passage)]
@@ -90,6 +95,11 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     cause, fix = parsed
     if excerpt.has_failure:
         cause = fallback.with_names(cause, excerpt)
+    known = fallback.runbook_fix(excerpt, cited) if excerpt.has_failure else None
+    if known is not None:
+        # A runbook or past incident about this very failure (its tool and error) knows the fix
+        # better than a small model's paraphrase of it: knowledge is the retrieval half's job.
+        return Finished(cause, known, None, cited)
     fix, fix_note = ground_fix(fix, excerpt, cited, support)
     return Finished(cause, fix, None, cited, fix_note)
 
@@ -98,7 +108,7 @@ def ground_fix(fix: str, excerpt: Excerpt, cited: Sequence[Passage], support: st
     """The model's fix less its sentences that name a command, file or flag found in none of the
     log, the CI config, the notes or the standard tools; when nothing is left, the best runbook's
     fix (or the key line's). Returns (fix, a note saying what was left out, or None)."""
-    kept, invented = grounded_sentences(fix, support)
+    kept, invented = grounded_sentences(fix, support, words=True)
     if not invented:
         return fix, None
     named = ", ".join(f"`{n}`" for n in invented[:3])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from retrieval.logs.identifiers import identifiers
+from retrieval.logs.wording import unknown_words
 
 # Commands, files and names any engineer may name without the log naming them.
 STANDARD = frozenset("""
@@ -77,11 +78,13 @@ def _known(name: str, haystack: str) -> bool:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
-def grounded_sentences(text: str, support: str) -> tuple[str, list[str]]:
-    """`text` without the sentences that name something ungrounded; returns (kept text, names)."""
+def grounded_sentences(text: str, support: str, words: bool = False) -> tuple[str, list[str]]:
+    """`text` without the sentences that name something ungrounded (and with `words`, those with a
+    word neither the support nor the word list has: a model's garbled word); returns (kept text,
+    names)."""
     kept, dropped = [], []
     for sentence in _SENTENCE.split(text.strip()):
-        bad = ungrounded(sentence, support)
+        bad = ungrounded(sentence, support) + (unknown_words(sentence, support) if words else [])
         if bad:
             dropped += [b for b in bad if b not in dropped]
         else:

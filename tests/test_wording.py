@@ -1,0 +1,56 @@
+"""A model's garbled words: a misspelt log name is written as the log writes it, and a cause with
+a coined word is set aside for the log's key line."""
+from __future__ import annotations
+
+import json
+
+from bot.engine.finish import finish
+from retrieval.logs.excerpt import extract
+from retrieval.logs.wording import WORDS_FILE, build, is_word, snap, unknown_words
+
+LOG = ("/Users/travis/build/acme/Kit/Source/Kit.swift:97:2: error: @dynamicMemberLookup attribute requires "
+       "'Kit' to have a 'subscript(dynamicMember:)' method\n** BUILD FAILED **\n")
+
+
+def test_a_misspelt_log_name_is_written_as_the_log_writes_it():
+    text, fixed = snap("The `dynamicMembershipLookup` attribute on Kit is missing its subscript.", LOG)
+    assert "`dynamicMemberLookup` attribute" in text and fixed == [("dynamicMembershipLookup", "dynamicMemberLookup")]
+
+
+def test_english_its_regular_forms_product_names_and_log_words_are_not_flagged():
+    words = frozenset({"configure", "install", "javascript", "attribute", "missing", "subscript", "method"})
+    text = "Reinstalled and misconfigured JavaScript; the attribute's subscript method is missing in Kit.swift"
+    assert unknown_words(text, LOG, words) == []
+    assert is_word("reconfigures", words) and not is_word("Clojional", words)
+
+
+def test_coined_words_and_unseen_camel_case_names_are_flagged():
+    words = frozenset({"install", "build", "repository"})
+    assert unknown_words("Install the Clojional build from the ClojureCore repository", LOG, words) == \
+        ["Clojional", "ClojureCore"]
+    assert unknown_words("", LOG, frozenset()) == []  # no word list: nothing is judged
+
+
+def test_the_shipped_word_list_has_english_and_ci_words_and_no_coinages():
+    words = set(WORDS_FILE.read_text().split())
+    assert {"dependency", "installed", "classpath", "lockfile", "webpack", "timeout"} <= words
+    assert not {"clojional", "dynamicmembershiplookup"} & words and len(words) > 10_000
+
+
+def test_the_word_list_is_built_from_whole_word_tokens_and_the_bundled_texts(tmp_path):
+    tokenizer = tmp_path / "tokenizer.json"
+    tokenizer.write_text(json.dumps({"model": {"vocab": {"\u0120build": 1, "\u0120fail": 2, "ing": 3, "\u0120x86ab": 4,
+                                                         "\u0120timeout": 5}}}))
+    assert build(tokenizer, ["Rerun the JavaScript linter."]) == ["build", "javascript", "linter", "rerun", "timeout"]
+
+
+def test_a_cause_with_a_coined_word_is_set_aside_and_a_misspelt_name_is_kept_fixed():
+    excerpt = extract(("$ swift build\n" + "Compiling Kit\n" * 30 + LOG).encode())
+    coined = finish(("Kit.swift fails because the Clojional attribute is gone.", "Add the subscript."), excerpt, [])
+    assert coined.problem and "neither the log nor English" in coined.problem
+    assert "Clojional" not in coined.cause and "dynamicMemberLookup" in coined.cause
+    misspelt = finish(("Kit.swift:97:2 needs a subscript for dynamicMembershipLookup.",
+                       "Add `subscript(dynamicMember:)` to Kit. Then ask the Frobnicatorium."), excerpt, [])
+    assert misspelt.problem is None and "dynamicMembershipLookup" not in misspelt.cause
+    assert "dynamicMemberLookup" in misspelt.cause
+    assert "Frobnicatorium" not in misspelt.fix and "subscript(dynamicMember:)" in misspelt.fix
