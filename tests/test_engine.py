@@ -60,6 +60,18 @@ def test_hybrid_answer_uses_the_model_and_cites_only_relevant_retrieved_passages
     assert answer.model == {"base": "fake-base", "adapter": "v-test"}
 
 
+def test_a_well_scored_note_about_another_failure_stays_out_of_the_prompt(router):
+    # Retrieval scores it high (it shares "timeout" and "job"), but it names nothing the failing
+    # lines name: a small model would retell it as this log's cause.
+    near_miss = passage("A job that waits for a service hits the 60 minute timeout; add health checks.", 0.7,
+                        "Timeouts and hung jobs", "runbooks/timeouts.md")
+    gen = FakeGenerator().enqueue([GOOD])
+    answer = engine(gen, [near_miss, NPM_RUNBOOK], router=router).answer(
+        AnswerRequest("why did this job fail?", log=NPM_LOG))
+    assert "health checks" not in gen.prompt and "align react and react-dom" in gen.prompt
+    assert [s.uri for s in answer.sources] == ["runbooks/npm-peer-deps.md"]
+
+
 def test_evidence_is_copied_verbatim_from_the_log_with_its_line_numbers():
     answer = engine(FakeGenerator().enqueue([GOOD]), [NPM_RUNBOOK]).answer(AnswerRequest(log=NPM_LOG))
     lines = NPM_LOG.split("\n")

@@ -8,6 +8,7 @@ import pytest
 
 from retrieval.errors import InputError
 from retrieval.logs.classify import classify
+from retrieval.logs.evidence import key_line
 from retrieval.logs.excerpt import extract
 from retrieval.logs.reader import MAX_LINE_CHARS, iter_lines
 from retrieval.logs.taxonomy import IDS
@@ -397,16 +398,36 @@ def test_a_number_in_parentheses_is_not_a_numbered_test_list():
 
 
 def test_the_failure_block_outvotes_setup_lines_that_filled_the_budget():
-    # The sudo banner's "timeout" line, early in the log, is in the excerpt only because the
-    # budget had room; the test failure (the best block) decides the category.
-    log = ("Authentication timestamp timeout: 15.0 minutes\nPassword prompt timeout: 0.0 minutes\n"
+    # A mirror's "timed out" line, early in the log, is in the excerpt only because the budget
+    # had room; the test failure (the best block) decides the category.
+    log = ("Connection timed out while fetching https://mirror.example/list; using the next mirror\n"
            + _noise(100) + "$ python -m unittest\n"
            + "FAIL: test_total (tests.test_cart.CartTest)\nTraceback (most recent call last):\n"
            + '  File "tests/test_cart.py", line 9, in test_total\n    self.assertEqual(cart.total(), 3)\n'
            + "AssertionError: 2 != 3\n" + _noise(5) + 'The command "python -m unittest" exited with 1.\n')
     ex = extract(log, max_lines=30)
-    assert "Authentication timestamp timeout" in _texts(ex)
+    assert "Connection timed out" in _texts(ex)
     assert ex.category == "test"
+
+
+def test_a_settings_dump_and_what_travis_runs_after_the_result_are_not_the_failure():
+    # sudo -V prints "... timeout: 15.0 minutes"; after_failure's log dump has a quoting slip that
+    # Travis's own functions report; after_script's docs report fails. None of them failed the job.
+    log = ("Authentication timestamp timeout: 15.0 minutes\nPassword prompt timeout: 0.0 minutes\n"
+           + _noise(60) + "$ mix test\n  1) test renders errors (Phoenix.RenderErrorsTest)\n"
+           + "     test/render_errors_test.exs:146\n     Assertion with == failed\n"
+           + "17 doctests, 656 tests, 1 failure\n" + 'The command "mix test" exited with 1.\n'
+           + "travis_fold:start:after_failure.1\n$ find logs -name suite.log | awk '{print $0}\n"
+           + "/home/travis/.travis/functions: eval: line 105: syntax error: unexpected end of file\n"
+           + "travis_fold:end:after_failure.1\ntravis_fold:start:after_script.1\n$ mix inch.report\n"
+           + "** (InchEx.Docs.Retriever.Error) module Mix.Phoenix.Context was not compiled with flag --docs\n"
+           + "travis_fold:end:after_script.1\n\nDone. Your build exited with 1.\n")
+    ex = extract(log, max_lines=30)
+    assert "RenderErrorsTest" in key_line(ex.lines, ex.focus_span).text  # the failure the job failed on
+    inch = next(ln.n for ln in ex.lines if "InchEx" in ln.text)
+    assert ex.focus_span[1] < inch
+    assert "timestamp timeout" not in _texts(ex)
+    assert "InchEx" in _texts(ex)  # still shown below it: the budget had room
 
 
 def test_the_runner_summary_above_the_exit_votes_even_when_cut_from_the_excerpt():

@@ -40,9 +40,12 @@ def test_a_wholly_invented_fix_is_replaced_by_the_runbooks_and_says_so():
     runbook = Passage(text="## Fix\nRun npm install from the folder that holds package.json.", score=0.8,
                       title="npm ENOENT package.json", uri="runbooks/npm.md")
     parsed = ("npm cannot open /app/web/package.json (ENOENT).", "Run `frobnicate --turbo-mode`.")
-    done = finish(parsed, _excerpt(), [runbook])
-    assert "frobnicate" not in done.fix and "npm install" in done.fix
-    assert "`frobnicate`" in done.fix_note or "`--turbo-mode`" in done.fix_note
+    done = finish(parsed, _excerpt(), [runbook])  # the runbook is about this failure: its fix is given
+    assert "frobnicate" not in done.fix and "npm install" in done.fix and "(from \"npm ENOENT" in done.fix
+    unrelated = Passage(text="## Fix\nPin the Xcode version.", score=0.8, title="Xcode", uri="runbooks/xcode.md")
+    alone = finish(parsed, _excerpt(), [unrelated])  # no runbook for it: the fix comes from the log
+    assert "frobnicate" not in alone.fix and "package.json" in alone.fix and "Xcode" not in alone.fix
+    assert "`frobnicate`" in alone.fix_note or "`--turbo-mode`" in alone.fix_note
 
 
 def test_a_grounded_fix_is_left_as_written():

@@ -116,7 +116,7 @@ def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
 
 def _key_and_names(excerpt: Excerpt, said_already: str, limit: int, weights, at_most: int):
     """(key line, its text as quoted, "a (line n), b (line m)" for the names neither quote has)."""
-    line = key_line(excerpt.lines)
+    line = key_line(excerpt.lines, excerpt.focus_span)
     said = BRACKET_TS.sub("", strip_timestamp(line.text)).strip()[:limit] if line is not None else ""
     found = naming.named(excerpt, skip=f"{said_already}\n{said}", at_most=at_most, weights=weights) if at_most else []
     return line, said, ", ".join(f"{n.text} (line {n.line})" for n in found)
@@ -159,15 +159,36 @@ def key_section(passage: Passage, question: str, max_chars: int = 320) -> str:
     return " ".join(sentences[i] for i in sorted(keep))[:max_chars]
 
 
-def fix_section(passage: Passage, max_chars: int = 240) -> str:
-    """The first sentences of a passage that read like an instruction (for the fix field)."""
+def fix_section(passage: Passage, max_chars: int = 320) -> str:
+    """What a passage says to do (for the fix field): an incident's resolution, a section's "Fix:"
+    paragraph, else its first sentences that read like an instruction; whole sentences only."""
     known = resolution(passage)
     if known:
-        return known[1][:max_chars]
-    sentences = [s.strip().lstrip("#-* ").strip() for s in _SENTENCE.split(body(passage)) if s.strip()]
-    steps = [s for s in sentences if _FIX_WORDS.search(s)]
-    text = " ".join(steps or sentences[:2])
-    return text[:max_chars]
+        return _whole_sentences([known[1]], max_chars)
+    text = body(passage)
+    labelled = _FIX_PARAGRAPH.search(text)
+    if labelled:
+        text = labelled.group(1)
+    sentences = [s.strip().lstrip("#-* ").strip() for s in _SENTENCE.split(text) if s.strip()]
+    steps = sentences if labelled else [s for s in sentences if _FIX_WORDS.search(s)]
+    return _whole_sentences(steps or sentences[:2], max_chars)
+
+
+_FIX_PARAGRAPH = re.compile(r"(?ims)^\s*fix\s*:\s*(.+?)(?:\n\s*\n|\n\s*#|\Z)")
+
+
+def _whole_sentences(sentences: list[str], max_chars: int) -> str:
+    """As many of `sentences` as fit in `max_chars`; at least the first (cut at a word if it must be)."""
+    kept, used = [], 0
+    for sentence in sentences:
+        if kept and used + len(sentence) + 1 > max_chars:
+            break
+        kept.append(sentence)
+        used += len(sentence) + 1
+    text = " ".join(kept)
+    if len(text) > max_chars:
+        text = text[:max_chars].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
+    return text[:1].upper() + text[1:]
 
 
 def from_passage(passage: Passage, question: str) -> tuple[str, str]:
@@ -194,7 +215,9 @@ def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage], top: int = 3) -> 
         # A past incident's fix names its own files, tests and versions: when it names anything this
         # log does not show (beyond the ecosystems' standard commands), it was the fix of another
         # failure, and what is left of it without those sentences is no fix either.
-        quoted, foreign = grounded_sentences(fix_section(passage), excerpt.text())
+        # A runbook's advice is general (a flag, a setting to change): it is its own support.
+        quoted, foreign = grounded_sentences(fix_section(passage), excerpt.text() + "\n" + (
+            passage.text if passage.kind == "runbook" else ""))
         if quoted and not foreign and _FIX_WORDS.search(quoted):
             return f"{quoted} (from \"{passage.title}\")"
     return None
@@ -205,7 +228,7 @@ def matches(passage: Passage, excerpt: Excerpt, at_least: int = 2) -> bool:
     identifier-like words with the log's key line and the lines around it (the tool, the error
     code, the file). A runbook for another toolchain (Xcode advice for a C++ header, travis_wait
     for a missing script) shares one word at most, and its fix would mislead."""
-    line = key_line(excerpt.lines)
+    line = key_line(excerpt.lines, excerpt.focus_span)
     if line is None:
         return False
     near = " ".join(ln.text for ln in excerpt.lines if abs(ln.n - line.n) <= 2)

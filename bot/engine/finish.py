@@ -72,7 +72,7 @@ def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
         return "the model was unsure of its answer; this is the log's key line"
     if ev.made_up(" ".join(parsed), support):
         return "the model's answer named things the log does not show; this is the log's key line"
-    if not ev.anchored(parsed[0], excerpt.lines):
+    if not ev.anchored(parsed[0], excerpt.lines, span=excerpt.focus_span):
         return "the model's answer did not name the failing lines; this is the log's key line"
     return None
 

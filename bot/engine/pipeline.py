@@ -18,6 +18,7 @@ from typing import Any, Iterator
 from bot.engine import ciconfig
 from bot.engine.answer import Answer, AnswerRequest, SourceRef
 from bot.engine.budget import Prompt, fit
+from bot.engine.fallback import matches
 from bot.engine.finish import earlier_fields, finish_finetune, finish_hybrid, finish_rag
 from bot.engine.router import RouteDecision, route_features, split_keyword
 from bot.server.observability import STAGE_SECONDS
@@ -185,6 +186,11 @@ class AnswerEngine:
             return
         route = work.route.route
         relevant = ev.relevant_sources(work.passages, self.config.min_score)
+        if route == "hybrid" and work.excerpt.has_failure:
+            # Only notes that share a specific word with the failure (fallback.matches): a small model
+            # shown a near-miss runbook ("Timeouts" for a sudo banner's "timeout: 15.0 minutes")
+            # or another team's incident retells it as this log's cause.
+            relevant = [p for p in relevant if matches(p, work.excerpt, at_least=1)]
         text = work.excerpt.text()
         if route == "finetune" and not text:
             text = _earlier_answer(work.request.history) or work.question

@@ -30,6 +30,7 @@ CLEAR_NEXT = 1               # blocks packed after a clear one before the exit t
 CLEAR_BLOCKS_FIRST = 25      # after a clear block, the tail's share is CLEAR_EXIT_SHARE of the
 CLEAR_EXIT_SHARE = 0.5       # budget beyond this many lines
 LEAD = 1                     # lines a cut block keeps above its first anchor (its title)
+POST_BUILD_PENALTY = 3.0     # a block in Travis's after_failure/after_script against one before it
 RECENCY = 5.0                # bonus for the last block of the log over the first
 CATEGORY_TAIL = 8            # lines above the failing exit that also vote on the category
 NEAR_EXIT = 300              # lines above a failing exit that count as its immediate output
@@ -53,13 +54,16 @@ def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
     blocks = scanner.blocks
     if not blocks:
         return []
+    # What Travis printed after the result was set ranks below what set it (it stays in the
+    # excerpt when the budget has room: labellers sometimes count an after_script crash too).
+    late = POST_BUILD_PENALTY if any(not b.post_build for b in blocks) else 0.0
     total = max(scanner.total, 1)
     failing = [(e.segment, e.n) for e in scanner.exits]
     scores = {}
     for b in blocks:
         s = scanner.strength(b)
         s += _exit_bonus(b, failing)
-        scores[id(b)] = s + RECENCY * (b.end / total)  # later commands ran last and failed the job
+        scores[id(b)] = s + RECENCY * (b.end / total) - (late if b.post_build else 0.0)  # later ran last
     top = max(scores.values())
     for b in blocks:  # blocks are in log order: the first near-top one is the real failure
         if scores[id(b)] >= top - FIRST_FAILURE_MARGIN and scanner.strength(b) >= FIRST_FAILURE_MIN:

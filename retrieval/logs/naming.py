@@ -58,7 +58,7 @@ class Named:
 
 def features(lines: Sequence[LogLine], focus: Sequence[int] = (), span: tuple[int, int] | None = None) -> np.ndarray:
     """One row of FEATURES per excerpt line."""
-    key = key_line(lines)
+    key = key_line(lines, span)
     ki = lines.index(key) if key is not None else -1
     key_terms = terms(key.text) if key is not None else set()
     first_anchor = focus[0] if focus else None

@@ -10,6 +10,7 @@ Everything kept is bounded, so memory does not grow with the log.
 from __future__ import annotations
 
 import heapq
+import re
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ TAIL_LINES = 30          # the log's last lines, shown when no failure is found
 MIN_WEIGHT = 4.0
 MAX_SEEN = 50_000
 _TRIGGER, _STEP = 1, 2   # why a line needs a look
+# Travis runs after_failure and after_script once the job's result is set: an error there (a docs
+# report, a log dump with a quoting slip) did not fail the build.
+_POST_BUILD = re.compile(r"travis_fold:start:after_(?:failure|script)\b")
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Block:
     step: str | None = None
     segment: int = 0      # line number where the command/step containing the block began
     seq: int = 0
+    post_build: bool = False  # begun after Travis's after_failure/after_script: the result was already set
 
     @property
     def end(self) -> int:
@@ -71,6 +76,7 @@ class Scanner:
         self.segment = 1
         self.total = 0
         self.retried = False
+        self.post_build = False
         self._seq = 0
 
     # -- streaming ---------------------------------------------------------------------------
@@ -125,6 +131,8 @@ class Scanner:
 
     def _step(self, line: str, n: int) -> None:
         self.steps.feed(line)
+        if not self.post_build and _POST_BUILD.match(signals.strip_timestamp(line)):
+            self.post_build = True
         if signals.SEGMENT_START.search(signals.strip_timestamp(line)):
             self._close()
             self.segment = n
@@ -154,7 +162,7 @@ class Scanner:
         start = self._context_start(window, first, i)
         self._seq += 1
         self.open = Block(first + start, window[start : i + 1], [(n, weight, key)],
-                          self.steps.current, self.segment, self._seq)
+                          self.steps.current, self.segment, self._seq, self.post_build)
         self._grow(window, first)
 
     def _near(self, window: list[str], first: int, i: int) -> bool:
