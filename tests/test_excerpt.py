@@ -423,7 +423,7 @@ def test_a_settings_dump_and_what_travis_runs_after_the_result_are_not_the_failu
            + "** (InchEx.Docs.Retriever.Error) module Mix.Phoenix.Context was not compiled with flag --docs\n"
            + "travis_fold:end:after_script.1\n\nDone. Your build exited with 1.\n")
     ex = extract(log, max_lines=30)
-    assert "RenderErrorsTest" in key_line(ex.lines, ex.focus_span).text  # the failure the job failed on
+    assert "RenderErrorsTest" in key_line(ex.lines, ex.post_build).text  # the failure the job failed on
     inch = next(ln.n for ln in ex.lines if "InchEx" in ln.text)
     assert ex.focus_span[1] < inch
     assert "timestamp timeout" not in _texts(ex)

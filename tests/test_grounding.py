@@ -70,3 +70,12 @@ def test_a_root_cause_copied_from_an_incident_about_other_files_is_set_aside():
     assert "refund.test.js" not in done.cause
     own = ("The jest test src/a.test.js fails with TypeError: x is undefined.", "Define x before the test uses it.")
     assert finish(own, excerpt, [incident]).problem is None
+
+
+def test_a_fix_copied_from_a_note_the_prompt_cut_short_is_not_shown():
+    parsed = ("npm cannot open /app/web/package.json (ENOENT).",
+              "Run `npm ci` in /app/web. Add the config file to this branch at the repository root und...")
+    done = finish(parsed, _excerpt(), [])
+    assert done.fix == "Run `npm ci` in /app/web." and done.problem is None
+    cut = finish((parsed[0], "Run `xcodebuild -workspace App.xcworkspace -scheme Swifty…`"), _excerpt(), [])
+    assert "Swifty…" not in cut.fix and "package.json" in cut.fix and "cut short" in cut.fix_note

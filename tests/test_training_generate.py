@@ -304,6 +304,10 @@ def test_a_fix_ends_with_its_first_whole_sentence(text, sentence):
      "`rake` fails with `No Rakefile found (looking for: rakefile, Rakefile,…`"),
     ("the tests cannot import the module named requests which", "the tests cannot import the module named requests"),
     ("tests fail in `foo/bar.py", "tests fail"),  # a half-written name is dropped, and the "in" left
+    ("Fix the typo in `ts1136` in the `@types/jasmine` dependency (or remove the typo from",
+     "Fix the typo in `ts1136` in the `@types/jasmine` dependency"),  # an aside the cap cut is dropped
+    ("Wrap the JSX elements in an enclosing tag (or a tag that is not `<span>`), then rerun",
+     "Wrap the JSX elements in an enclosing tag (or a tag that is not `<span>`)"),  # "rerun" what? dropped
 ])
 def test_a_capped_sentence_is_cut_back_to_its_last_whole_clause(text, kept):
     from training.inference.decoding import whole_clauses

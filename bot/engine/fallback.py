@@ -116,7 +116,7 @@ def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
 
 def _key_and_names(excerpt: Excerpt, said_already: str, limit: int, weights, at_most: int):
     """(key line, its text as quoted, "a (line n), b (line m)" for the names neither quote has)."""
-    line = key_line(excerpt.lines, excerpt.focus_span)
+    line = key_line(excerpt.lines, excerpt.post_build)
     said = BRACKET_TS.sub("", strip_timestamp(line.text)).strip()[:limit] if line is not None else ""
     found = naming.named(excerpt, skip=f"{said_already}\n{said}", at_most=at_most, weights=weights) if at_most else []
     return line, said, ", ".join(f"{n.text} (line {n.line})" for n in found)
@@ -228,7 +228,7 @@ def matches(passage: Passage, excerpt: Excerpt, at_least: int = 2) -> bool:
     identifier-like words with the log's key line and the lines around it (the tool, the error
     code, the file). A runbook for another toolchain (Xcode advice for a C++ header, travis_wait
     for a missing script) shares one word at most, and its fix would mislead."""
-    line = key_line(excerpt.lines, excerpt.focus_span)
+    line = key_line(excerpt.lines, excerpt.post_build)
     if line is None:
         return False
     near = " ".join(ln.text for ln in excerpt.lines if abs(ln.n - line.n) <= 2)

@@ -72,7 +72,7 @@ def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
         return "the model was unsure of its answer; this is the log's key line"
     if ev.made_up(" ".join(parsed), support):
         return "the model's answer named things the log does not show; this is the log's key line"
-    if not ev.anchored(parsed[0], excerpt.lines, span=excerpt.focus_span):
+    if not ev.anchored(parsed[0], excerpt.lines, before=excerpt.post_build):
         return "the model's answer did not name the failing lines; this is the log's key line"
     return None
 
@@ -108,6 +108,12 @@ def ground_fix(fix: str, excerpt: Excerpt, cited: Sequence[Passage], support: st
     """The model's fix less its sentences that name a command, file or flag found in none of the
     log, the CI config, the notes or the standard tools; when nothing is left, the best runbook's
     fix (or the key line's). Returns (fix, a note saying what was left out, or None)."""
+    whole = " ".join(s for s in _FIX_SENTENCE.split(fix.strip()) if s and not _CUT_SHORT.search(s))
+    if not whole:
+        # All of it was copied from a note or log line that the prompt had cut short ("... und...").
+        _, fallback_fix = fallback.retrieval_only(excerpt, cited)
+        return fallback_fix, "the model's fix was cut short; this fix is from the log and notes"
+    fix = whole
     kept, invented = grounded_sentences(fix, support, words=True)
     if not invented:
         return fix, None
@@ -116,6 +122,12 @@ def ground_fix(fix: str, excerpt: Excerpt, cited: Sequence[Passage], support: st
         return kept, f"the model's fix also named {named}, which nothing here shows; that part was left out"
     _, fallback_fix = fallback.retrieval_only(excerpt, cited)
     return fallback_fix, f"the model's fix named {named}, which nothing here shows; this fix is from the log and notes"
+
+
+# A word cut off by an ellipsis ("root und...", "-scheme Swifty…`"): text the prompt had
+# shortened, copied as if whole.
+_CUT_SHORT = re.compile(r"\w(?:\.\.\.|…)")
+_FIX_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
 def _text(passage: Any) -> str:

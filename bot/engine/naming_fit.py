@@ -33,7 +33,7 @@ def _samples(datasets: Path) -> list[tuple[str, np.ndarray, np.ndarray, Excerpt,
             continue
         wanted = [x.lower() for x in ids]
         labels = np.array([any(x in ln.text.lower() for x in wanted) for ln in excerpt.lines], dtype=np.float64)
-        out.append((row["repository"], features(excerpt.lines, excerpt.focus, excerpt.focus_span), labels, excerpt, ids))
+        out.append((row["repository"], features(excerpt.lines, excerpt.focus, excerpt.focus_span, excerpt.post_build), labels, excerpt, ids))
     return out
 
 

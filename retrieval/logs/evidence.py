@@ -74,15 +74,14 @@ def pick_evidence(lines: Sequence[LogLine], answer_text: str, limit: int = 30) -
     return [lines[i] for i in sorted(keep)]
 
 
-def key_line(lines: Sequence[LogLine], span: tuple[int, int] | None = None) -> LogLine | None:
-    """The single line that best states the failure (for fallbacks and baselines). With `span`
-    (the excerpt's best block, first and last line), the best line inside it when it has one that
-    reads like a failure: the block ranking knows which failure failed the job (the failing
-    command's output, not a recovered error earlier or a post-build step's later)."""
-    if span is not None:
-        inside = [ln for ln in lines if span[0] <= ln.n <= span[1]]
-        if any(failure_weight(ln.text) > 0 for ln in inside):
-            lines = inside
+def key_line(lines: Sequence[LogLine], before: int | None = None) -> LogLine | None:
+    """The single line that best states the failure (for fallbacks and baselines). With `before`
+    (Excerpt.post_build: where Travis's after_failure/after_script began), a line above it when
+    one reads like a failure: an error in those steps did not fail the job."""
+    if before is not None:
+        earlier = [ln for ln in lines if ln.n < before]
+        if any(failure_weight(ln.text) > 0 for ln in earlier):
+            lines = earlier
     best, best_score = None, -1.0
     for ln in lines:
         text = ln.text.strip()
@@ -142,7 +141,7 @@ def made_up(answer_text: str, support: str) -> bool:
     return False
 
 
-def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3, span: tuple[int, int] | None = None) -> bool:
+def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3, before: int | None = None) -> bool:
     """True when a root cause names something from the lines that most look like the failure
     (the `top` heaviest lines and the key line). A small model shown an unfamiliar log can write a
     fluent, grounded-looking cause for a different failure ("the runner ran out of memory" with a
@@ -150,7 +149,7 @@ def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3, span: tupl
     if not lines:
         return True
     heavy = sorted(lines, key=lambda ln: -failure_weight(ln.text))[:top]
-    key = key_line(lines, span)
+    key = key_line(lines, before)
     anchor = set()
     for ln in heavy + ([key] if key is not None else []):
         anchor |= terms(BRACKET_TS.sub("", strip_timestamp(ln.text)))

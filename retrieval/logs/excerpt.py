@@ -239,4 +239,4 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
     step = scanner.steps.failed or (best.step if best else None) or (primary.step if primary else None)
     return Excerpt(lines, step, category, count, scanner.total, has_failure=True, source=name,
                    focus=tuple(a[0] for a in best.anchors) if best else (),
-                   focus_span=(best.start, best.end) if best else None)
+                   focus_span=(best.start, best.end) if best else None, post_build=scanner.post_build)

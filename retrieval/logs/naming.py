@@ -56,9 +56,10 @@ class Named:
     line: int
 
 
-def features(lines: Sequence[LogLine], focus: Sequence[int] = (), span: tuple[int, int] | None = None) -> np.ndarray:
+def features(lines: Sequence[LogLine], focus: Sequence[int] = (), span: tuple[int, int] | None = None,
+             before: int | None = None) -> np.ndarray:
     """One row of FEATURES per excerpt line."""
-    key = key_line(lines, span)
+    key = key_line(lines, before)
     ki = lines.index(key) if key is not None else -1
     key_terms = terms(key.text) if key is not None else set()
     first_anchor = focus[0] if focus else None
@@ -104,7 +105,7 @@ def rank_lines(excerpt: Excerpt, weights: np.ndarray | None = None) -> list[int]
     if not excerpt.lines:
         return []
     w = shipped_weights() if weights is None else weights
-    scores = features(excerpt.lines, excerpt.focus, excerpt.focus_span) @ w
+    scores = features(excerpt.lines, excerpt.focus, excerpt.focus_span, excerpt.post_build) @ w
     return sorted(range(len(scores)), key=lambda i: (-scores[i], i))
 
 

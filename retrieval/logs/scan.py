@@ -76,7 +76,7 @@ class Scanner:
         self.segment = 1
         self.total = 0
         self.retried = False
-        self.post_build = False
+        self.post_build: int | None = None  # the line where after_failure/after_script began
         self._seq = 0
 
     # -- streaming ---------------------------------------------------------------------------
@@ -131,8 +131,8 @@ class Scanner:
 
     def _step(self, line: str, n: int) -> None:
         self.steps.feed(line)
-        if not self.post_build and _POST_BUILD.match(signals.strip_timestamp(line)):
-            self.post_build = True
+        if self.post_build is None and _POST_BUILD.match(signals.strip_timestamp(line)):
+            self.post_build = n
         if signals.SEGMENT_START.search(signals.strip_timestamp(line)):
             self._close()
             self.segment = n
@@ -162,7 +162,7 @@ class Scanner:
         start = self._context_start(window, first, i)
         self._seq += 1
         self.open = Block(first + start, window[start : i + 1], [(n, weight, key)],
-                          self.steps.current, self.segment, self._seq, self.post_build)
+                          self.steps.current, self.segment, self._seq, self.post_build is not None)
         self._grow(window, first)
 
     def _near(self, window: list[str], first: int, i: int) -> bool:

@@ -162,7 +162,27 @@ def whole_clauses(text: str) -> str:
             text = text[:cuts[-1]]
         elif not re.search(r"[.!?)`'\"]$", text):
             text = text.rsplit(None, 1)[0] if " " in text else text  # its last word may be cut
+        opened = _unclosed_paren(text)
+        if opened > len(text) // 3:  # "... dependency (or remove the typo from": the aside is cut
+            text = text[:opened]
+        text = _BARE_RERUN.sub("", text)  # ", then rerun" whose command was cut off
     return _DANGLING.sub("", text).rstrip()
+
+
+_BARE_RERUN = re.compile(r"(?i)[,;]?\s+(?:and\s+|then\s+|and then\s+)(?:re-?)?run(?: it| the (?:job|build|tests?))?\s*$")
+
+
+def _unclosed_paren(text: str) -> int:
+    """Where the last "(" outside `code` that is never closed stands, or -1."""
+    depth_at: list[int] = []
+    for i, ch in enumerate(text):
+        if not _outside_code(text, i):
+            continue
+        if ch == "(":
+            depth_at.append(i)
+        elif ch == ")" and depth_at:
+            depth_at.pop()
+    return depth_at[-1] if depth_at else -1
 
 
 def at_fix_label(text: str) -> bool:
