@@ -27,7 +27,7 @@ class Excerpt:
     # and its span.
     focus: tuple[int, ...] = ()
     focus_span: tuple[int, int] | None = None
-    # Where Travis's after_failure/after_script began (the job's result was already set), if it did.
+    # Where Travis's after_script began (the job's result was already set), if it did.
     post_build: int | None = None
 
     def text(self, numbered: bool = False) -> str:

@@ -76,7 +76,7 @@ def pick_evidence(lines: Sequence[LogLine], answer_text: str, limit: int = 30) -
 
 def key_line(lines: Sequence[LogLine], before: int | None = None) -> LogLine | None:
     """The single line that best states the failure (for fallbacks and baselines). With `before`
-    (Excerpt.post_build: where Travis's after_failure/after_script began), a line above it when
+    (Excerpt.post_build: where Travis's after_script began), a line above it when
     one reads like a failure: an error in those steps did not fail the job."""
     if before is not None:
         earlier = [ln for ln in lines if ln.n < before]

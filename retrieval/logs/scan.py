@@ -32,9 +32,10 @@ TAIL_LINES = 30          # the log's last lines, shown when no failure is found
 MIN_WEIGHT = 4.0
 MAX_SEEN = 50_000
 _TRIGGER, _STEP = 1, 2   # why a line needs a look
-# Travis runs after_failure and after_script once the job's result is set: an error there (a docs
-# report, a log dump with a quoting slip) did not fail the build.
-_POST_BUILD = re.compile(r"travis_fold:start:after_(?:failure|script)\b")
+# Travis runs after_script once the job's result is set, whatever it was: an error there (a docs
+# report, a coverage upload) did not fail the build. (after_failure is left alone: it is where
+# jobs print the test logs that explain the failure.)
+_POST_BUILD = re.compile(r"travis_fold:start:after_script\b")
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Block:
     step: str | None = None
     segment: int = 0      # line number where the command/step containing the block began
     seq: int = 0
-    post_build: bool = False  # begun after Travis's after_failure/after_script: the result was already set
+    post_build: bool = False  # begun after Travis's after_script began: the result was already set
 
     @property
     def end(self) -> int:
@@ -76,7 +77,7 @@ class Scanner:
         self.segment = 1
         self.total = 0
         self.retried = False
-        self.post_build: int | None = None  # the line where after_failure/after_script began
+        self.post_build: int | None = None  # the line where after_script began
         self._seq = 0
 
     # -- streaming ---------------------------------------------------------------------------
