@@ -6,10 +6,18 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class LogLine:
-    """One log line, 1-based number counted after splitting on \\n, \\r\\n or \\r."""
+    """One log line, 1-based number counted after splitting on \\n, \\r\\n or \\r (the shared
+    scorer's count). `shown` is its number as an editor or a CI log viewer counts (a lone \\r, a
+    progress bar redrawing, starts no new line there), when the reader knew it."""
 
     n: int
     text: str
+    shown: int | None = field(default=None, compare=False)
+
+    @property
+    def at(self) -> int:
+        """The number to show a reader."""
+        return self.shown if self.shown is not None else self.n
 
 
 @dataclass

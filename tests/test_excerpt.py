@@ -469,3 +469,18 @@ def test_nul_heavy_data_is_still_binary(tmp_path):
     path.write_bytes(b"\x00\x01\x02ELF" * 5000)
     with pytest.raises(InputError, match="binary"):
         list(iter_lines(path))
+
+
+def test_answers_give_the_line_numbers_an_editor_shows_when_a_log_redraws_with_a_lone_cr():
+    # Travis and docker progress bars redraw with a lone \r: the scorer counts each redraw as a
+    # line, an editor or the CI's log viewer does not. Evidence keeps both numbers.
+    log = ("$ npm ci\r\n" + "".join(f"\rprogress {i}%" for i in range(0, 100, 10)) + "\r\n"
+           + "npm ERR! enoent ENOENT: no such file or directory, open '/app/package.json'\r\n"
+           + "Error: Process completed with exit code 1.\r\n").encode()
+    lines = {ln.text: ln for ln in extract(log, max_lines=30).lines}
+    err = lines["npm ERR! enoent ENOENT: no such file or directory, open '/app/package.json'"]
+    assert err.n == 13 and err.shown == 3 and err.at == 3
+    from bot.engine.fallback import from_excerpt
+
+    cause, fix = from_excerpt(extract(log, max_lines=30))
+    assert cause.startswith("the log fails at line 3:") and "(line 3)" in fix

@@ -142,8 +142,8 @@ def render_text(answer, debug: bool = False) -> str:
         out.append("")
         out.append("Evidence" + (f" (step: {answer.step})" if answer.step else "") + ":")
         shown = _key_evidence(answer)
-        width = len(str(shown[-1].n))
-        out += [f"  {ln.n:>{width}} | {ln.text}" for ln in shown]
+        width = len(str(shown[-1].at))
+        out += [f"  {ln.at:>{width}} | {ln.text}" for ln in shown]
         if len(shown) < len(answer.evidence):
             out.append(f"  ({len(answer.evidence) - len(shown)} more lines with --json)")
     if answer.config_evidence:

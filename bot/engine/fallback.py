@@ -33,7 +33,7 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
-    cause = f"the log fails at line {line.n}: {said}" + (f"; the failing lines name {named}" if named else "")
+    cause = f"the log fails at line {line.at}: {said}" + (f"; the failing lines name {named}" if named else "")
     return cause, fix_from_log(line, said)
 
 
@@ -82,10 +82,10 @@ def fix_from_log(line: LogLine, said: str) -> str:
         if pattern.search(said):
             name = _name(said, kind)
             if name is not None or kind == "none":
-                return fix.format(n=line.n, name=name)
+                return fix.format(n=line.at, name=name)
             if kind == "test":
-                return fix.replace(" `{name}`", "").format(n=line.n)
-    return f"Fix what line {line.n} reports; the evidence below shows its context."
+                return fix.replace(" `{name}`", "").format(n=line.at)
+    return f"Fix what line {line.at} reports; the evidence below shows its context."
 
 
 def _name(said: str, kind: str) -> str | None:
@@ -109,7 +109,7 @@ def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
     name that it leaves out: the reader sees the line that proves it and which file or test to
     open even when the model only paraphrased (or, being small, garbled a name)."""
     line, said, named = _key_and_names(excerpt, cause, 200, None, at_most)
-    parts = [f"line {line.n}: {said}"] if line is not None and said and said.lower() not in cause.lower() else []
+    parts = [f"line {line.at}: {said}"] if line is not None and said and said.lower() not in cause.lower() else []
     parts += [f"the failing lines name {named}"] if named else []
     return f"{cause.rstrip('. ')} ({'; '.join(parts)})" if parts else cause
 

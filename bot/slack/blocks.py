@@ -57,8 +57,8 @@ def evidence_sections(answer: Answer) -> list[dict]:
     """Evidence lines in code blocks, each line with its number; a block never exceeds the limit."""
     if not answer.evidence:
         return []
-    width = max(len(str(ln.n)) for ln in answer.evidence)
-    lines = [f"{ln.n:>{width}} | {code_safe(ln.text)}" for ln in answer.evidence]
+    width = max(len(str(ln.at)) for ln in answer.evidence)
+    lines = [f"{ln.at:>{width}} | {code_safe(ln.text)}" for ln in answer.evidence]
     fence_room = SECTION_LIMIT - len("*Evidence*\n```\n\n```")
     chunks, current = [], []
     for line in lines:

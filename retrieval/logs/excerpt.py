@@ -187,16 +187,16 @@ def _fresh(lines: list[tuple[int, str]], chosen: dict[int, str], said: set[str] 
     return out
 
 
-def _finish(chosen: dict[int, str], secret: set[int]) -> tuple[list[LogLine], int]:
+def _finish(chosen: dict[int, str], secret: set[int], scanner: Scanner) -> tuple[list[LogLine], int]:
     out, count = [], 0
     for n in sorted(chosen):
         if n in secret:
-            out.append(LogLine(n, "[REDACTED:private-key]"))
+            out.append(LogLine(n, "[REDACTED:private-key]", scanner.shown(n)))
             count += 1
             continue
         r = redact(chosen[n])
         count += r.count
-        out.append(LogLine(n, r.text))
+        out.append(LogLine(n, r.text, scanner.shown(n)))
     return out, count
 
 
@@ -220,12 +220,12 @@ def extract(source: Source, max_lines: int = 30, pass_log: Source | None = None)
     name = display_name(source)
     if not _has_failure(scanner, ranked):
         tail = [(n, t) for n, t in scanner.tail if t.strip()][-min(max_lines, 10):]
-        lines, count = _finish(dict(tail), secret)
+        lines, count = _finish(dict(tail), secret, scanner)
         return Excerpt(lines, None, "unknown", count, scanner.total, has_failure=False, source=name)
     anchors = {b.start: b.anchors[0][0] for _, b in ranked}
     units = _units(scanner, ranked, max_lines)
     chosen = _pack(units, anchors, max_lines)
-    lines, count = _finish(chosen, secret)
+    lines, count = _finish(chosen, secret, scanner)
     best = ranked[0][1] if ranked else None
     primary = _primary_exit(scanner, best)
     # The runner's own summary just above the exit ("FAILED (failures=2)", "BUILD FAILURE") names

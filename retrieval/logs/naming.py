@@ -121,7 +121,7 @@ def named(excerpt: Excerpt, skip: str = "", at_most: int = 4, lines: int = 4,
         first = next((x for x in identifiers(text) if x.lower() not in said and not _NOT_A_NAME.match(x)
                       and all(x.lower() != n.text.lower() for n in out)), None)
         if first is not None:
-            out.append(Named(first, ln.n))
+            out.append(Named(first, ln.at))
         if len(out) >= at_most:
             break
     return out

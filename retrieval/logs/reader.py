@@ -41,6 +41,9 @@ class LineBlock:
     first: int
     lines: list[str]
     text: str  # the same lines joined by "\n", for whole-block regex scans
+    # Numbers of the lines that began after a lone \r (a redraw): an editor counts them as part of
+    # the line before, so LogLine.shown = n - (how many of these are at or before n).
+    after_cr: tuple[int, ...] = ()
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -185,6 +188,7 @@ def _raw_chunks(source: Source) -> Iterator[str]:
 def iter_blocks(source: Source) -> Iterator[LineBlock]:
     """The log as blocks of whole lines; the fast path for scanners that use block-level regexes."""
     pending = ""
+    pending_cr = False  # the pending line began after a lone \r
     n = 1
     skipping = False  # inside an over-long line whose head was already emitted
     for chunk in _text_chunks(source):
@@ -193,42 +197,60 @@ def iter_blocks(source: Source) -> Iterator[LineBlock]:
         hold = 1 if buf.endswith("\r") else 0
         body = buf[: len(buf) - hold] if hold else buf
         # str.split is several times faster than the regex; most logs use \n or \r\n only.
+        flags = None  # per part: began after a lone \r (None: no part did)
         if "\r" not in body:
             parts = body.split("\n")
         else:
             # A lone \r before \r\n ("\r\x1b[0K\r\n" once the ANSI code is gone) must stay a line
             # end: replacing \r\n first would fuse it into a new \r\n and shift every later line.
             flat = body.replace("\r\n", "\n")
-            parts = flat.split("\n") if "\r" not in flat else NEWLINE.split(body)
+            if "\r" not in flat:
+                parts = flat.split("\n")
+            else:
+                parts = NEWLINE.split(body)
+                flags = [pending_cr] + [sep == "\r" for sep in NEWLINE.findall(body)]
+        if flags is None and pending_cr:
+            flags = [True] + [False] * (len(parts) - 1)
         pending = parts.pop() + ("\r" if hold else "")
+        pending_cr = flags.pop() if flags else False
         if skipping and parts:
             parts.pop(0)  # the rest of the over-long line ends here
+            if flags:
+                flags.pop(0)
             skipping = False
         elif skipping:
-            pending = ""
+            pending, pending_cr = "", False
             continue
         if len(pending) > MAX_LINE_CHARS:
             parts.append(pending[:MAX_LINE_CHARS])
-            pending, skipping = "", True
+            if flags is not None or pending_cr:
+                flags = (flags or [False] * (len(parts) - 1)) + [pending_cr]
+            pending, pending_cr, skipping = "", False, True
         if parts:
             parts = [p if len(p) <= MAX_LINE_CHARS else p[:MAX_LINE_CHARS] for p in parts]
-            yield LineBlock(n, parts, "\n".join(parts))
+            after_cr = tuple(n + i for i, f in enumerate(flags) if f) if flags else ()
+            yield LineBlock(n, parts, "\n".join(parts), after_cr)
             n += len(parts)
     if not skipping:
         # The scorer's split yields a final (possibly empty) piece after the last newline; only
         # a non-empty one is a line worth numbering.
         last = pending.rstrip("\r") if pending.endswith("\r") else pending
+        after_cr = (n,) if pending_cr else ()
         if pending.endswith("\r"):
-            yield LineBlock(n, [last], last)
+            yield LineBlock(n, [last], last, after_cr)
         elif pending:
-            yield LineBlock(n, [pending[:MAX_LINE_CHARS]], pending[:MAX_LINE_CHARS])
+            yield LineBlock(n, [pending[:MAX_LINE_CHARS]], pending[:MAX_LINE_CHARS], after_cr)
 
 
 def iter_lines(source: Source) -> Iterator[LogLine]:
     """Yields LogLine(n, text) for every line of the log, ANSI codes stripped."""
+    redraws = 0  # lines so far that began after a lone \r
     for block in iter_blocks(source):
+        marks = set(block.after_cr)
         for i, text in enumerate(block.lines):
-            yield LogLine(block.first + i, text)
+            n = block.first + i
+            redraws += n in marks
+            yield LogLine(n, text, n - redraws)
 
 
 def display_name(source: Source) -> str:

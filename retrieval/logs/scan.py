@@ -10,6 +10,8 @@ Everything kept is bounded, so memory does not grow with the log.
 from __future__ import annotations
 
 import heapq
+from array import array
+from bisect import bisect_right
 import re
 import math
 from collections import Counter, deque
@@ -32,6 +34,7 @@ TAIL_LINES = 30          # the log's last lines, shown when no failure is found
 MIN_WEIGHT = 4.0
 MAX_SEEN = 50_000
 _TRIGGER, _STEP = 1, 2   # why a line needs a look
+AFTER_CR_CAP = 2_000_000  # redraw marks kept (8 bytes each) before editor numbers are given up
 # Travis runs after_script once the job's result is set, whatever it was: an error there (a docs
 # report, a coverage upload) did not fail the build. (after_failure is left alone: it is where
 # jobs print the test logs that explain the failure.)
@@ -77,14 +80,27 @@ class Scanner:
         self.segment = 1
         self.total = 0
         self.retried = False
+        # Lines that began after a lone \r, for the numbers an editor shows (LogLine.shown); None
+        # once a log redraws more than AFTER_CR_CAP times (its numbers are then the scorer's).
+        self.after_cr: array | None = array("q")
         self.post_build: int | None = None  # the line where after_script began
         self._seq = 0
+
+    def shown(self, n: int) -> int | None:
+        """Line n's number as an editor counts it, or None when not tracked."""
+        if self.after_cr is None:
+            return None
+        return n - bisect_right(self.after_cr, n)
 
     # -- streaming ---------------------------------------------------------------------------
     def scan(self, source: Source) -> "Scanner":
         carry: list[str] = []
         carry_first, done = 1, 0  # `done`: lines of the carry already processed
         for block in iter_blocks(source):
+            if block.after_cr and self.after_cr is not None:
+                self.after_cr.extend(block.after_cr)
+                if len(self.after_cr) > AFTER_CR_CAP:
+                    self.after_cr = None
             window = carry + block.lines
             limit = max(done, len(window) - LOOKAHEAD)
             self._process(window, carry_first, done, limit)
