@@ -157,3 +157,15 @@ def test_python_m_bot_naming_is_the_naming_ranker_command():
 
     out = subprocess.run([sys.executable, "-m", "bot.naming", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "naming ranker" in out.stdout and "--write" in out.stdout
+
+
+def test_an_escaped_newline_in_a_printed_string_is_not_part_of_a_name():
+    from retrieval.logs.excerpt import extract
+    from retrieval.logs.naming import named
+
+    log = ("$ mix test\n" + "compiling\n" * 20 + "  1) test renders errors (Phoenix.RenderErrorsTest)\n"
+           + "     Assertion with == failed\n"
+           + '     left:  "\\n21:37:31.096 [warn]  no configuration found for otp_app :phoenix\\nThe end"\n'
+           + "     right: \"\"\n1 failure\nThe command \"mix test\" exited with 1.\n")
+    names = [n.text for n in named(extract(log.encode(), max_lines=30), at_most=8, lines=12)]
+    assert not any(n.startswith(("n21:", "nThe")) for n in names), names
