@@ -72,6 +72,28 @@ def test_a_well_scored_note_about_another_failure_stays_out_of_the_prompt(router
     assert [s.uri for s in answer.sources] == ["runbooks/npm-peer-deps.md"]
 
 
+def test_the_knowledge_index_is_asked_about_the_key_line_first():
+    from retrieval.logs import evidence as ev
+    from retrieval.logs.excerpt import extract
+
+    log = ("$ Rscript -e 'devtools::test()'\n" + "ok\n" * 20
+           + "Error in library(\"testthat\") : there is no package called 'testthat'\n"
+           + "Execution halted\nRunning the tests in 'tests/testthat.R' failed.\nThe job failed.\n"
+           + 'The command "./travis-tool.sh run_tests" exited with 1.\n')
+    query = ev.retrieval_query("Why did this CI job fail?", extract(log.encode()).lines)
+    assert query.split("\n")[1] == "Error in library(\"testthat\") : there is no package called 'testthat'"
+
+
+def test_a_runbook_about_the_failure_gives_the_fix_even_when_the_prompt_had_no_room_for_it(router):
+    filler = [passage(f"npm ERESOLVE peer react note {i}: " + "react-dom peer dependency " * 60, 0.8 - i / 100,
+                      f"npm note {i}", f"runbooks/npm-{i}.md") for i in range(3)]
+    gen = FakeGenerator().enqueue([GOOD])
+    answer = engine(gen, filler + [NPM_RUNBOOK], router=router, context_tokens=400).answer(
+        AnswerRequest("why did this fail?", log=NPM_LOG))
+    assert "align react and react-dom" not in gen.prompt  # no room in the prompt
+    assert "runbooks/npm-peer-deps.md" in [s.uri for s in answer.sources]
+
+
 def test_evidence_is_copied_verbatim_from_the_log_with_its_line_numbers():
     answer = engine(FakeGenerator().enqueue([GOOD]), [NPM_RUNBOOK]).answer(AnswerRequest(log=NPM_LOG))
     lines = NPM_LOG.split("\n")

@@ -231,6 +231,10 @@ class AnswerEngine:
         parsed = parse_answer(work.raw) if work.raw else None
         used = work.prompt.used if work.prompt else ev.relevant_sources(work.passages, self.config.min_score)
         sources = [p for p in used if p.score >= self.config.min_score] if work.route.route != "finetune" else []
+        if work.route.route == "hybrid" and work.excerpt.has_failure:
+            # A runbook about this very failure that the prompt had no room for still gives the fix.
+            sources += [p for p in ev.relevant_sources(work.passages, self.config.min_score)
+                        if p not in sources and matches(p, work.excerpt)]
         if work.route.route == "rag":
             cause, fix, note, ground, sources = finish_rag(parsed, work.question, sources)
         elif work.route.route == "finetune":

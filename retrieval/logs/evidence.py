@@ -96,12 +96,15 @@ def key_line(lines: Sequence[LogLine], before: int | None = None) -> LogLine | N
 
 
 def retrieval_query(question: str, lines: Sequence[LogLine]) -> str:
-    """What the knowledge index is asked about a log: the question and the log's six best
-    evidence lines (the engine and `cibot eval` ask the same)."""
+    """What the knowledge index is asked about a log: the question, the log's key line and its five
+    best other evidence lines (the engine and `cibot eval` ask the same)."""
     if not lines:
         return question
-    picked = pick_evidence(lines, question, limit=6)
-    return (question + "\n" + "\n".join(ln.text for ln in picked))[:1000]
+    # The key line first: it names the tool and the error, which is what a runbook is filed under;
+    # the lines most like the question ("... failed", "exited with 1") say little more.
+    key = key_line(lines)
+    picked = [ln for ln in pick_evidence(lines, question, limit=6) if ln != key][:5]
+    return (question + "\n" + "\n".join(ln.text for ln in ([key] if key else []) + picked))[:1000]
 
 
 def relevant_sources(passages: Iterable[Passage], min_score: float) -> list[Passage]:
