@@ -92,6 +92,7 @@ def test_a_runbook_about_the_failure_gives_the_fix_even_when_the_prompt_had_no_r
         AnswerRequest("why did this fail?", log=NPM_LOG))
     assert "align react and react-dom" not in gen.prompt  # no room in the prompt
     assert "runbooks/npm-peer-deps.md" in [s.uri for s in answer.sources]
+    assert answer.fix.endswith("(from \"npm peer dependency conflicts\")")
 
 
 def test_evidence_is_copied_verbatim_from_the_log_with_its_line_numbers():

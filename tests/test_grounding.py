@@ -79,3 +79,5 @@ def test_a_fix_copied_from_a_note_the_prompt_cut_short_is_not_shown():
     assert done.fix == "Run `npm ci` in /app/web." and done.problem is None
     cut = finish((parsed[0], "Run `xcodebuild -workspace App.xcworkspace -scheme Swifty…`"), _excerpt(), [])
     assert "Swifty…" not in cut.fix and "package.json" in cut.fix and "cut short" in cut.fix_note
+    stub = finish((parsed[0], "Run"), _excerpt(), [])  # all the token cap left of it
+    assert stub.fix != "Run" and "package.json" in stub.fix

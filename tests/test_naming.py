@@ -169,3 +169,14 @@ def test_an_escaped_newline_in_a_printed_string_is_not_part_of_a_name():
            + "     right: \"\"\n1 failure\nThe command \"mix test\" exited with 1.\n")
     names = [n.text for n in named(extract(log.encode(), max_lines=30), at_most=8, lines=12)]
     assert not any(n.startswith(("n21:", "nThe")) for n in names), names
+
+
+def test_a_windows_path_keeps_its_folder_names():
+    from retrieval.logs.excerpt import extract
+    from retrieval.logs.naming import named
+
+    log = ("> pytest\n" + "collecting\n" * 20
+           + r"FAILED D:\a\repo\tests\test_router.py::test_route - AssertionError: 1 != 2" + "\n"
+           + "Error: Process completed with exit code 1.\n")
+    names = [n.text for n in named(extract(log.encode(), max_lines=30), at_most=8, lines=12)]
+    assert not any(n.startswith("est_router") for n in names), names

@@ -308,6 +308,8 @@ def test_a_fix_ends_with_its_first_whole_sentence(text, sentence):
      "Fix the typo in `ts1136` in the `@types/jasmine` dependency"),  # an aside the cap cut is dropped
     ("Wrap the JSX elements in an enclosing tag (or a tag that is not `<span>`), then rerun",
      "Wrap the JSX elements in an enclosing tag (or a tag that is not `<span>`)"),  # "rerun" what? dropped
+
+    ("`ct_run.test338@travis-job-960ee96d-c7b3", "`ct_run.test338@travis-job-960ee96d-c7b3…`"),  # never empty
 ])
 def test_a_capped_sentence_is_cut_back_to_its_last_whole_clause(text, kept):
     from training.inference.decoding import whole_clauses
@@ -393,3 +395,17 @@ def test_half_serving_decodes_with_float16_weights_and_reads_prompts_with_the_pr
     assert gen.generate(MESSAGES).text.split()[:2] == float_answer.split()[:2]
     gen.swap_adapter(None)  # re-merged in the same form
     assert gen.info().adapter is None and any(isinstance(m, half_linear_class()) for m in gen.model.modules())
+
+
+def test_a_part_cannot_end_before_it_says_anything():
+    import torch
+
+    from training.inference.decoding import processors
+
+    procs = processors(prompt_len=5, opening=([7, 9], 2))
+    scores = torch.zeros(1, 12)
+    scores[0, 7] = 5.0  # the model's favourite: a line break
+    first = procs(torch.zeros(1, 5, dtype=torch.long), scores.clone())
+    assert int(first.argmax()) != 7 and first[0, 9] == float("-inf")
+    later = procs(torch.zeros(1, 7, dtype=torch.long), scores.clone())  # two tokens in: free again
+    assert int(later.argmax()) == 7

@@ -44,7 +44,8 @@ def main() -> None:
     datasets = (args.datasets or datasets_dir()).resolve()
     rows = [r for r in read_rows(datasets, "logchunks")
             if fold_of(r["repository"]) == args.fold and chunk_ids(r.get("chunk") or "")]
-    picked = [rows[round(i * len(rows) / args.logs)] for i in range(min(args.logs, len(rows)))]
+    count = min(args.logs, len(rows))
+    picked = [rows[i * len(rows) // count] for i in range(count)]
 
     engine = build_engine(load_settings(), with_model=True, progress=lambda m: print("..", m, flush=True))
     generate, last = engine.generator.generate, {}

@@ -106,7 +106,7 @@ class _AsServed:
         from retrieval.logs.excerpt import extract
 
         excerpt = extract(io.StringIO(example.input), max_lines=self.config.excerpt_lines)
-        query = ev.retrieval_query(example.question or "", excerpt.lines)
+        query = ev.retrieval_query(example.question or "", excerpt.lines, excerpt.post_build)
         if not query.strip():
             return []
         return ev.relevant_sources(self.retriever.search(query, k=self.config.top_k), self.config.min_score)

@@ -35,12 +35,12 @@ def _print_text(name: str, ex) -> None:
         out.write("no failure found in this log; its last lines:\n")
     else:
         out.write(f"step: {ex.step or '(unknown)'}   category: {ex.category}   redactions: {ex.redactions}\n")
-    width = len(str(ex.lines[-1].n)) if ex.lines else 1
+    width = len(str(ex.lines[-1].at)) if ex.lines else 1
     prev = None
-    for ln in ex.lines:
+    for ln in ex.lines:  # numbered as an editor shows them; --json keeps the scorer's `n`
         if prev is not None and ln.n != prev + 1:
             out.write(f"{'':>{width}} ...\n")
-        out.write(f"{ln.n:>{width}} | {ln.text}\n")
+        out.write(f"{ln.at:>{width}} | {ln.text}\n")
         prev = ln.n
     out.flush()
 

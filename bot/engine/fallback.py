@@ -10,7 +10,7 @@ from typing import Sequence
 
 from retrieval.logs import naming
 from retrieval.logs.evidence import BRACKET_TS, key_line, terms
-from retrieval.logs.grounding import grounded_sentences
+from retrieval.logs.grounding import STANDARD_LOWER, grounded_sentences
 from retrieval.logs.identifiers import identifiers
 from retrieval.logs.signals import strip_timestamp
 from retrieval.types import Excerpt, LogLine, Passage
@@ -22,6 +22,8 @@ _FIX_WORDS = re.compile(r"(?i)\b(fix|run|set|add|pin|use|upgrade|downgrade|rotat
                         r"install|update|ask|contact|open|raise|restart|increase)\b")
 
 
+# A runbook section's "Fix:" paragraph, up to the next blank line or heading.
+_FIX_PARAGRAPH = re.compile(r"(?ims)^[ \t]*fix[ \t]*:[ \t]*(.+?)(?:\n[ \t]*\n|\n[ \t]*#|\Z)")
 _RESOLUTION = re.compile(r"(?is)root cause\s*:\s*(?P<cause>.*?)\s*fix\s*:\s*(?P<fix>.*)$")
 
 
@@ -165,16 +167,11 @@ def fix_section(passage: Passage, max_chars: int = 320) -> str:
     known = resolution(passage)
     if known:
         return _whole_sentences([known[1]], max_chars)
-    text = body(passage)
-    labelled = _FIX_PARAGRAPH.search(text)
-    if labelled:
-        text = labelled.group(1)
+    labelled = _FIX_PARAGRAPH.search(passage.text or "")  # on the raw text: body() joins paragraphs
+    text = _WRAP.sub(" ", labelled.group(1).strip()) if labelled else body(passage)
     sentences = [s.strip().lstrip("#-* ").strip() for s in _SENTENCE.split(text) if s.strip()]
     steps = sentences if labelled else [s for s in sentences if _FIX_WORDS.search(s)]
     return _whole_sentences(steps or sentences[:2], max_chars)
-
-
-_FIX_PARAGRAPH = re.compile(r"(?ims)^\s*fix\s*:\s*(.+?)(?:\n\s*\n|\n\s*#|\Z)")
 
 
 def _whole_sentences(sentences: list[str], max_chars: int) -> str:
@@ -188,7 +185,9 @@ def _whole_sentences(sentences: list[str], max_chars: int) -> str:
     text = " ".join(kept)
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
-    return text[:1].upper() + text[1:]
+    first = text.split(" ", 1)[0]
+    # "pick a simulator" reads as a sentence once capitalised; "npm ci" or `make` must stay as typed
+    return text[:1].upper() + text[1:] if first.isalpha() and first.lower() not in STANDARD_LOWER else text
 
 
 def from_passage(passage: Passage, question: str) -> tuple[str, str]:
@@ -206,10 +205,10 @@ def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, 
     return cause, runbook_fix(excerpt, passages) or fix
 
 
-def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage], top: int = 3) -> str | None:
-    """The instructions of the first of the `top` passages that is about this failure (`matches`),
-    quoted and credited, or None."""
-    for passage in passages[:top]:
+def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage]) -> str | None:
+    """The instructions of the first passage that is about this failure (`matches`), quoted and
+    credited, or None."""
+    for passage in passages:
         if not matches(passage, excerpt):
             continue
         # A past incident's fix names its own files, tests and versions: when it names anything this

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from bot.engine import fallback
 from retrieval.logs import evidence as ev
-from retrieval.logs.grounding import grounded_sentences
+from retrieval.logs.grounding import SENTENCE, grounded_sentences
 from retrieval.logs.wording import snap, unknown_words
 from retrieval.types import Excerpt, Passage
 
@@ -108,9 +108,10 @@ def ground_fix(fix: str, excerpt: Excerpt, cited: Sequence[Passage], support: st
     """The model's fix less its sentences that name a command, file or flag found in none of the
     log, the CI config, the notes or the standard tools; when nothing is left, the best runbook's
     fix (or the key line's). Returns (fix, a note saying what was left out, or None)."""
-    whole = " ".join(s for s in _FIX_SENTENCE.split(fix.strip()) if s and not _CUT_SHORT.search(s))
-    if not whole:
-        # All of it was copied from a note or log line that the prompt had cut short ("... und...").
+    whole = " ".join(s for s in SENTENCE.split(fix.strip()) if s and not _CUT_SHORT.search(s))
+    if len(whole.split()) < 3:
+        # All of it was copied from a note or log line that the prompt had cut short ("... und..."),
+        # or the token cap left a stub ("Run").
         _, fallback_fix = fallback.retrieval_only(excerpt, cited)
         return fallback_fix, "the model's fix was cut short; this fix is from the log and notes"
     fix = whole
@@ -127,7 +128,6 @@ def ground_fix(fix: str, excerpt: Excerpt, cited: Sequence[Passage], support: st
 # A word cut off by an ellipsis ("root und...", "-scheme Swifty…`"): text the prompt had
 # shortened, copied as if whole.
 _CUT_SHORT = re.compile(r"\w(?:\.\.\.|…)")
-_FIX_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
 def _text(passage: Any) -> str:

@@ -169,7 +169,8 @@ class AnswerEngine:
     def _retrieve(self, work: _Work) -> None:
         if self.retriever is None or work.route.route == "finetune":
             return
-        query = ev.retrieval_query(work.question, work.excerpt.lines if work.route.route == "hybrid" else [])
+        hybrid = work.route.route == "hybrid"
+        query = ev.retrieval_query(work.question, work.excerpt.lines if hybrid else [], work.excerpt.post_build)
         if not query.strip():
             return
         work.passages = list(self.retriever.search(query, k=self.config.top_k, scope=work.request.scope))

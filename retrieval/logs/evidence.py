@@ -95,14 +95,14 @@ def key_line(lines: Sequence[LogLine], before: int | None = None) -> LogLine | N
     return best
 
 
-def retrieval_query(question: str, lines: Sequence[LogLine]) -> str:
+def retrieval_query(question: str, lines: Sequence[LogLine], before: int | None = None) -> str:
     """What the knowledge index is asked about a log: the question, the log's key line and its five
     best other evidence lines (the engine and `cibot eval` ask the same)."""
     if not lines:
         return question
     # The key line first: it names the tool and the error, which is what a runbook is filed under;
     # the lines most like the question ("... failed", "exited with 1") say little more.
-    key = key_line(lines)
+    key = key_line(lines, before)
     picked = [ln for ln in pick_evidence(lines, question, limit=6) if ln != key][:5]
     return (question + "\n" + "\n".join(ln.text for ln in ([key] if key else []) + picked))[:1000]
 
@@ -151,7 +151,8 @@ def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3, before: in
     package name taken from a download line); this catches that."""
     if not lines:
         return True
-    heavy = sorted(lines, key=lambda ln: -failure_weight(ln.text))[:top]
+    earlier = [ln for ln in lines if before is None or ln.n < before] or list(lines)
+    heavy = sorted(earlier, key=lambda ln: -failure_weight(ln.text))[:top]
     key = key_line(lines, before)
     anchor = set()
     for ln in heavy + ([key] if key is not None else []):

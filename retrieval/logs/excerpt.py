@@ -63,7 +63,8 @@ def _rank(scanner: Scanner) -> list[tuple[float, Block]]:
     for b in blocks:
         s = scanner.strength(b)
         s += _exit_bonus(b, failing)
-        scores[id(b)] = s + RECENCY * (b.end / total) - (late if b.post_build else 0.0)  # later ran last
+        # Later commands ran last and failed the job; what ran after the result set did not.
+        scores[id(b)] = s + RECENCY * (b.end / total) - (late if b.post_build else 0.0)
     top = max(scores.values())
     for b in blocks:  # blocks are in log order: the first near-top one is the real failure
         if scores[id(b)] >= top - FIRST_FAILURE_MARGIN and scanner.strength(b) >= FIRST_FAILURE_MIN:

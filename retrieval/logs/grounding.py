@@ -22,7 +22,7 @@ travis.yml travis_retry travis_wait before_install before_script osx_image READM
 PackageReference package.el /etc/hosts etc/hosts setUp tearDown toString assertEquals assertTrue
 ls cd cat grep curl wget sudo apt apt-get brew chmod export echo bash sh env kubectl helm terraform nosetests
 """.split())
-_STANDARD_LOWER = frozenset(s.lower() for s in STANDARD)
+STANDARD_LOWER = frozenset(s.lower() for s in STANDARD)
 # Long flags of those tools that a fix may name without the log showing them.
 STANDARD_FLAGS = frozenset("""
 --debug --verbose --filter --tests --unshallow --no-cache --force --save --save-dev --frozen-lockfile
@@ -65,7 +65,7 @@ def ungrounded(text: str, support: str) -> list[str]:
 
 def _known(name: str, haystack: str) -> bool:
     low = name.lower()
-    if name in STANDARD or low in _STANDARD_LOWER or low in haystack:
+    if name in STANDARD or low in STANDARD_LOWER or low in haystack:
         return True
     # "foo.py:12" -> "foo.py" may be all the log has; so may the last path part.
     parts = [name.split(":")[0], name.rsplit("/", 1)[-1], name.rsplit(".", 1)[-1]]
@@ -75,7 +75,7 @@ def _known(name: str, haystack: str) -> bool:
     return len(words) == 2 and "." not in name and all(w.isalpha() or w.lower() in haystack for w in words)
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
 def grounded_sentences(text: str, support: str, words: bool = False) -> tuple[str, list[str]]:
@@ -83,7 +83,7 @@ def grounded_sentences(text: str, support: str, words: bool = False) -> tuple[st
     word neither the support nor the word list has: a model's garbled word); returns (kept text,
     names)."""
     kept, dropped = [], []
-    for sentence in _SENTENCE.split(text.strip()):
+    for sentence in SENTENCE.split(text.strip()):
         bad = ungrounded(sentence, support) + (unknown_words(sentence, support) if words else [])
         if bad:
             dropped += [b for b in bad if b not in dropped]

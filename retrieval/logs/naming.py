@@ -37,8 +37,11 @@ _FRAME = re.compile(r"^\s*(?:at |File \"|from |#\d+ )")
 _TRAVIS_HOME = re.compile(r"/(?:home|Users)/travis/")
 # Tokens that look specific but name nothing to open: clock times, transfer rates, separators
 # ("_______________ test_x ____").
-_ESCAPE = re.compile(r"\\[ntr]")
 _NOT_A_NAME = re.compile(r"^T?\d{1,2}:\d\d|^\w{1,4}/s(?:ec)?$|^[\W_]+$")
+# An escape printed inside a string (left: "\n21:37:31.096 [warn]"): its letter is no part of the
+# name after it. Not in a Windows path (D:\a\repo\tests\test_x.py), where "\t" starts a folder.
+_ESCAPE = re.compile(r"\\[ntr](?=[\dA-Z\[ ])")
+_WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\")
 
 FEATURES = (
     "bias", "weight", "weight_prev", "weight_next", "summary", "exit", "scaffold",
@@ -118,8 +121,9 @@ def named(excerpt: Excerpt, skip: str = "", at_most: int = 4, lines: int = 4,
     said = skip.lower()
     for i in rank_lines(excerpt, weights)[:lines]:
         ln = excerpt.lines[i]
-        # A string the log prints escaped ("left: \"\\n21:37:31.096 [warn] ...") holds no name "n21:37..."
-        text = _ESCAPE.sub(" ", BRACKET_TS.sub("", signals.strip_timestamp(ln.text)))
+        text = BRACKET_TS.sub("", signals.strip_timestamp(ln.text))
+        if not _WINDOWS_PATH.search(text):
+            text = _ESCAPE.sub(" ", text)
         first = next((x for x in identifiers(text) if x.lower() not in said and not _NOT_A_NAME.match(x)
                       and all(x.lower() != n.text.lower() for n in out)), None)
         if first is not None:

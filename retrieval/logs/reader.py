@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress, count
 from pathlib import Path
 from typing import IO, Union
 
@@ -31,6 +32,7 @@ ANSI_HOLD = 64  # longest escape code held back across a block boundary
 # The scorer's ANSI pattern: CSI sequences and two-byte escapes. Neither can span a line end.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE_KEPT = re.compile(r"(\r\n|\r|\n)")
 _TEXT_SUFFIXES = (".log", ".gz", ".txt", ".out")
 
 
@@ -185,6 +187,26 @@ def _raw_chunks(source: Source) -> Iterator[str]:
             stream.close()
 
 
+def _split(body: str, pending_cr: bool) -> tuple[list[str], list[bool] | None]:
+    """The lines of `body`, and for each whether it began after a lone \r (None: none did)."""
+    # str.split is several times faster than the regex; most logs use \n or \r\n only.
+    if "\r" not in body:
+        parts, flags = body.split("\n"), None
+    else:
+        # A lone \r before \r\n ("\r\x1b[0K\r\n" once the ANSI code is gone) must stay a line
+        # end: replacing \r\n first would fuse it into a new \r\n and shift every later line.
+        flat = body.replace("\r\n", "\n")
+        if "\r" not in flat:
+            parts, flags = flat.split("\n"), None
+        else:
+            pieces = _NEWLINE_KEPT.split(body)  # line, separator, line, ...
+            parts = pieces[0::2]
+            flags = [pending_cr] + [sep == "\r" for sep in pieces[1::2]]
+    if flags is None and pending_cr:
+        flags = [True] + [False] * (len(parts) - 1)
+    return parts, flags
+
+
 def iter_blocks(source: Source) -> Iterator[LineBlock]:
     """The log as blocks of whole lines; the fast path for scanners that use block-level regexes."""
     pending = ""
@@ -197,20 +219,7 @@ def iter_blocks(source: Source) -> Iterator[LineBlock]:
         hold = 1 if buf.endswith("\r") else 0
         body = buf[: len(buf) - hold] if hold else buf
         # str.split is several times faster than the regex; most logs use \n or \r\n only.
-        flags = None  # per part: began after a lone \r (None: no part did)
-        if "\r" not in body:
-            parts = body.split("\n")
-        else:
-            # A lone \r before \r\n ("\r\x1b[0K\r\n" once the ANSI code is gone) must stay a line
-            # end: replacing \r\n first would fuse it into a new \r\n and shift every later line.
-            flat = body.replace("\r\n", "\n")
-            if "\r" not in flat:
-                parts = flat.split("\n")
-            else:
-                parts = NEWLINE.split(body)
-                flags = [pending_cr] + [sep == "\r" for sep in NEWLINE.findall(body)]
-        if flags is None and pending_cr:
-            flags = [True] + [False] * (len(parts) - 1)
+        parts, flags = _split(body, pending_cr)
         pending = parts.pop() + ("\r" if hold else "")
         pending_cr = flags.pop() if flags else False
         if skipping and parts:
@@ -228,7 +237,7 @@ def iter_blocks(source: Source) -> Iterator[LineBlock]:
             pending, pending_cr, skipping = "", False, True
         if parts:
             parts = [p if len(p) <= MAX_LINE_CHARS else p[:MAX_LINE_CHARS] for p in parts]
-            after_cr = tuple(n + i for i, f in enumerate(flags) if f) if flags else ()
+            after_cr = tuple(compress(count(n), flags)) if flags else ()
             yield LineBlock(n, parts, "\n".join(parts), after_cr)
             n += len(parts)
     if not skipping:
@@ -246,6 +255,10 @@ def iter_lines(source: Source) -> Iterator[LogLine]:
     """Yields LogLine(n, text) for every line of the log, ANSI codes stripped."""
     redraws = 0  # lines so far that began after a lone \r
     for block in iter_blocks(source):
+        if not block.after_cr:  # the common case: no redraws in this block
+            for i, text in enumerate(block.lines):
+                yield LogLine(block.first + i, text, block.first + i - redraws)
+            continue
         marks = set(block.after_cr)
         for i, text in enumerate(block.lines):
             n = block.first + i

@@ -10,10 +10,10 @@ Everything kept is bounded, so memory does not grow with the log.
 from __future__ import annotations
 
 import heapq
+import math
+import re
 from array import array
 from bisect import bisect_right
-import re
-import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 

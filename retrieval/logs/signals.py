@@ -82,8 +82,8 @@ NOISE = re.compile(
     r"|^\s*(?:\$ )?(?:echo|export|set|shopt)\b|allow_failures|fast_finish|\bif\b.*\bthen\b"
     r"|Downloading|Downloaded|Progress|Receiving objects|Resolving deltas|Unpacking objects|Installing|Collecting"
     r"|Requirement already|Already installed|Using cached|Get:\d+|Hit:\d+|Ign:\d+|Selecting previously|Preparing to unpack"
-    r"|Setting up|Processing triggers|\btime-?out\s*[:=]\s*[\d.]+\s*(?:minutes?|seconds?|secs?|ms|s|m)?\s*$"
-    r"|^/home/travis/\.travis/functions:|License Exception TSU|Export Administration Regulations|\bok\b\s*$|\bPASS(?:ED)?\b|\bpassed\b|✓|✔|BUILD SUCCESS|Tests run:.*Failures: 0, Errors: 0"
+    r"|Setting up|Processing triggers|^\s*[A-Z][\w ]*time-?out\s*[:=]\s*[\d.]+\s*(?:minutes?|seconds?|secs?|ms|s|m)?\s*$"
+    r"|^/home/travis/\.travis/functions: eval:|License Exception TSU|Export Administration Regulations|\bok\b\s*$|\bPASS(?:ED)?\b|\bpassed\b|✓|✔|BUILD SUCCESS|Tests run:.*Failures: 0, Errors: 0"
 )
 # Summaries that a tool prints after the real failure ("BUILD FAILED", "FAILURES!", "1 failing"):
 # evidence that something failed, but the detail above them explains it better.

@@ -21,6 +21,11 @@ from pathlib import Path
 WORDS_FILE = Path(__file__).resolve().parent / "words.txt"
 REPO = Path(__file__).resolve().parents[2]
 MIN_LENGTH = 5      # shorter words are too often abbreviations or flags to judge
+# A lower-case word this long or longer is judged; shorter ones ("codegen", "taskfile") are too
+# often team jargon. A capitalised or camelCase one is judged from MIN_LENGTH: invented names
+# ("Clojional", "AnomalyData") are what a reader goes looking for.
+MIN_LOWER = 9
+LIST_MIN = 3        # the word list keeps words from this length: "bump" is the stem of "bumped"
 NEAR_MISS = 0.8     # difflib ratio above which an unknown word is taken for a misspelt log name
 
 # A word as prose writes it, camelCase included, but not a piece of a path, dotted name or flag:
@@ -28,7 +33,9 @@ NEAR_MISS = 0.8     # difflib ratio above which an unknown word is taken for a m
 _WORD = re.compile(r"(?<![\w./:@$\\-])[A-Za-z][A-Za-z]+(?![\w/@\\-]|\.\w|:\w)")
 _LOG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,}")
 _CAMEL = re.compile(r"[a-z][A-Z]")
-_SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "ly", "able", "ity", "ation", "ment", "d")
+_SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "ly", "able", "ity", "ation", "ment", "d", "ized", "ize",
+             "ization", "ness")
+_Y_SUFFIXES = ("ies", "ied", "iness", "ier", "iest")  # "flakiness" -> "flaky"
 _PREFIXES = ("re", "un", "pre", "mis", "de", "non", "sub", "auto", "multi")
 
 
@@ -50,8 +57,15 @@ def is_word(word: str, words: frozenset[str] | None = None) -> bool:
     stems = set(bare)
     for b in bare:
         cut = {b[: -len(s)] for s in _SUFFIXES if b.endswith(s) and len(b) - len(s) >= 3}
+        cut |= {c[:-1] for c in cut if len(c) >= 4 and c[-1] == c[-2]}  # "zipped" -> "zipp" -> "zip"
+        cut |= {b[: -len(s)] + "y" for s in _Y_SUFFIXES if b.endswith(s) and len(b) - len(s) >= 3}
         stems |= cut | {c + "e" for c in cut}  # "configured" -> "configur" -> "configure"
     return any(s in words for s in stems)
+
+
+def _compound(low: str, words: frozenset[str]) -> bool:
+    """Two words run together ("hardcoded", "lockfile"): jargon, not a coinage."""
+    return any(low[:i] in words and is_word(low[i:], words) for i in range(3, len(low) - 2))
 
 
 def _log_words(support: str) -> dict[str, str]:
@@ -68,9 +82,12 @@ def unknown_words(text: str, support: str, words: frozenset[str] | None = None) 
     seen = (support or "").lower()
     out: list[str] = []
     for word in _WORD.findall(text or ""):
-        if len(word) < MIN_LENGTH or word in out or word.lower() in seen:
+        named = word[:1].isupper() or _CAMEL.search(word[1:])
+        if len(word) < (MIN_LENGTH if named else MIN_LOWER) or word in out or word.lower() in seen:
             continue
-        if not is_word(word, words) or (_CAMEL.search(word[1:]) and word.lower() not in words):
+        if named and (_CAMEL.search(word[1:]) and word.lower() not in words or not is_word(word, words)):
+            out.append(word)
+        elif not named and not is_word(word, words) and not _compound(word.lower(), words):
             out.append(word)
     return out
 
@@ -94,14 +111,14 @@ def snap(text: str, support: str, words: frozenset[str] | None = None) -> tuple[
 
 def build(tokenizer_json: Path, extra_texts: list[str]) -> list[str]:
     """The word list: the tokenizer's whole-word tokens (a leading-space piece of letters only)
-    and every word of `extra_texts`, lower case, MIN_LENGTH letters or more, sorted."""
+    and every word of `extra_texts`, lower case, LIST_MIN letters or more, sorted."""
     import json
 
     vocab = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))["model"]["vocab"]
     words = {t[1:].lower() for t in vocab if t.startswith("\u0120") and t[1:].isascii() and t[1:].isalpha()}
     for text in extra_texts:
         words |= {w.lower() for w in re.findall(r"(?<![A-Za-z])[A-Za-z]+(?![A-Za-z])", text)}
-    return sorted(w for w in words if len(w) >= MIN_LENGTH)
+    return sorted(w for w in words if len(w) >= LIST_MIN)
 
 
 def _bundled_texts() -> list[str]:
@@ -112,7 +129,8 @@ def _bundled_texts() -> list[str]:
     for name in ("train.jsonl", "real.jsonl"):
         path = REPO / "training" / "data" / name
         if path.exists():
-            texts += [json.loads(l).get("output", "") for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+            texts += [json.loads(row).get("output", "")
+                      for row in path.read_text(encoding="utf-8").splitlines() if row.strip()]
     for path in sorted((REPO / "retrieval" / "knowledge").rglob("*")):
         if path.is_file() and path.suffix in (".md", ".jsonl"):
             texts.append(path.read_text(encoding="utf-8", errors="replace"))

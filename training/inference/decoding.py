@@ -12,8 +12,27 @@ from training.inference.prompt import ModelAnswer, format_answer, parse_answer
 FIX_LABEL = re.compile(r"(?i)(?:^|(?<=\n)|(?<=[.!?;] ))[ \t]*(?:\*\*)?fix[ \t]*(?:\*\*)?[ \t]*:")
 LABEL_AGAIN = re.compile(r"(?im)^\s*(?:\*\*)?(?:root cause|fix)\s*(?:\*\*)?\s*:")
 
-def processors(prompt_len: int, logprobs: list | None = None, banned: list[int] | None = None):
+def processors(prompt_len: int, logprobs: list | None = None, banned: list[int] | None = None,
+               opening: tuple[list[int], int] | None = None):
+    """`opening` = (token ids, n): those ids may not be among the first n new tokens."""
     from transformers import LogitsProcessor, LogitsProcessorList
+
+    class NoEmptyStart(LogitsProcessor):
+        """A part ("Root Cause:", "Fix:") may not end before it says anything: no end of text and
+        no line break among its first tokens. A model that ends a part at once leaves an empty
+        cause, which is no answer at all."""
+
+        ids = None
+
+        def __call__(self, input_ids, scores):
+            import torch
+
+            if input_ids.shape[1] - prompt_len >= opening[1]:
+                return scores
+            if self.ids is None:
+                self.ids = torch.tensor(opening[0], dtype=torch.long, device=scores.device)
+            scores[:, self.ids] = float("-inf")
+            return scores
 
     class EmptySlotBlocker(LogitsProcessor):
         """Forbid the slot tokens that stand for nothing in this prompt: restored, they would leave
@@ -61,6 +80,7 @@ def processors(prompt_len: int, logprobs: list | None = None, banned: list[int] 
             return scores
 
     return LogitsProcessorList([RepeatedNGramBlocker()] + ([EmptySlotBlocker()] if banned else [])
+                               + ([NoEmptyStart()] if opening and opening[0] else [])
                                + ([ChosenLogprob()] if logprobs is not None else []))
 
 
@@ -149,6 +169,7 @@ def whole_clauses(text: str) -> str:
     is closed with an ellipsis ("fails with `No Rakefile found (looking for: rakefile…`"): it is
     most often the part that names the failing thing; a half-written short one is dropped."""
     text = text.rstrip()
+    whole = text
     if not _outside_code(text, len(text)):
         start = text.rfind("`")
         quoted = text[start + 1:]
@@ -165,24 +186,25 @@ def whole_clauses(text: str) -> str:
         opened = _unclosed_paren(text)
         if opened > len(text) // 3:  # "... dependency (or remove the typo from": the aside is cut
             text = text[:opened]
-        text = _BARE_RERUN.sub("", text)  # ", then rerun" whose command was cut off
-    return _DANGLING.sub("", text).rstrip()
-
-
-_BARE_RERUN = re.compile(r"(?i)[,;]?\s+(?:and\s+|then\s+|and then\s+)(?:re-?)?run(?: it| the (?:job|build|tests?))?\s*$")
+    # Nothing whole is left (the cap cut the one name it was quoting): the quote, closed, is still
+    # more of an answer than an empty part.
+    return _DANGLING.sub("", text).rstrip() or (whole + ("…`" if not _outside_code(whole, len(whole)) else "…"))
 
 
 def _unclosed_paren(text: str) -> int:
     """Where the last "(" outside `code` that is never closed stands, or -1."""
-    depth_at: list[int] = []
+    opened: list[int] = []
+    in_code = False
     for i, ch in enumerate(text):
-        if not _outside_code(text, i):
+        if ch == "`":
+            in_code = not in_code
+        elif in_code:
             continue
-        if ch == "(":
-            depth_at.append(i)
-        elif ch == ")" and depth_at:
-            depth_at.pop()
-    return depth_at[-1] if depth_at else -1
+        elif ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            opened.pop()
+    return opened[-1] if opened else -1
 
 
 def at_fix_label(text: str) -> bool:

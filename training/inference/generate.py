@@ -44,6 +44,9 @@ CAUSE_SHARE = 0.6
 # from the log it was writing is closed with an ellipsis.
 CAUSE_TOKENS = 48
 FIX_TOKENS = 32
+# Each part's first tokens may not end it (no end of text, no line break): one fold-0 answer was
+# "Root Cause: \nFix: ...", which is no answer.
+OPENING = 3
 
 
 @dataclass
@@ -111,6 +114,7 @@ class LocalGenerator:
         self.guided_text = True
         self._logprobs = [0.0, 0]
         self._float_base = None  # set when serving a merged copy
+        self._break_ids: list[int] | None = None  # see _breaks
         self.form = "none"  # how the model is served (training.inference.serving.serving_form)
 
     @property
@@ -228,7 +232,7 @@ class LocalGenerator:
         cause_room = max(int(max_new * CAUSE_SHARE), 1)
         cause_room = min(cause_room, self.cause_tokens) if self.cause_tokens else cause_room
         text, prompt_tokens, n = self._run(prompt, cause_room, "Root Cause:",
-                                           stop=lambda t: at_fix_label(t) or repeats(t) >= 0)
+                                           stop=lambda t: at_fix_label(t) or repeats(t) >= 0, opening=OPENING)
         cause = unrepeated(" ".join(FIX_LABEL.split(text, maxsplit=1)[0].split()))
         if self.cause_tokens and n >= cause_room and not at_fix_label(text):
             cause = whole_clauses(cause)  # cut off by its cap: end on a whole clause
@@ -236,7 +240,8 @@ class LocalGenerator:
         one = bool(self.fix_tokens)
         fix_room = min(fix_room, self.fix_tokens) if one else fix_room
         fix, _, m = self._run(prompt, fix_room, f"Root Cause: {cause}\nFix:",
-                              stop=lambda t: repeats(t) >= 0 or (one and first_sentence(t) is not None))
+                              stop=lambda t: repeats(t) >= 0 or (one and first_sentence(t) is not None),
+                              opening=OPENING)
         # a second "Root Cause:" ends it, and so does the end of its first sentence
         fix = unrepeated(" ".join(LABEL_AGAIN.split(fix, maxsplit=1)[0].split()))
         if one:
@@ -252,7 +257,16 @@ class LocalGenerator:
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return _Prompt(self.tokenizer(text, add_special_tokens=False)["input_ids"], slots)
 
-    def _run(self, prompt: "_Prompt", max_new: int, prefix: str, stop=None) -> tuple[str, int, int]:
+    def _breaks(self) -> list[int]:
+        """Ids of the end-of-text tokens and of every token that holds a line break (made once)."""
+        if self._break_ids is None:
+            tok = self.tokenizer
+            pieces = tok.convert_ids_to_tokens(list(range(len(tok))))
+            ids = [i for i, p in enumerate(pieces) if p and "\n" in tok.convert_tokens_to_string([p])]
+            self._break_ids = sorted(set(ids) | {t for t in (tok.eos_token_id, tok.pad_token_id) if t is not None})
+        return self._break_ids
+
+    def _run(self, prompt: "_Prompt", max_new: int, prefix: str, stop=None, opening: int = 0) -> tuple[str, int, int]:
         """Greedy continuation of the prompt after the given answer `prefix`; `stop(text so far)`
         ends it early. Returns (text, prompt tokens, new tokens)."""
         import torch
@@ -273,7 +287,8 @@ class LocalGenerator:
             input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new,
             do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
-            logits_processor=processors(len(ids), self._logprobs, self._empty_slots(slots)),
+            logits_processor=processors(len(ids), self._logprobs, self._empty_slots(slots),
+                                        (self._breaks(), opening) if opening else None),
         )
         if stop is not None:
             kwargs["stopping_criteria"] = stop_when(self.tokenizer, len(ids), stop)
