@@ -45,7 +45,7 @@ def main() -> None:
     rows = [r for r in read_rows(datasets, "logchunks")
             if fold_of(r["repository"]) == args.fold and chunk_ids(r.get("chunk") or "")]
     count = min(args.logs, len(rows))
-    picked = [rows[i * len(rows) // count] for i in range(count)]
+    picked = [rows[round(i * len(rows) / count)] for i in range(count)]  # distinct: count <= len(rows)
 
     engine = build_engine(load_settings(), with_model=True, progress=lambda m: print("..", m, flush=True))
     generate, last = engine.generator.generate, {}
