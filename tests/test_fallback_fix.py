@@ -91,3 +91,15 @@ def test_a_runbook_about_this_failure_gives_the_fix_over_the_models_and_another_
     kept = finish(("src/main.cpp includes zlib.h, which the runner does not have.", "Install zlib1g-dev first."),
                   header, [RUNBOOK_XCODE])
     assert kept.fix == "Install zlib1g-dev first."
+
+
+def test_a_past_incident_must_share_more_with_the_failure_than_a_runbook():
+    npm = excerpt_of("npm ERR! enoent ENOENT: no such file or directory, open '/home/runner/work/a/a/package.json'")
+    text = "## Fix\nRun npm from the folder that holds package.json."  # shares npm, package, json
+    assert matches(Passage(text=text, score=0.7, title="npm", uri="runbooks/npm.md"), npm)
+    assert not matches(Passage(text=text, score=0.7, title="npm", uri="incidents#INC-1", kind="incident"), npm)
+    # the words every runner prints ("exited", "done", "failed") make no match at all
+    exit_log = excerpt_of('The command "./run.sh" exited with 2.\nDone. Your build exited with 1.')
+    report = Passage(text="./ci.sh exited with 2, done; start again", score=0.7, title="ci", uri="incidents#2",
+                     kind="incident")
+    assert not matches(report, exit_log)

@@ -231,7 +231,9 @@ def matches(passage: Passage, excerpt: Excerpt, at_least: int = 2) -> bool:
     if line is None:
         return False
     near = " ".join(ln.text for ln in excerpt.lines if abs(ln.n - line.n) <= 2)
-    return len((terms(near) & terms(passage.text or "")) - _GENERIC) >= at_least
+    # A past incident is one team's one failure: it must share more than a runbook does.
+    wanted = at_least + (1 if passage.kind == "incident" else 0)
+    return len((terms(near) & terms(passage.text or "")) - _GENERIC) >= wanted
 
 
 # Words of error messages in every ecosystem ("No such file or directory", "could not find"):
@@ -242,5 +244,10 @@ _GENERIC = frozenset(
     "tests timeout time process completed status returned non-zero output input access connection refused host "
     "network memory space left device killed script task target project dependency dependencies install "
     "installed requires required name value type object null undefined defined declared scope member named class "
-    "function method call read write path home runner work travis usr lib src main".split()
+    "function method call read write path home runner work travis usr lib src main "
+    # ... and the words every runner's and test tool's report has: sharing "exited", "done" or
+    # "assertion failures" with a past incident does not make it the same failure
+    "done exited exit start started equal equals fails failing failure failures all first info execution "
+    "halted running run after out timed http https github www assertion assertions "
+    "sync error errors true false line lines log logs build failed".split()
 )
