@@ -87,8 +87,10 @@ def test_the_knowledge_index_is_asked_about_the_key_line_first():
 def test_a_runbook_about_the_failure_gives_the_fix_even_when_the_prompt_had_no_room_for_it(router):
     filler = [passage(f"npm ERESOLVE peer react note {i}: " + "react-dom peer dependency " * 60, 0.8 - i / 100,
                       f"npm note {i}", f"runbooks/npm-{i}.md") for i in range(3)]
+    curated = passage("npm fails with ERESOLVE on peer dependencies.\nFix: align react and react-dom versions.", 0.72,
+                      "npm peer dependency conflicts", "runbooks/npm-peer-deps.md")
     gen = FakeGenerator().enqueue([GOOD])
-    answer = engine(gen, filler + [NPM_RUNBOOK], router=router, context_tokens=400).answer(
+    answer = engine(gen, filler + [curated], router=router, context_tokens=400).answer(
         AnswerRequest("why did this fail?", log=NPM_LOG))
     assert "align react and react-dom" not in gen.prompt  # no room in the prompt
     assert "runbooks/npm-peer-deps.md" in [s.uri for s in answer.sources]

@@ -103,3 +103,13 @@ def test_a_past_incident_must_share_more_with_the_failure_than_a_runbook():
     report = Passage(text="./ci.sh exited with 2, done; start again", score=0.7, title="ci", uri="incidents#2",
                      kind="incident")
     assert not matches(report, exit_log)
+
+
+def test_a_neighbouring_incidents_fix_does_not_replace_the_fix_said_of_the_key_line():
+    npm = excerpt_of("npm ERR! enoent ENOENT: no such file or directory, open '/home/runner/work/a/a/package.json'")
+    incident = Passage(text="npm ERR! enoent ENOENT package.json during npm ci\nResolution: Root Cause: package-lock.json "
+                            "was out of sync. Fix: Run `npm install` and commit package-lock.json.", score=0.7,
+                       title="npm ci: lock out of sync", uri="incidents#1", kind="incident")
+    assert matches(incident, npm)  # it is near this failure...
+    fix = retrieval_only(npm, [incident])[1]
+    assert "Make sure `package.json` exists" in fix and "lock" not in fix  # ...but the key line says more

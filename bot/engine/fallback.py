@@ -22,8 +22,9 @@ _FIX_WORDS = re.compile(r"(?i)\b(fix|run|set|add|pin|use|upgrade|downgrade|rotat
                         r"install|update|ask|contact|open|raise|restart|increase)\b")
 
 
-# A runbook section's "Fix:" paragraph, up to the next blank line or heading.
-_FIX_PARAGRAPH = re.compile(r"(?ims)^[ \t]*fix[ \t]*:[ \t]*(.+?)(?:\n[ \t]*\n|\n[ \t]*#|\Z)")
+# A runbook section's "Fix:" paragraph (or the text under a "## Fix" heading), up to the next blank
+# line or heading.
+_FIX_PARAGRAPH = re.compile(r"(?ims)^(?:[ \t]*fix[ \t]*:[ \t]*|#+[ \t]*fix[ \t]*\n)(\S.*?)(?:\n[ \t]*\n|\n[ \t]*#|\Z)")
 _RESOLUTION = re.compile(r"(?is)root cause\s*:\s*(?P<cause>.*?)\s*fix\s*:\s*(?P<fix>.*)$")
 
 
@@ -77,6 +78,9 @@ _WORKSPACE = re.compile(r"^/?(?:home/\w+/(?:work|build)/[^/]+/[^/]+/|builds/[^/]
                         r"|Users/\w+/(?:work|build)/[^/]+/[^/]+/)")
 
 
+GENERIC_FIX_START = "Fix what line "  # the fix for a key line of no kind fix_from_log knows
+
+
 def fix_from_log(line: LogLine, said: str) -> str:
     """A fix for the key line's kind of failure that names its file, test or package; the plain
     "fix what line N reports" when the key line shows no kind we know or no such name."""
@@ -87,7 +91,7 @@ def fix_from_log(line: LogLine, said: str) -> str:
                 return fix.format(n=line.at, name=name)
             if kind == "test":
                 return fix.replace(" `{name}`", "").format(n=line.at)
-    return f"Fix what line {line.at} reports; the evidence below shows its context."
+    return f"{GENERIC_FIX_START}{line.at} reports; the evidence below shows its context."
 
 
 def _name(said: str, kind: str) -> str | None:
@@ -202,14 +206,22 @@ def retrieval_only(excerpt: Excerpt, passages: Sequence[Passage]) -> tuple[str, 
     """The excerpt's key line as the cause and, when the best passage is about this failure, its
     instructions as the fix; else a fix for the log's kind of failure (fix_from_log)."""
     cause, fix = from_excerpt(excerpt)
+    curated = runbook_fix(excerpt, passages, curated=True)
+    if curated is not None:
+        return cause, curated
+    if not fix.startswith(GENERIC_FIX_START):  # the key line's own kind of fix names what failed
+        return cause, fix
     return cause, runbook_fix(excerpt, passages) or fix
 
 
-def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage]) -> str | None:
+def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage], curated: bool = False) -> str | None:
     """The instructions of the first passage that is about this failure (`matches`), quoted and
-    credited, or None."""
+    credited, or None. With `curated`, only a runbook section that states its "Fix:" outright: a
+    section of bullets or a past incident may be about a neighbour of this failure (a lock file out
+    of sync for a missing package.json), and its fix would mislead."""
     for passage in passages:
-        if not matches(passage, excerpt):
+        stated = passage.kind == "runbook" and _FIX_PARAGRAPH.search(passage.text or "") is not None
+        if (curated and not stated) or not matches(passage, excerpt):
             continue
         # A past incident's fix names its own files, tests and versions: when it names anything this
         # log does not show (beyond the ecosystems' standard commands), it was the fix of another
@@ -217,7 +229,7 @@ def runbook_fix(excerpt: Excerpt, passages: Sequence[Passage]) -> str | None:
         # A runbook's advice is general (a flag, a setting to change): it is its own support.
         quoted, foreign = grounded_sentences(fix_section(passage), excerpt.text() + "\n" + (
             passage.text if passage.kind == "runbook" else ""))
-        if quoted and not foreign and _FIX_WORDS.search(quoted):
+        if quoted and not foreign and (stated or _FIX_WORDS.search(quoted)):
             return f"{quoted} (from \"{passage.title}\")"
     return None
 

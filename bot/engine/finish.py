@@ -95,10 +95,10 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     cause, fix = parsed
     if excerpt.has_failure:
         cause = fallback.with_names(cause, excerpt)
-    known = fallback.runbook_fix(excerpt, cited) if excerpt.has_failure else None
+    known = fallback.runbook_fix(excerpt, cited, curated=True) if excerpt.has_failure else None
     if known is not None:
-        # A runbook or past incident about this very failure (its tool and error) knows the fix
-        # better than a small model's paraphrase of it: knowledge is the retrieval half's job.
+        # A runbook section about this very failure (its tool and error) that states its fix knows
+        # it better than a small model's paraphrase: knowledge is the retrieval half's job.
         return Finished(cause, known, None, cited)
     fix, fix_note = ground_fix(fix, excerpt, cited, support)
     return Finished(cause, fix, None, cited, fix_note)
