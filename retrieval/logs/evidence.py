@@ -78,10 +78,7 @@ def key_line(lines: Sequence[LogLine], before: int | None = None) -> LogLine | N
     """The single line that best states the failure (for fallbacks and baselines). With `before`
     (Excerpt.post_build: where Travis's after_script began), a line above it when
     one reads like a failure: an error in those steps did not fail the job."""
-    if before is not None:
-        earlier = [ln for ln in lines if ln.n < before]
-        if any(failure_weight(ln.text) > 0 for ln in earlier):
-            lines = earlier
+    lines = _above(lines, before)
     best, best_score = None, -1.0
     for ln in lines:
         text = ln.text.strip()
@@ -93,6 +90,14 @@ def key_line(lines: Sequence[LogLine], before: int | None = None) -> LogLine | N
         if score > best_score:  # first of equals wins: the first real failure beats fallout
             best, best_score = ln, score
     return best
+
+
+def _above(lines: Sequence[LogLine], before: int | None) -> Sequence[LogLine]:
+    """The lines above `before` when one of them reads like a failure; else all of them."""
+    if before is None:
+        return lines
+    earlier = [ln for ln in lines if ln.n < before]
+    return earlier if any(failure_weight(ln.text) > 0 for ln in earlier) else lines
 
 
 def retrieval_query(question: str, lines: Sequence[LogLine], before: int | None = None) -> str:
@@ -151,8 +156,7 @@ def anchored(root_cause: str, lines: Sequence[LogLine], top: int = 3, before: in
     package name taken from a download line); this catches that."""
     if not lines:
         return True
-    earlier = [ln for ln in lines if before is None or ln.n < before] or list(lines)
-    heavy = sorted(earlier, key=lambda ln: -failure_weight(ln.text))[:top]
+    heavy = sorted(_above(lines, before), key=lambda ln: -failure_weight(ln.text))[:top]
     key = key_line(lines, before)
     anchor = set()
     for ln in heavy + ([key] if key is not None else []):

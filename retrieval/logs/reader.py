@@ -31,8 +31,7 @@ SNIFF_BYTES = 64 * 1024
 ANSI_HOLD = 64  # longest escape code held back across a block boundary
 # The scorer's ANSI pattern: CSI sequences and two-byte escapes. Neither can span a line end.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
-NEWLINE = re.compile(r"\r\n|\r|\n")
-_NEWLINE_KEPT = re.compile(r"(\r\n|\r|\n)")
+NEWLINE = re.compile(r"(\r\n|\r|\n)")  # captured: split() gives line, separator, line, ...
 _TEXT_SUFFIXES = (".log", ".gz", ".txt", ".out")
 
 
@@ -199,7 +198,7 @@ def _split(body: str, pending_cr: bool) -> tuple[list[str], list[bool] | None]:
         if "\r" not in flat:
             parts, flags = flat.split("\n"), None
         else:
-            pieces = _NEWLINE_KEPT.split(body)  # line, separator, line, ...
+            pieces = NEWLINE.split(body)
             parts = pieces[0::2]
             flags = [pending_cr] + [sep == "\r" for sep in pieces[1::2]]
     if flags is None and pending_cr:
@@ -218,7 +217,6 @@ def iter_blocks(source: Source) -> Iterator[LineBlock]:
         # A trailing \r may be the first half of \r\n: keep it for the next chunk.
         hold = 1 if buf.endswith("\r") else 0
         body = buf[: len(buf) - hold] if hold else buf
-        # str.split is several times faster than the regex; most logs use \n or \r\n only.
         parts, flags = _split(body, pending_cr)
         pending = parts.pop() + ("\r" if hold else "")
         pending_cr = flags.pop() if flags else False
@@ -255,10 +253,6 @@ def iter_lines(source: Source) -> Iterator[LogLine]:
     """Yields LogLine(n, text) for every line of the log, ANSI codes stripped."""
     redraws = 0  # lines so far that began after a lone \r
     for block in iter_blocks(source):
-        if not block.after_cr:  # the common case: no redraws in this block
-            for i, text in enumerate(block.lines):
-                yield LogLine(block.first + i, text, block.first + i - redraws)
-            continue
         marks = set(block.after_cr)
         for i, text in enumerate(block.lines):
             n = block.first + i

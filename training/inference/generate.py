@@ -44,8 +44,9 @@ CAUSE_SHARE = 0.6
 # from the log it was writing is closed with an ellipsis.
 CAUSE_TOKENS = 48
 FIX_TOKENS = 32
-# Each part's first tokens may not end it (no end of text, no line break): one fold-0 answer was
-# "Root Cause: \nFix: ...", which is no answer.
+# Each part's first tokens may not end it (no end of text, no line break): a part that ends at once
+# leaves "Root Cause: \nFix: ...", which is no answer. (The one empty cause seen on fold 0 had a
+# different origin, a quote the cap cut whole: decoding.whole_clauses now keeps it, closed.)
 OPENING = 3
 
 
