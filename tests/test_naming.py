@@ -33,6 +33,8 @@ def test_identifiers_are_specific_names_in_order_each_once():
     assert identifiers("FAILED tests/test_io.py::test_read - AssertionError in test_read TS2304") == [
         "tests/test_io.py::test_read", "AssertionError", "test_read", "TS2304"]
     assert identifiers("error: build failed, see https://ci.example.com/x") == []
+    # A Ruby backtrace frame names its file and line, not "...:15:in".
+    assert identifiers("/usr/bin/ruby_executable_hooks:15:in `eval'") == ["usr/bin/ruby_executable_hooks:15"]
 
 
 def test_shipped_weights_match_the_feature_set():

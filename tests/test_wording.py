@@ -6,7 +6,7 @@ import json
 
 from bot.engine.finish import finish
 from retrieval.logs.excerpt import extract
-from retrieval.logs.wording import WORDS_FILE, build, is_word, snap, unknown_words
+from retrieval.logs.wording import COMPLETE_MAX, WORDS_FILE, build, complete_quotes, is_word, snap, unknown_words
 
 LOG = ("/Users/travis/build/acme/Kit/Source/Kit.swift:97:2: error: @dynamicMemberLookup attribute requires "
        "'Kit' to have a 'subscript(dynamicMember:)' method\n** BUILD FAILED **\n")
@@ -57,3 +57,28 @@ def test_a_cause_with_a_coined_word_is_set_aside_and_a_misspelt_name_is_kept_fix
     assert misspelt.problem is None and "dynamicMembershipLookup" not in misspelt.cause
     assert "dynamicMemberLookup" in misspelt.cause
     assert "Frobnicatorium" not in misspelt.fix and "subscript(dynamicMember:)" in misspelt.fix
+
+
+def test_a_quote_cut_short_is_written_out_from_the_log_line_that_holds_it():
+    lines = ["2019-01-01T00:00:00Z Could not find .travis.yml, using standard configuration.",
+             "No Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)",
+             "fatal: Failed to connect to github.com port 443: Connection timed out",
+             "E   " + "x" * 30 + " in `eval' " + "word " * 40]
+    said = ("fails with `Could not find .travis..`, then `No Rakefile found (looking for: rakefile…` "
+            "and `Failed to connect to GitHub.com…`")
+    assert complete_quotes(said, lines) == (
+        "fails with `Could not find .travis.yml, using standard configuration.`, then `No Rakefile found "
+        "(looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)` and `Failed to connect to github.com "
+        "port 443: Connection timed out`")
+    # Not in the log, too short to say which line, or a long line: left, left, capped at a word.
+    assert complete_quotes("run `npm ci --legacy…` and `Could…`", lines) == "run `npm ci --legacy…` and `Could…`"
+    long = complete_quotes("`" + "x" * 30 + " in…`", lines)
+    assert long.endswith("…`") and len(long) <= COMPLETE_MAX + 3 and "`eval'" not in long and "'eval'" in long
+
+
+def test_the_served_cause_quotes_the_whole_log_line_the_model_cut_short():
+    excerpt = extract(("$ swift build\n" + "Compiling Kit\n" * 30 + LOG).encode())
+    done = finish(("`Kit.swift:97:2: error: @dynamicMemberLookup attribute…` fails the build.", "Add the subscript."),
+                  excerpt, [])
+    assert done.problem is None
+    assert "`Kit.swift:97:2: error: @dynamicMemberLookup attribute requires 'Kit' to have a" in done.cause

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from bot.engine import fallback
 from retrieval.logs import evidence as ev
 from retrieval.logs.grounding import SENTENCE, grounded_sentences
-from retrieval.logs.wording import snap, unknown_words
+from retrieval.logs.wording import complete_quotes, snap, unknown_words
 from retrieval.types import Excerpt, Passage
 
 
@@ -82,8 +82,11 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     """The answer as shown for a parsed model answer (or None), the excerpt and the passages that
     were in the prompt (Passage objects; plain str/dict notes count as support only)."""
     support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages) + "\n" + (ci_config or "")
-    if parsed is not None:  # a name the model misspelt is written as the log writes it
-        parsed = (snap(parsed[0], support)[0], snap(parsed[1], support)[0])
+    if parsed is not None:
+        # A name the model misspelt is written as the log writes it, and a log line it quoted cut
+        # short ("fails with `Could not find .travis..`") is written out from the log.
+        lines = [ln.text for ln in excerpt.lines]
+        parsed = tuple(complete_quotes(snap(part, support)[0], lines) for part in parsed)
     problem = set_aside(parsed, excerpt, support, logprob, min_logprob,
                         log_text=excerpt.text() + "\n" + (ci_config or ""))
     cited = [p for p in passages if isinstance(p, Passage)]

@@ -17,6 +17,7 @@ TOKEN = re.compile(r"[A-Za-z_][\w.\-/:@=]*[\w]|\b[A-Z]{1,5}\d{2,5}\b")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _ERROR_CODE = re.compile(r"^[A-Z]{1,5}\d{2,5}$")
 _DIGIT_RUNS = re.compile(r"\d+")
+_RUBY_FRAME = re.compile(r":in$")
 
 
 def looks_random(tok: str) -> bool:
@@ -34,7 +35,7 @@ def identifiers(text: str) -> list[str]:
     """Specific identifiers in order of appearance, each once."""
     found: list[str] = []
     for tok in TOKEN.findall(text or ""):
-        tok = tok.strip(".:/-")
+        tok = _RUBY_FRAME.sub("", tok).strip(".:/-")  # "hooks:15:in `eval'" names hooks:15
         specific = any(c in tok for c in "._/") or bool(_CAMEL.search(tok)) or bool(_ERROR_CODE.match(tok))
         if (len(tok) >= 4 and tok.lower() not in COMMON and specific and tok not in found and "://" not in tok
                 and not tok.startswith("REDACTED") and not looks_random(tok)):

@@ -109,6 +109,39 @@ def snap(text: str, support: str, words: frozenset[str] | None = None) -> tuple[
     return text, fixed
 
 
+# A backticked quote that ends cut short: by the model ("`Could not find .travis..`") or by the
+# token cap (decoding.whole_clauses closes it with "…").
+_CUT_QUOTE = re.compile(r"`([^`\n]*?)\s*(?:…|\.{2,3})`")
+COMPLETE_MIN = 8    # a shorter cut quote matches too many log lines to say which one it meant
+COMPLETE_MAX = 100  # characters of the log line a completed quote may run to
+
+
+def complete_quotes(text: str, lines: list[str]) -> str:
+    """`text` with each quote it cut short ("fails with `No Rakefile found (looking for: rake…`")
+    written out as the first of `lines` (the log's) that holds what it kept, to that line's end,
+    at most COMPLETE_MAX characters (then cut at a word and closed with "…"). A cut quote the log
+    does not hold is left as it is."""
+    def whole(match: re.Match) -> str:
+        kept = match.group(1)
+        if len(kept.strip()) < COMPLETE_MIN:
+            return match.group(0)
+        needle = kept.lower()
+        for line in lines:
+            at = line.lower().find(needle)
+            if at < 0:
+                continue
+            rest = line[at:].rstrip()
+            if len(rest) <= len(kept) + 1:
+                return match.group(0)  # the log's line ends there too: nothing to add
+            if len(rest) > COMPLETE_MAX:
+                cut = rest[:COMPLETE_MAX].rsplit(" ", 1)[0]
+                rest = (cut if len(cut) > len(kept) else rest[:COMPLETE_MAX]) + "…"
+            return f"`{rest.replace('`', chr(39))}`"
+        return match.group(0)
+
+    return _CUT_QUOTE.sub(whole, text)
+
+
 def build(tokenizer_json: Path, extra_texts: list[str]) -> list[str]:
     """The word list: the tokenizer's whole-word tokens (a leading-space piece of letters only)
     and every word of `extra_texts`, lower case, LIST_MIN letters or more, sorted."""
