@@ -32,6 +32,34 @@ def test_the_fix_names_what_the_key_line_shows(failure, wanted, kind):
     assert "Fix the error on that line" not in fix
 
 
+@pytest.mark.parametrize("failure, wanted", [
+    ("tests/test_ssl.py::test_redirects_to_https[1-True] FAILED", "`tests/test_ssl.py::test_redirects_to_https`"),
+    ("_______________ test_web3_https_is_500 ________________", "`test_web3_https_is_500`"),
+])
+def test_pytest_verbose_and_header_lines_are_test_failures_with_their_test(failure, wanted):
+    _, fix = from_excerpt(excerpt_of(failure))
+    assert fix.startswith("Run the failing test") and wanted in fix, fix
+
+
+def test_an_assertion_that_names_no_test_gets_the_failing_lines_file_and_line():
+    log = (f"$ npm test\n{NOISE}\n  1) reuseProgramStructure\n"
+           "AssertionError: expected 1 to equal 2\n"
+           "    at Context.<anonymous> (src/unittests/reuseProgramStructure.ts:259:20)\n"
+           "npm ERR! Test failed.\n")
+    _, fix = from_excerpt(extract(log.encode()))
+    assert fix.startswith("Run the failing test") and "`src/unittests/reuseProgramStructure.ts:259:20`" in fix, fix
+
+
+def test_a_key_line_that_only_names_the_failed_command_says_to_run_it_and_guesses_no_name():
+    log = (f"$ ./ci/check-docs.sh\n{NOISE}\nchecking docs/layers/README.org\n"
+           "docs/layers/README.org: table is not aligned\n"
+           'The command "./ci/check-docs.sh" exited with 2.\n')
+    excerpt = extract(log.encode())
+    _, fix = from_excerpt(excerpt)
+    assert "run `./ci/check-docs.sh` locally" in fix and "pkg" not in fix, fix
+    assert retrieval_only(excerpt, [RUNBOOK_XCODE])[1] == fix  # still no other toolchain's advice
+
+
 def test_a_key_line_of_no_known_kind_gets_the_plain_fix_and_no_guessed_name():
     _, fix = from_excerpt(excerpt_of("deploy.sh: the release train is closed for today, try again at 09:00"))
     assert fix.startswith("Fix what line ") and "`" not in fix

@@ -32,12 +32,13 @@ def from_excerpt(excerpt: Excerpt, *, names: bool = True, weights=None) -> tuple
     """The excerpt's key line as the root cause, followed by the identifiers that the lines most
     likely to name the failure quote (retrieval.logs.naming): the key line often only says *that* a step
     failed, the file or test that failed is beside it."""
-    line, said, named = _key_and_names(excerpt, "", 240, weights if names else None, 4 if names else 0)
+    line, said, found = _key_and_found(excerpt, "", 240, weights if names else None, 4 if names else 0)
     if line is None:
         return ("no failure line was found in the log",
                 "Check that the whole log of the failing job was attached.")
+    named = _listed(found)
     cause = f"the log fails at line {line.at}: {said}" + (f"; the failing lines name {named}" if named else "")
-    return cause, fix_from_log(line, said)
+    return cause, fix_from_log(line, said, found)
 
 
 # What to do about a failure, by what its key line says. Each names only what the key line
@@ -59,7 +60,8 @@ _FIXES: tuple[tuple[re.Pattern, str, str], ...] = (
     (re.compile(r":\d+(?::\d+)?:? (?:fatal )?error\b|\berror(?:\[E\d+\])?:|\berror [A-Z]{2,}\d{3,}:|cannot find symbol"),
      "file_line", "Fix the code at `{name}` that line {n} reports so that it compiles, and build locally "
                   "before pushing."),
-    (re.compile(r"^\s*(?:---\s*)?FAIL(?:ED)?\b|\bFAILED\b.*(?:::|#|\.)\w|^\s*\d+\) \S|Tests? (?:failed|failures)"
+    (re.compile(r"^\s*(?:---\s*)?FAIL(?:ED)?\b|\bFAILED\b.*(?:::|#|\.)\w|::\S+ FAILED\b|^_{3,} \S+ _{3,}$"
+                r"|^\s*\d+\) \S|Tests? (?:failed|failures)"
                 r"|AssertionError|assert(?:ion)? failed|expected .* (?:but|to)"),
      "test", "Run the failing test `{name}` locally and fix the code or the test's expectation so that they "
              "agree, then push."),
@@ -81,17 +83,31 @@ _WORKSPACE = re.compile(r"^/?(?:home/\w+/(?:work|build)/[^/]+/[^/]+/|builds/[^/]
 GENERIC_FIX_START = "Fix what line "  # the fix for a key line of no kind fix_from_log knows
 
 
-def fix_from_log(line: LogLine, said: str) -> str:
-    """A fix for the key line's kind of failure that names its file, test or package; the plain
-    "fix what line N reports" when the key line shows no kind we know or no such name."""
+def fix_from_log(line: LogLine, said: str, found: Sequence[naming.Named] = ()) -> str:
+    """A fix for the key line's kind of failure that names its file, test or package (or, for a
+    test whose key line names neither, the failing lines' first file:line or test); for a key line
+    that only says which command failed, that command;
+    the plain "fix what line N reports" when the key line shows no kind we know or no such name."""
     for pattern, kind, fix in _FIXES:
         if pattern.search(said):
             name = _name(said, kind)
+            if name is None and kind == "test":
+                name = next((n.text for n in found if _FILE_LINE.search(n.text) or _TEST_NAME.search(n.text)), None)
             if name is not None or kind == "none":
                 return fix.format(n=line.at, name=name)
             if kind == "test":
                 return fix.replace(" `{name}`", "").format(n=line.at)
+    command = _COMMAND_FAILED.search(said)
+    if command is not None:
+        # Which of the names above is that error is the model's call (or the evidence's): the
+        # ranker's first pick is right too rarely to be put in an instruction.
+        return (f"{GENERIC_FIX_START}{line.at} reports, the first error `{command.group(1)}` printed above it: "
+                f"run `{command.group(1)}` locally to see it whole.")
     return f"{GENERIC_FIX_START}{line.at} reports; the evidence below shows its context."
+
+
+# A key line that only says which command failed (Travis, the shell): what failed is above it.
+_COMMAND_FAILED = re.compile(r"""The command ["'](.{1,120}?)["'] (?:exited|failed) with""")
 
 
 def _name(said: str, kind: str) -> str | None:
@@ -122,10 +138,20 @@ def with_names(cause: str, excerpt: Excerpt, at_most: int = 4) -> str:
 
 def _key_and_names(excerpt: Excerpt, said_already: str, limit: int, weights, at_most: int):
     """(key line, its text as quoted, "a (line n), b (line m)" for the names neither quote has)."""
+    line, said, found = _key_and_found(excerpt, said_already, limit, weights, at_most)
+    return line, said, _listed(found)
+
+
+def _key_and_found(excerpt: Excerpt, said_already: str, limit: int, weights, at_most: int):
+    """(key line, its text as quoted, the names neither quote has)."""
     line = key_line(excerpt.lines, excerpt.post_build)
     said = BRACKET_TS.sub("", strip_timestamp(line.text)).strip()[:limit] if line is not None else ""
     found = naming.named(excerpt, skip=f"{said_already}\n{said}", at_most=at_most, weights=weights) if at_most else []
-    return line, said, ", ".join(f"{n.text} (line {n.line})" for n in found)
+    return line, said, found
+
+
+def _listed(found: Sequence[naming.Named]) -> str:
+    return ", ".join(f"{n.text} (line {n.line})" for n in found)
 
 
 def body(passage: Passage) -> str:
