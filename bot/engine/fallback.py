@@ -86,8 +86,8 @@ GENERIC_FIX_START = "Fix what line "  # the fix for a key line of no kind fix_fr
 def fix_from_log(line: LogLine, said: str, found: Sequence[naming.Named] = ()) -> str:
     """A fix for the key line's kind of failure that names its file, test or package (or, for a
     test whose key line names neither, the failing lines' first file:line or test); for a key line
-    that only says which command failed, that command;
-    the plain "fix what line N reports" when the key line shows no kind we know or no such name."""
+    that only says which command failed, that command; the plain "fix what line N reports" when
+    the key line shows no kind we know or no such name."""
     for pattern, kind, fix in _FIXES:
         if pattern.search(said):
             name = _name(said, kind)
