@@ -63,17 +63,18 @@ def test_a_quote_cut_short_is_written_out_from_the_log_line_that_holds_it():
     lines = ["2019-01-01T00:00:00Z Could not find .travis.yml, using standard configuration.",
              "No Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)",
              "fatal: Failed to connect to github.com port 443: Connection timed out",
+             'The command "./travis-tool.sh run_tests" exited with 1.',
              "E   " + "x" * 30 + " in `eval' " + "word " * 40]
     said = ("fails with `Could not find .travis..`, then `No Rakefile found (looking for: rakefile…` "
-            "and `Failed to connect to GitHub.com…`")
+            "and `Failed to connect to GitHub.com…`; run `./travis-tool.sh…`")
     assert complete_quotes(said, lines) == (
         "fails with `Could not find .travis.yml, using standard configuration.`, then `No Rakefile found "
         "(looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)` and `Failed to connect to github.com "
-        "port 443: Connection timed out`")
+        "port 443: Connection timed out`; run `./travis-tool.sh run_tests`")  # to the log's own closing quote
     # Not in the log, too short to say which line, or a long line: left, left, capped at a word.
     assert complete_quotes("run `npm ci --legacy…` and `Could…`", lines) == "run `npm ci --legacy…` and `Could…`"
     long = complete_quotes("`" + "x" * 30 + " in…`", lines)
-    assert long.endswith("…`") and len(long) <= COMPLETE_MAX + 3 and "`eval'" not in long and "'eval'" in long
+    assert long.endswith(" word…`") and len(long) <= 33 + COMPLETE_MAX + 3 and "'eval'" in long and "`eval" not in long
 
 
 def test_the_served_cause_quotes_the_whole_log_line_the_model_cut_short():
@@ -82,3 +83,12 @@ def test_the_served_cause_quotes_the_whole_log_line_the_model_cut_short():
                   excerpt, [])
     assert done.problem is None
     assert "`Kit.swift:97:2: error: @dynamicMemberLookup attribute requires 'Kit' to have a" in done.cause
+
+
+def test_the_checks_judge_the_quote_the_model_wrote_not_its_completion():
+    excerpt = extract(("$ swift build\nnote: building target AcmeUmbrella from Kit.swift\n" + "Compiling Kit\n" * 30
+                       + LOG).encode())
+    # What the model quoted names none of the failing lines; the log line it cut short does.
+    done = finish(("`note: building target AcmeUmb…` fails.", "Add the subscript."), excerpt, [])
+    assert done.problem is not None and "did not name the failing lines" in done.problem
+    assert "building target" not in done.cause

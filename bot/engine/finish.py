@@ -82,13 +82,15 @@ def finish(parsed: tuple[str, str] | None, excerpt: Excerpt, passages: Sequence[
     """The answer as shown for a parsed model answer (or None), the excerpt and the passages that
     were in the prompt (Passage objects; plain str/dict notes count as support only)."""
     support = excerpt.text() + "\n" + "\n".join(_text(p) for p in passages) + "\n" + (ci_config or "")
-    if parsed is not None:
-        # A name the model misspelt is written as the log writes it, and a log line it quoted cut
-        # short ("fails with `Could not find .travis..`") is written out from the log.
-        lines = [ln.text for ln in excerpt.lines]
-        parsed = tuple(complete_quotes(snap(part, support)[0], lines) for part in parsed)
+    if parsed is not None:  # a name the model misspelt is written as the log writes it
+        parsed = (snap(parsed[0], support)[0], snap(parsed[1], support)[0])
     problem = set_aside(parsed, excerpt, support, logprob, min_logprob,
                         log_text=excerpt.text() + "\n" + (ci_config or ""))
+    if problem is None and parsed is not None:
+        # A log line the model quoted cut short ("fails with `Could not find .travis..`") is
+        # written out from the log; only once the answer is kept: the checks judge what it wrote.
+        lines = [ln.text for ln in excerpt.lines]
+        parsed = (complete_quotes(parsed[0], lines), complete_quotes(parsed[1], lines))
     cited = [p for p in passages if isinstance(p, Passage)]
     if problem is not None:
         # An answer that invents names, only repeats itself, explains some other failure than

@@ -113,14 +113,15 @@ def snap(text: str, support: str, words: frozenset[str] | None = None) -> tuple[
 # token cap (decoding.whole_clauses closes it with "…").
 _CUT_QUOTE = re.compile(r"`([^`\n]*?)\s*(?:…|\.{2,3})`")
 COMPLETE_MIN = 8    # a shorter cut quote matches too many log lines to say which one it meant
-COMPLETE_MAX = 100  # characters of the log line a completed quote may run to
+COMPLETE_MAX = 60   # characters of the log line a completed quote may add
 
 
 def complete_quotes(text: str, lines: list[str]) -> str:
     """`text` with each quote it cut short ("fails with `No Rakefile found (looking for: rake…`")
-    written out as the first of `lines` (the log's) that holds what it kept, to that line's end,
-    at most COMPLETE_MAX characters (then cut at a word and closed with "…"). A cut quote the log
-    does not hold is left as it is."""
+    written out as the first of `lines` (the log's) that holds what it kept: to that line's end,
+    or to the closing quote when the log quoted it (`The command "./run.sh tests" exited with 1`);
+    at most COMPLETE_MAX characters more than it kept (then cut at a word and closed with "…"). A
+    cut quote the log does not hold is left as it is."""
     def whole(match: re.Match) -> str:
         kept = match.group(1)
         if len(kept.strip()) < COMPLETE_MIN:
@@ -131,11 +132,15 @@ def complete_quotes(text: str, lines: list[str]) -> str:
             if at < 0:
                 continue
             rest = line[at:].rstrip()
+            mark = line[at - 1] if at > 0 else ""
+            if mark in "\"'" and mark and mark in rest[len(kept):]:
+                rest = rest[:rest.index(mark, len(kept))]  # the log's own quote ends there
             if len(rest) <= len(kept) + 1:
                 return match.group(0)  # the log's line ends there too: nothing to add
-            if len(rest) > COMPLETE_MAX:
-                cut = rest[:COMPLETE_MAX].rsplit(" ", 1)[0]
-                rest = (cut if len(cut) > len(kept) else rest[:COMPLETE_MAX]) + "…"
+            longest = len(kept) + COMPLETE_MAX
+            if len(rest) > longest:
+                cut = rest[:longest].rsplit(" ", 1)[0]
+                rest = (cut if len(cut) > len(kept) else rest[:longest]) + "…"
             return f"`{rest.replace('`', chr(39))}`"
         return match.group(0)
 
