@@ -30,7 +30,7 @@ def make(old: Path, new: Path, out: Path, judges: int, seed: int) -> None:
         pair = [("old", a[i]), ("new", b[i])]
         rng.shuffle(pair)
         mapping[i] = {"X": pair[0][0], "Y": pair[1][0]}
-        batches[k % judges].append({"id": i, "log": a[i]["log"], "labelled_failure": a[i]["labelled_failure"],
+        batches[k % judges].append({"id": i, "log": a[i]["log"], "labelled_failure": a[i].get("labelled_failure") or b[i]["labelled_failure"],
                                     "answers": {key: {f: ans[f] for f in FIELDS}
                                                 for key, (_, ans) in zip("XY", pair)}})
     out.mkdir(parents=True, exist_ok=True)
