@@ -141,3 +141,24 @@ def test_a_neighbouring_incidents_fix_does_not_replace_the_fix_said_of_the_key_l
     assert matches(incident, npm)  # it is near this failure...
     fix = retrieval_only(npm, [incident])[1]
     assert "Make sure `package.json` exists" in fix and "lock" not in fix  # ...but the key line says more
+
+
+def test_every_bundled_runbook_fix_is_quoted_whole():
+    # A "Fix:" paragraph longer than the quote allows, or one the sentence splitter cuts inside
+    # code (`go test ./... -update`), would be served cut off mid-sentence.
+    import re
+    from pathlib import Path
+
+    from bot.engine.fallback import _FIX_PARAGRAPH, fix_section
+
+    folder = Path(__file__).resolve().parent.parent / "retrieval" / "knowledge" / "runbooks"
+    stated = 0
+    for path in sorted(folder.glob("*.md")):
+        for section in re.split(r"(?m)^## ", path.read_text(encoding="utf-8"))[1:]:
+            paragraph = _FIX_PARAGRAPH.search(section)
+            if paragraph is None:
+                continue
+            stated += 1
+            quoted = fix_section(Passage(text="## " + section, score=1.0, title="t", uri="u", kind="runbook"))
+            assert quoted.lower() == " ".join(paragraph.group(1).split()).lower(), (path.name, section[:40])
+    assert stated >= 25
