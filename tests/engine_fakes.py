@@ -17,8 +17,9 @@ class FakeGenerator:
         self.queue.extend(texts)
         return self
 
-    def generate(self, messages, *, max_new_tokens=None, json_schema=None) -> Generation:
-        self.calls.append({"messages": messages, "json_schema": json_schema, "max_new_tokens": max_new_tokens})
+    def generate(self, messages, *, max_new_tokens=None, json_schema=None, cause_only=False) -> Generation:
+        self.calls.append({"messages": messages, "json_schema": json_schema, "max_new_tokens": max_new_tokens,
+                           "cause_only": cause_only})
         text = self.queue.pop(0) if self.queue else "I am not sure."
         text, meta = text if isinstance(text, tuple) else (text, {})  # (text, meta) to script meta
         return Generation(text=text, prompt_tokens=self.count_tokens(str(messages)), new_tokens=len(text.split()),

@@ -97,6 +97,21 @@ def test_a_runbook_about_the_failure_gives_the_fix_even_when_the_prompt_had_no_r
     assert answer.fix.endswith("(from \"npm peer dependency conflicts\")")
 
 
+def test_the_model_writes_no_fix_when_a_runbook_states_this_failures_fix(router):
+    curated = passage("npm fails with ERESOLVE on peer dependencies.\nFix: align react and react-dom versions.", 0.72,
+                      "npm peer dependency conflicts", "runbooks/npm-peer-deps.md")
+    cause_only = "Root Cause: react-dom@17.0.2 needs peer react@^17 but a newer react is installed.\nFix:"
+    gen = FakeGenerator().enqueue([cause_only])
+    answer = engine(gen, [curated], router=router).answer(AnswerRequest("why did this fail?", log=NPM_LOG))
+    assert gen.calls[-1]["cause_only"] is True
+    assert answer.note is None and answer.root_cause.startswith("react-dom@17.0.2 needs peer react@^17")
+    assert answer.fix == "Align react and react-dom versions. (from \"npm peer dependency conflicts\")"
+    # A runbook that only lists causes gives no fix to serve: the model writes its own.
+    gen = FakeGenerator().enqueue([GOOD])
+    answer = engine(gen, [NPM_RUNBOOK], router=router).answer(AnswerRequest("why did this fail?", log=NPM_LOG))
+    assert gen.calls[-1]["cause_only"] is False
+
+
 def test_evidence_is_copied_verbatim_from_the_log_with_its_line_numbers():
     answer = engine(FakeGenerator().enqueue([GOOD]), [NPM_RUNBOOK]).answer(AnswerRequest(log=NPM_LOG))
     lines = NPM_LOG.split("\n")

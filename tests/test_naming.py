@@ -123,7 +123,7 @@ def test_eval_scores_the_raw_answer_and_the_answer_as_the_engine_serves_it(tmp_p
         def __init__(self, logprob):
             self.logprob = logprob
 
-        def generate(self, messages, *, max_new_tokens=None, json_schema=None):
+        def generate(self, messages, *, max_new_tokens=None, json_schema=None, cause_only=False):
             return Generation(text="Root Cause: an assertion in the order tests failed.\nFix: fix the total.",
                               new_tokens=5, seconds=0.01, meta={"mean_logprob": self.logprob})
 

@@ -13,7 +13,7 @@ class ScriptedGenerator:
     def __init__(self, answers):
         self.answers, self.prompts, self.adapter = list(answers), [], None
 
-    def generate(self, messages, *, max_new_tokens=None, json_schema=None):
+    def generate(self, messages, *, max_new_tokens=None, json_schema=None, cause_only=False):
         self.prompts.append(messages)
         answer = self.answers.pop(0)
         text, meta = answer if isinstance(answer, tuple) else (answer, {})

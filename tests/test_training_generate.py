@@ -328,6 +328,18 @@ def test_text_answers_are_capped_per_part_and_uncapped_with_zero(tiny_base):
     assert gen.generate(MESSAGES).new_tokens > 3 + 4
 
 
+def test_a_cause_only_answer_stops_after_the_root_cause(tiny_base):
+    from training.inference.generate import LocalGenerator
+    from training.inference.prompt import parse_answer
+
+    gen = LocalGenerator(str(tiny_base), max_new_tokens=40)
+    gen.cause_tokens, gen.fix_tokens = 3, 4
+    whole, cause = gen.generate(MESSAGES), gen.generate(MESSAGES, cause_only=True)
+    assert cause.text.endswith("\nFix:") and cause.meta["fix_skipped"] and cause.new_tokens < whole.new_tokens
+    assert cause.text.split("\n")[0] == whole.text.split("\n")[0]  # the same cause, greedy
+    assert parse_answer(cause.text) is None and parse_answer(cause.text, need_fix=False)[1] == ""
+
+
 def test_counting_a_long_excerpt_prints_no_length_warning(generator, capfd, caplog):
     text = "error: something long " * 20_000  # far past the model's context
     assert generator.count_tokens(text) > 20_000

@@ -53,7 +53,8 @@ class OpenAIGenerator:
         return math.ceil(len(text or "") / CHARS_PER_TOKEN)
 
     def generate(self, messages: list[dict], *, max_new_tokens: int | None = None,
-                 json_schema: dict | None = None) -> Generation:
+                 json_schema: dict | None = None, cause_only: bool = False) -> Generation:
+        # cause_only is not passed on: a server writes the whole answer, and the caller ignores its fix.
         body: dict[str, Any] = {
             "model": self._model_name(),
             "messages": messages,

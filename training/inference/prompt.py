@@ -144,8 +144,10 @@ _LABELS = re.compile(
 )
 
 
-def parse_answer(text: str | None) -> tuple[str, str] | None:
-    """(root_cause, fix) from a model's answer, JSON or "Root Cause: ... Fix: ...", else None."""
+def parse_answer(text: str | None, need_fix: bool = True) -> tuple[str, str] | None:
+    """(root_cause, fix) from a model's answer, JSON or "Root Cause: ... Fix: ...", else None.
+    With need_fix=False, an answer whose fix was not written ("Root Cause: ...\nFix:") parses
+    with an empty fix."""
     if not text or not text.strip():
         return None
     found = _parse_json(text)
@@ -154,7 +156,7 @@ def parse_answer(text: str | None) -> tuple[str, str] | None:
     if found is None:
         return None
     root_cause, fix = (_residue(" ".join(s.split())) for s in found)
-    return (root_cause, fix) if root_cause and fix else None
+    return (root_cause, fix) if root_cause and (fix or not need_fix) else None
 
 
 _JSON_RESIDUE = re.compile(r'(?:\s*["\'`]?\s*[}\]]+\s*)+$|^\s*[{\[]\s*["\']?')

@@ -27,8 +27,11 @@ class Generator(Protocol):
     training.inference.openai_backend.OpenAIGenerator (any OpenAI-compatible server)."""
 
     def generate(
-        self, messages: list[dict], *, max_new_tokens: int | None = None, json_schema: dict | None = None
+        self, messages: list[dict], *, max_new_tokens: int | None = None, json_schema: dict | None = None,
+        cause_only: bool = False,
     ) -> Generation: ...
+    # cause_only: the caller already has the fix (a runbook's stated one) and will not use the
+    # model's; a generator may stop after the root cause ("Fix:" then stays empty) or ignore it.
 
     def info(self) -> ModelInfo: ...
 
