@@ -92,3 +92,14 @@ def test_the_checks_judge_the_quote_the_model_wrote_not_its_completion():
     done = finish(("`note: building target AcmeUmb…` fails.", "Add the subscript."), excerpt, [])
     assert done.problem is not None and "did not name the failing lines" in done.problem
     assert "building target" not in done.cause
+
+
+def test_a_quoted_code_name_the_log_never_shows_sets_the_cause_aside():
+    excerpt = extract(("$ swift build\n" + "Compiling Kit\n" * 30 + LOG).encode())
+    invented = finish(("Kit.swift:97 does not compile (cannot find 'schedulePayment' in scope).", "Add the subscript."),
+                      excerpt, [])
+    assert invented.problem and "named things the log does not show" in invented.problem
+    assert "schedulePayment" not in invented.cause
+    quoted = finish(("Kit.swift:97 does not compile: '@dynamicMemberLookup' needs 'subscript(dynamicMember:)'.",
+                     "Add the subscript."), excerpt, [])
+    assert quoted.problem is None  # a name the log shows, quoted, is fine

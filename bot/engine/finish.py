@@ -43,15 +43,19 @@ def foreign_files(cause: str, log_text: str) -> list[str]:
 
 
 _QUALIFIED = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/:@#]*[A-Za-z0-9_]")
+# A code name in quotes ("cannot find 'schedulePayment' in scope"): camelCase or snake_case.
+_QUOTED_CODE = re.compile(r"""[`'"‘“]([A-Za-z_]\w*(?:[a-z][A-Z]|_[A-Za-z])\w*)[`'"’”]""")
 
 
 def foreign_names(cause: str, log_text: str) -> list[str]:
     """Qualified names a root cause gives (two or more of `.`, `:`, `/`: Maven coordinates,
-    module paths, test ids with their class) that the log never mentions. A small model writes a
-    plausible coordinate with a made-up version, and a reader would go looking for it."""
+    module paths, test ids with their class), and code names it quotes, that the log never
+    mentions. A small model writes a plausible coordinate with a made-up version, or a symbol the
+    compiler "cannot find" that it made up, and a reader would go looking for it."""
     seen = log_text.lower()
-    return [t for t in dict.fromkeys(_QUALIFIED.findall(cause or ""))
-            if len(t) >= 10 and sum(t.count(c) for c in ".:/") >= 2 and t.lower() not in seen]
+    qualified = [t for t in _QUALIFIED.findall(cause or "") if len(t) >= 10 and sum(t.count(c) for c in ".:/") >= 2]
+    quoted = [t for t in _QUOTED_CODE.findall(cause or "") if len(t) >= 6]
+    return [t for t in dict.fromkeys(qualified + quoted) if t.lower() not in seen]
 
 
 def set_aside(parsed: tuple[str, str] | None, excerpt: Excerpt, support: str,
