@@ -213,8 +213,8 @@ class AnswerEngine:
             # the model's (finish.finish), so the model need not write one: a third of its tokens.
             work.fix_skipped = (work.route.route == "hybrid" and work.excerpt.has_failure
                                 and runbook_fix(work.excerpt, self._sources(work), curated=True) is not None)
-            extra = {"cause_only": True} if work.fix_skipped else {}
-            self._keep(work, gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens, **extra))
+            self._keep(work, gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens,
+                                          cause_only=work.fix_skipped))
             return
         first = gen.generate(work.prompt.messages, max_new_tokens=self.config.max_new_tokens,
                              json_schema=ANSWER_SCHEMA)

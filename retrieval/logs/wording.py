@@ -133,7 +133,7 @@ def complete_quotes(text: str, lines: list[str]) -> str:
                 continue
             rest = line[at:].rstrip()
             mark = line[at - 1] if at > 0 else ""
-            if mark in "\"'" and mark and mark in rest[len(kept):]:
+            if mark and mark in "\"'" and mark in rest[len(kept):]:
                 rest = rest[:rest.index(mark, len(kept))]  # the log's own quote ends there
             if len(rest) <= len(kept) + 1:
                 return match.group(0)  # the log's line ends there too: nothing to add
